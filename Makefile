@@ -1,0 +1,35 @@
+# Every target sets itself up: a fresh clone needs only Python >= 3.11 and make.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# scikit-learn's array-API estimator check needs SciPy's array-API mode.
+export SCIPY_ARRAY_API := 1
+
+.PHONY: demo test lint bench bench-smoke fuzz clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/lingrad demo --out demo-out
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q --cov=lingrad --cov-report=term
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[bench]"
+	$(BIN)/python benchmarks/run.py
+
+bench-smoke: $(STAMP)
+	$(BIN)/python benchmarks/run.py --smoke
+
+clean:
+	rm -rf $(VENV) demo-out .pytest_cache .ruff_cache .coverage

@@ -1,0 +1,21 @@
+"""lingrad: linear regression trained by gradient descent, faithful, fast and honest.
+
+>>> from lingrad import LinearRegression
+"""
+
+from ._diagnostics import Diagnostics
+from ._estimator import LinearRegression
+from ._solve import DivergenceError, DivergenceWarning, FitResult, solve
+from ._stats import SufficientStats
+from ._version import __version__
+
+__all__ = [
+    "Diagnostics",
+    "DivergenceError",
+    "DivergenceWarning",
+    "FitResult",
+    "LinearRegression",
+    "SufficientStats",
+    "__version__",
+    "solve",
+]

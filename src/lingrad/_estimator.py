@@ -1,0 +1,540 @@
+"""``LinearRegression``: a thin scikit-learn shell over :func:`lingrad._solve.solve`.
+
+``fit`` validates, builds the problem (statistics or direct), calls one solve
+and unpacks its :class:`~lingrad._solve.FitResult`. Defaults reproduce the
+tutorial exactly: weights from ``rand(n_features)``, bias 0, ``n_iters`` plain
+gradient-descent steps at ``lr=0.01``.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+
+from . import _validation as V
+from ._diagnostics import DEFAULT_ESTIMATE_TOL, Diagnostics, iterations_to
+from ._objective import DirectLeastSquares, Penalty, StatsLeastSquares
+from ._optimizers import OPTIMIZERS, SCHEDULES, GD, Nesterov, Schedule, auto_lr, make_optimizer
+from ._solve import DivergenceError, DivergenceWarning, FitResult, divergence_message, solve
+from ._stats import SufficientStats
+
+__all__ = ["LinearRegression"]
+
+ENGINES = ("auto", "stats", "direct")
+# Dense feature-space work above this many parameters costs more memory than
+# it saves (an f x f float64 matrix of 8192^2 is 512 MiB).
+_STATS_MAX_PARAMS = 8192
+
+
+def _condition(L: float, mu: float) -> float:
+    if math.isnan(mu):
+        return math.nan
+    return L / mu if mu > 0 else math.inf
+
+
+class _Minibatch:
+    """Batch gradients from the data, full-data monitoring from ``monitor``."""
+
+    def __init__(self, direct: DirectLeastSquares, monitor) -> None:
+        self.direct = direct
+        self.monitor = monitor
+
+    def grad_mse(self, theta, rows=None):
+        if rows is None:
+            return self.monitor.grad_mse(theta)
+        return self.direct.grad_mse(theta, rows)
+
+
+class LinearRegression(RegressorMixin, BaseEstimator):
+    """Linear regression trained by gradient descent on the mean squared error.
+
+    With the defaults this is exactly the classic from-scratch tutorial: the
+    weights start at ``rand(n_features)`` (uniform on [0, 1)), the bias at 0,
+    and each of ``n_iters`` iterations does ``r = X w + b - y``,
+    ``w <- w - lr X^T r / n``, ``b <- b - lr mean(r)``. The same iterates are
+    computed from sufficient statistics when that is faster (``engine``).
+
+    Parameters
+    ----------
+    lr : float or "auto", default=0.01
+        Learning rate. ``"auto"`` uses ``1/L`` (L the largest curvature of the
+        loss, computed from the data); the rate used is ``lr_``. Plain gradient
+        descent diverges for ``lr >= 2/L``, where the tutorial's loop returns
+        inf/NaN; lingrad detects it *before iterating* (and, for the other
+        optimizers, as soon as the loss blows up) and acts as ``on_divergence``
+        says.
+    n_iters : int, default=1000
+        Iteration budget. In mini-batch mode (``batch_size`` set) it counts
+        epochs: passes over the data.
+    fit_intercept : bool, default=True
+        Learn the bias. When False the bias stays 0 and is never updated.
+    random_state : None, int or RandomState, default=None
+        Seeds the starting weights (and mini-batch shuffling). None draws from
+        NumPy's global RandomState, as ``np.random.rand`` in the tutorial does.
+    verbose : bool or int, default=False
+        Print the MSE about ten times during training.
+    tol : float or None, default=None
+        None runs all ``n_iters`` (the tutorial). A float stops when the
+        gradient norm falls below ``tol`` times its starting value; running out
+        of budget first gives a ``ConvergenceWarning``.
+    engine : {"auto", "stats", "direct"}, default="auto"
+        ``"stats"``: one pass over X for the sufficient statistics, then each
+        iteration costs O(n_features^2). ``"direct"``: each iteration is a pass
+        over X (best for wide or sparse data). ``"auto"`` picks the cheaper
+        from n, f, ``n_iters``, sparsity and memory; the choice is ``engine_``.
+    optimizer : {"gd", "momentum", "nesterov", "adam"}, default="gd"
+    momentum : float or None, default=None
+        Momentum of "momentum" and "nesterov". None uses the optimal value for
+        the data's condition number when known (engine "stats"), otherwise 0.9
+        for heavy ball and FISTA's schedule with restarts for Nesterov.
+    batch_size : int or None, default=None
+        None is full-batch gradient descent. An int runs mini-batch SGD,
+        reshuffling every epoch with ``random_state``; ``n_iters`` counts epochs.
+    learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
+        Schedule of the learning rate over updates: constant ``lr``,
+        ``lr / (t + 1) ** 0.25``, or ``lr / 5`` each time the loss stalls for 5
+        epochs.
+    alpha : float, default=0.0
+        Penalty strength (elastic net, below).
+    l1_ratio : float, default=0.0
+        Share of L1 in the penalty. The objective minimised is
+        ``1/(2 S) sum_i s_i (x_i w + b - y_i)^2 + alpha (l1_ratio |w|_1 +
+        (1 - l1_ratio)/2 |w|_2^2)`` with ``S`` the sum of sample weights. This
+        is scikit-learn's ``ElasticNet(alpha, l1_ratio)`` and ``Lasso(alpha)``
+        (``l1_ratio=1``) exactly, and ``Ridge(alpha=a)`` for ``alpha = a / S``
+        (``l1_ratio=0``). L1 is applied by a proximal step (ISTA; FISTA with
+        Nesterov).
+    on_divergence : {"recover", "raise"}, default="recover"
+        What a too-large ``lr`` gets. ``"recover"``: a :class:`DivergenceWarning`
+        naming the ``lr`` given, the stable limit and the remedies, then the fit
+        restarts from the same starting point with ``lr="auto"`` (recorded in
+        ``lr_``). ``"raise"``: :class:`DivergenceError` with the same message.
+        Either way no NaN or inf ever reaches ``coef_``.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features,) or (n_targets, n_features)
+    intercept_ : float or ndarray of shape (n_targets,)
+    n_iter_ : int
+        Iterations (epochs in mini-batch mode) run.
+    loss_history_ : ndarray of shape (n_iter_ + 1,)
+        Mean squared error at the start and after every iteration.
+    converged_ : bool
+    stop_reason_ : {"tol", "max_iter", "zero_gradient"}
+    lr_ : float
+        Learning rate used (resolved from ``"auto"``).
+    engine_ : {"stats", "direct"}
+    diagnostics_ : Diagnostics
+        Curvature, condition number, stable learning rates, iteration
+        estimates and the gap to the exact optimum.
+    fit_result_ : FitResult
+        The solver's full result (starting point, optimizer state, ...).
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Only when fitted on a DataFrame with string column names.
+
+    Examples
+    --------
+    >>> from lingrad import LinearRegression
+    >>> from lingrad.datasets import make_tutorial_data
+    >>> X, y = make_tutorial_data()
+    >>> model = LinearRegression(random_state=0).fit(X, y)
+    >>> print(f"{model.coef_[0]:.2f} {model.intercept_:.2f}")
+    44.43 -0.52
+    """
+
+    def __init__(
+        self,
+        lr: float | str = 0.01,
+        n_iters: int = 1000,
+        *,
+        fit_intercept: bool = True,
+        random_state=None,
+        verbose: bool | int = False,
+        tol: float | None = None,
+        engine: str = "auto",
+        optimizer: str = "gd",
+        momentum: float | None = None,
+        batch_size: int | None = None,
+        learning_rate: str = "constant",
+        alpha: float = 0.0,
+        l1_ratio: float = 0.0,
+        on_divergence: str = "recover",
+    ) -> None:
+        self.lr = lr
+        self.n_iters = n_iters
+        self.fit_intercept = fit_intercept
+        self.random_state = random_state
+        self.verbose = verbose
+        self.tol = tol
+        self.engine = engine
+        self.optimizer = optimizer
+        self.momentum = momentum
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.alpha = alpha
+        self.l1_ratio = l1_ratio
+        self.on_divergence = on_divergence
+
+    # -- tutorial aliases ------------------------------------------------------
+    @property
+    def weights(self) -> np.ndarray:
+        """The tutorial's name for ``coef_`` (read-only)."""
+        check_is_fitted(self)
+        return self.coef_
+
+    @property
+    def bias(self):
+        """The tutorial's name for ``intercept_`` (read-only)."""
+        check_is_fitted(self)
+        return self.intercept_
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        tags.input_tags.sparse = True
+        return tags
+
+    # -- validation --------------------------------------------------------------
+    def _check_params(self) -> dict:
+        me = type(self).__name__
+        p = {}
+        if isinstance(self.lr, str):
+            if self.lr != "auto":
+                raise V.param_error(
+                    me, "lr", "a positive float or 'auto'", self.lr, "Use e.g. lr=0.01 or lr='auto'."
+                )
+            p["lr"] = "auto"
+        else:
+            p["lr"] = V.check_real(
+                me, "lr", self.lr, low=0.0, low_open=True,
+                fix="Use a positive learning rate such as lr=0.01, or lr='auto'.",
+            )
+        p["n_iters"] = V.check_int(
+            me, "n_iters", self.n_iters, low=0, fix="Use a whole number of iterations, e.g. 1000."
+        )
+        if self.tol is not None:
+            p["tol"] = V.check_real(
+                me, "tol", self.tol, low=0.0, low_open=True,
+                fix="Use a small positive tolerance such as tol=1e-6, or None.",
+            )
+        else:
+            p["tol"] = None
+        p["engine"] = V.check_option(me, "engine", self.engine, ENGINES)
+        p["optimizer"] = V.check_option(me, "optimizer", self.optimizer, OPTIMIZERS)
+        if self.momentum is not None:
+            p["momentum"] = V.check_real(
+                me, "momentum", self.momentum, low=0.0, high=1.0, high_open=True,
+                fix="Use a momentum in [0, 1), e.g. 0.9, or None for the data-driven default.",
+            )
+        else:
+            p["momentum"] = None
+        if self.batch_size is not None:
+            p["batch_size"] = V.check_int(
+                me, "batch_size", self.batch_size, low=1,
+                fix="Use a positive number of rows per batch, or None for full batch.",
+            )
+        else:
+            p["batch_size"] = None
+        p["on_divergence"] = V.check_option(
+            me, "on_divergence", self.on_divergence, ("recover", "raise")
+        )
+        p["learning_rate"] = V.check_option(me, "learning_rate", self.learning_rate, SCHEDULES)
+        p["alpha"] = V.check_real(
+            me, "alpha", self.alpha, low=0.0, fix="Use alpha >= 0 (0 means no penalty)."
+        )
+        p["l1_ratio"] = V.check_real(
+            me, "l1_ratio", self.l1_ratio, low=0.0, high=1.0,
+            fix="Use l1_ratio between 0 (ridge) and 1 (lasso).",
+        )
+        if not isinstance(self.fit_intercept, bool | np.bool_):
+            raise V.param_error(me, "fit_intercept", "True or False", self.fit_intercept,
+                                "Pass fit_intercept=True or fit_intercept=False.")
+        return p
+
+    def _validate_xy(self, X, y, sample_weight, *, reset: bool):
+        try:
+            X, y = validate_data(
+                self,
+                X,
+                y,
+                reset=reset,
+                accept_sparse=("csr", "csc"),
+                dtype=[np.float64, np.float32],
+                multi_output=True,
+                y_numeric=True,
+            )
+        except ValueError as err:
+            raise V.add_hint(err) from err
+        if y.ndim == 2 and y.shape[1] == 0:
+            raise ValueError("y has no target columns. Pass y of shape (n_samples,) or "
+                             "(n_samples, n_targets) with n_targets >= 1.")
+        sw = None
+        if sample_weight is not None:
+            try:
+                sw = _check_sample_weight(sample_weight, X, dtype=np.float64,
+                                          ensure_non_negative=True)
+            except ValueError as err:
+                raise ValueError(f"{err} Pass one non-negative, finite weight per sample.") from err
+            if not sw.sum() > 0:
+                raise ValueError("sample_weight sums to zero: no sample would count. "
+                                 "Give at least one sample a positive weight.")
+        return X, y, sw
+
+    # -- fitting -------------------------------------------------------------------
+    def _choose_engine(self, X, n_targets: int, p: dict) -> str:
+        if p["engine"] != "auto":
+            return p["engine"]
+        n, f = X.shape
+        if f + 1 > _STATS_MAX_PARAMS:
+            return "direct"
+        passes = p["n_iters"] if p["tol"] is None else max(p["n_iters"], 1)
+        if sp.issparse(X):
+            nnz_row = X.nnz / max(n, 1)
+            stats_cost = n * nnz_row * nnz_row + f * f * (passes + f)
+            direct_cost = 2.0 * X.nnz * n_targets * passes
+        else:
+            stats_cost = n * (f + n_targets) ** 2 / 2 + f * f * (n_targets * passes + f)
+            direct_cost = 2.0 * n * f * n_targets * passes
+        return "stats" if stats_cost <= direct_cost else "direct"
+
+    def _init_theta(self, rng, f: int, k: int, one_d: bool, dtype) -> np.ndarray:
+        W = rng.rand(f) if one_d else rng.rand(k, f).T
+        theta = np.zeros((f + int(self.fit_intercept), k), dtype=dtype)
+        theta[:f] = W.reshape(f, k)
+        return theta
+
+    def fit(self, X, y, sample_weight=None, *, callback: Callable[[int, float], None] | None = None):
+        """Fit by gradient descent.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights; the loss is the weighted mean squared error.
+        callback : callable, default=None
+            ``callback(iteration, mse)`` after every iteration (progress bars).
+
+        Returns
+        -------
+        self : LinearRegression
+        """
+        p = self._check_params()
+        X, y, sw = self._validate_xy(X, y, sample_weight, reset=True)
+        one_d = y.ndim == 1
+        Y = y.reshape(len(y), -1)
+        n, f = X.shape
+        k = Y.shape[1]
+        engine = self._choose_engine(X, k, p)
+        penalty = Penalty(p["alpha"], p["l1_ratio"])
+        stats = None
+        if engine == "stats":
+            stats = SufficientStats.from_arrays(X, Y, sw)
+            full = StatsLeastSquares(stats, self.fit_intercept, penalty)
+            work_dtype = np.float64
+        else:
+            work_dtype = X.dtype
+            Y = Y.astype(work_dtype, copy=False)
+            full = DirectLeastSquares(X, Y, sw, self.fit_intercept, penalty)
+        rng = check_random_state(self.random_state)
+        theta0 = self._init_theta(rng, f, k, one_d, work_dtype)
+        return self._run(X, Y, sw, full, stats, theta0, rng, p, engine, one_d, callback)
+
+    def _run(self, X, Y, sw, full, stats, theta0, rng, p, engine, one_d, callback):
+        penalty = full.penalty
+        name = p["optimizer"]
+        # Curvature: exact from the statistics; by Lanczos (a few passes) for "direct".
+        L, mu = full.spectrum()
+        kappa = _condition(L, mu)
+        opt = make_optimizer(name, p["momentum"], kappa if engine == "stats" else None)
+        lr = auto_lr(name, L, mu if engine == "stats" else None) if p["lr"] == "auto" else p["lr"]
+        stable = opt.stable_lr(L) if math.isfinite(L) else math.nan
+        safe_lr = auto_lr(name, L, mu if engine == "stats" else None)
+        if isinstance(opt, GD) and lr * L >= 2.0:
+            lr = self._diverged(lr, stable, safe_lr, name, 0, p)
+        batches = None
+        problem = full
+        if p["batch_size"] is not None:
+            direct = full if engine == "direct" else DirectLeastSquares(
+                X, Y.astype(theta0.dtype, copy=False), sw, self.fit_intercept, penalty
+            )
+            problem = _Minibatch(direct, full)
+            bs = p["batch_size"]
+            n = X.shape[0]
+
+            def batches(epoch):
+                order = rng.permutation(n)
+                for start in range(0, n, bs):
+                    yield np.sort(order[start : start + bs])
+
+        prox = None
+        if penalty.l1 > 0:
+            f = X.shape[1]
+
+            def prox(theta, step):
+                return penalty.prox(theta, step, f)
+
+        cb = self._verbose_callback(p["n_iters"], callback)
+
+        def run(rate):
+            return solve(
+                problem, theta0, opt, Schedule(rate, p["learning_rate"]), p["n_iters"],
+                tol=p["tol"], stable_lr=stable, prox=prox, batches=batches, callback=cb,
+            )
+
+        try:
+            res = run(lr)
+        except DivergenceError as err:
+            lr = self._diverged(lr, stable, safe_lr, name, err.iteration, p)
+            res = run(lr)
+        self._unpack(res, X.shape[1], one_d, X.dtype)
+        self.engine_ = engine
+        self.lr_ = float(lr)
+        self.diagnostics_ = self._diagnose(full, res, engine, name, lr, L, mu, stable, p, one_d)
+        if p["tol"] is not None and not res.converged:
+            warnings.warn(self._not_converged_message(res, p), ConvergenceWarning, stacklevel=3)
+        return self
+
+    def _diverged(self, lr, stable, safe_lr, name, iteration, p) -> float:
+        """Raise, or warn and return the safe learning rate (``on_divergence``)."""
+        msg = divergence_message(lr, stable, name, iteration)
+        if p["on_divergence"] == "raise":
+            raise DivergenceError(msg, lr, stable, iteration)
+        warnings.warn(
+            f"{msg} Recovered: refitted from the same start with lr={safe_lr:.6g} "
+            "(lr='auto'); see lr_. Pass on_divergence='raise' to get an error instead.",
+            DivergenceWarning,
+            stacklevel=4,
+        )
+        return safe_lr
+
+    def _verbose_callback(self, n_iters, callback):
+        if not self.verbose:
+            return callback
+        every = max(1, n_iters // 10)
+
+        def cb(it, mse):
+            if it % every == 0 or it == n_iters:
+                print(f"[lingrad] iteration {it:>7d}/{n_iters}  mse={mse:.6g}")
+            if callback is not None:
+                callback(it, mse)
+
+        return cb
+
+    def _unpack(self, res: FitResult, f: int, one_d: bool, dtype) -> None:
+        theta = res.theta.astype(dtype, copy=False)
+        W = theta[:f]
+        b = theta[f] if self.fit_intercept else np.zeros(theta.shape[1], dtype=dtype)
+        if one_d:
+            self.coef_ = W[:, 0].copy()
+            self.intercept_ = float(b[0])
+        else:
+            self.coef_ = W.T.copy()
+            self.intercept_ = b.copy()
+        self.n_iter_ = res.n_iter
+        self.loss_history_ = res.loss_history
+        self.converged_ = res.converged
+        self.stop_reason_ = res.stop_reason
+        self.fit_result_ = res
+
+    def _not_converged_message(self, res: FitResult, p: dict) -> str:
+        d = self.diagnostics_
+        rel = res.grad_norm / res.grad_norm_init if res.grad_norm_init else 0.0
+        rate_needed = ""
+        if math.isfinite(d.est_iters_gd) and d.est_iters_gd > res.n_iter:
+            rate_needed = f" Plain GD at this lr needs about {int(d.est_iters_gd):,} iterations"
+            if math.isfinite(d.est_iters_nesterov):
+                rate_needed += (
+                    f"; optimizer='nesterov' with lr='auto' about "
+                    f"{int(d.est_iters_nesterov):,}"
+                )
+            rate_needed += "."
+        return (
+            f"lingrad did not converge in n_iters={res.n_iter}: the gradient norm is "
+            f"{rel:.3g} of its start, above tol={p['tol']:g}.{rate_needed} Increase n_iters, "
+            "use lr='auto' or optimizer='nesterov', or standardise the features."
+        )
+
+    def _diagnose(self, full, res, engine, name, lr, L, mu, stable, p, one_d) -> Diagnostics:
+        tol = p["tol"] if p["tol"] is not None else DEFAULT_ESTIMATE_TOL
+        kappa = _condition(L, mu)
+        rate_gd = max(abs(1 - lr * L), abs(1 - lr * mu)) if math.isfinite(mu) else math.nan
+        it_gd = iterations_to(rate_gd, tol)
+        it_nag = (
+            math.ceil(math.sqrt(kappa) * math.log(1 / tol)) if math.isfinite(kappa) else math.inf
+        )
+        gap = rel_gap = obj_gap = math.nan
+        exact_coef = exact_b = None
+        if engine == "stats":
+            theta_star = self._exact_theta(full, L)
+            f = full.n_features
+            diff = np.abs(res.theta - theta_star)
+            gap = float(diff.max()) if diff.size else 0.0
+            scale = float(np.abs(theta_star).max()) if theta_star.size else 0.0
+            rel_gap = gap / scale if scale > 0 else gap
+            obj_gap = max(self._objective(full, res.theta) - self._objective(full, theta_star), 0.0)
+            W = theta_star[:f]
+            b = theta_star[f] if self.fit_intercept else np.zeros(theta_star.shape[1])
+            exact_coef = W[:, 0].copy() if one_d else W.T.copy()
+            exact_b = float(b[0]) if one_d else b.copy()
+        return Diagnostics(
+            engine=engine, optimizer=name, lr=float(lr), lipschitz=float(L),
+            smallest_eigenvalue=float(mu), condition_number=float(kappa),
+            stable_lr=2.0 / L if L > 0 else math.inf, stable_lr_optimizer=float(stable),
+            tol=float(tol), est_iters_gd=it_gd, est_iters_nesterov=it_nag,
+            grad_norm=float(res.grad_norm),
+            grad_norm_rel=float(res.grad_norm / res.grad_norm_init) if res.grad_norm_init else 0.0,
+            max_coef_gap=gap, rel_coef_gap=rel_gap, objective_gap=float(obj_gap),
+            exact_coef=exact_coef, exact_intercept=exact_b,
+        )
+
+    @staticmethod
+    def _objective(full, theta) -> float:
+        f = full.n_features
+        return 0.5 * full.mse(theta) + full.penalty.value(theta[:f]) / full.n_targets
+
+    def _exact_theta(self, full: StatsLeastSquares, L: float) -> np.ndarray:
+        """The exact optimum from the statistics (minimum-norm least squares, ridge,
+        or for L1 a FISTA run to machine precision in feature space)."""
+        theta = full.solve_exact()
+        if full.penalty.l1 == 0:
+            return theta
+        f = full.n_features
+
+        def prox(t, step):
+            return full.penalty.prox(t, step, f)
+
+        res = solve(full, theta, Nesterov(), Schedule(1.0 / L), 100_000, tol=1e-13, prox=prox)
+        return res.theta
+
+    # -- prediction ------------------------------------------------------------------
+    def predict(self, X):
+        """Predict with the fitted line.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
+        """
+        check_is_fitted(self)
+        try:
+            X = validate_data(
+                self, X, reset=False, accept_sparse=("csr", "csc"), dtype=[np.float64, np.float32]
+            )
+        except ValueError as err:
+            raise V.add_hint(err) from err
+        coef = self.coef_.astype(X.dtype, copy=False)
+        out = X @ (coef if coef.ndim == 1 else coef.T)
+        return np.asarray(out) + np.asarray(self.intercept_, dtype=out.dtype)

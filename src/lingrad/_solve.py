@@ -1,0 +1,243 @@
+"""The one solve loop: steps, stopping rule, divergence guard, history.
+
+Every way of fitting (in memory, from statistics, from files, on Dask,
+``partial_fit``) ends here, and every call returns one :class:`FitResult`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ._optimizers import Optimizer, Schedule
+
+__all__ = ["DivergenceError", "DivergenceWarning", "FitResult", "solve"]
+
+# The loss may grow this much above its starting value before the run is
+# declared divergent (momentum methods overshoot, but never by this much).
+_BLOWUP = 1e8
+
+
+class DivergenceError(FloatingPointError, ValueError):
+    """Gradient descent diverged (or would): the learning rate is too large.
+
+    Attributes
+    ----------
+    lr : float
+        The learning rate that was used.
+    stable_lr : float
+        The largest stable learning rate for this data and optimizer.
+    iteration : int
+        Iteration at which divergence was detected (0 when detected before
+        iterating).
+    """
+
+    def __init__(self, message: str, lr: float, stable_lr: float, iteration: int) -> None:
+        super().__init__(message)
+        self.lr = lr
+        self.stable_lr = stable_lr
+        self.iteration = iteration
+
+
+class DivergenceWarning(UserWarning):
+    """The learning rate was too large; the fit recovered with a stable one."""
+
+
+def divergence_message(lr: float, stable_lr: float, optimizer: str, iteration: int) -> str:
+    """The one explanation of a too-large learning rate."""
+    where = (
+        "before iterating"
+        if iteration == 0
+        else f"at iteration {iteration}, where the loss blew up"
+    )
+    return (
+        f"Gradient descent ({optimizer}) diverges with lr={lr:.6g}: the largest stable "
+        f"learning rate for this data is {stable_lr:.6g} (detected {where}). "
+        f"Use a smaller lr (below {stable_lr:.3g}), or lr='auto', or standardise the "
+        "features (e.g. sklearn.preprocessing.StandardScaler in a Pipeline)."
+    )
+
+
+@dataclass
+class FitResult:
+    """Everything a solve produced (cf. ``scipy.optimize.OptimizeResult``).
+
+    Attributes
+    ----------
+    theta : ndarray of shape (n_params, n_targets)
+        Final parameters: coefficient rows, then the intercept row if fitted.
+    theta_init : ndarray of shape (n_params, n_targets)
+        Starting parameters.
+    n_iter : int
+        Iterations (epochs in mini-batch mode) run.
+    converged : bool
+        True when the stopping rule was met.
+    stop_reason : str
+        ``"tol"``, ``"max_iter"`` (the budget ``n_iters`` ran out) or ``"zero_gradient"``.
+    loss_history : ndarray of shape (n_iter + 1,)
+        Mean squared error at the start and after every iteration.
+    grad_norm : float
+        Norm of the (proximal) gradient at ``theta``.
+    grad_norm_init : float
+        Norm of the (proximal) gradient at ``theta_init``.
+    lr : float
+        Base learning rate used.
+    state : Any
+        The optimizer's final state (to resume from).
+    message : str
+        A sentence describing how the solve ended.
+    """
+
+    theta: np.ndarray
+    theta_init: np.ndarray
+    n_iter: int
+    converged: bool
+    stop_reason: str
+    loss_history: np.ndarray
+    grad_norm: float
+    grad_norm_init: float
+    lr: float
+    state: Any = None
+    message: str = ""
+    path: np.ndarray | None = field(default=None, repr=False)
+
+
+def solve(
+    problem,
+    theta0: np.ndarray,
+    optimizer: Optimizer,
+    schedule: Schedule,
+    n_iters: int,
+    *,
+    tol: float | None = None,
+    stable_lr: float = math.inf,
+    prox: Callable[[np.ndarray, float], np.ndarray] | None = None,
+    batches: Callable[[int], Iterator[Any]] | None = None,
+    state: Any = None,
+    grad_norm_ref: float | None = None,
+    record_path: bool = False,
+    callback: Callable[[int, float], None] | None = None,
+) -> FitResult:
+    """Minimise ``problem`` from ``theta0``.
+
+    Parameters
+    ----------
+    problem : StatsLeastSquares or DirectLeastSquares
+        Provides ``grad_mse(theta)`` (and ``grad_mse(theta, rows)`` for batches).
+    theta0 : ndarray of shape (n_params, n_targets)
+    optimizer : Optimizer
+    schedule : Schedule
+        ``t -> lr``; ``t`` counts updates.
+    n_iters : int
+        Budget of full-batch iterations, or of epochs when ``batches`` is given.
+    tol : float or None
+        Stop when the (proximal) gradient norm falls below ``tol`` times its
+        starting value (or ``grad_norm_ref``). ``None`` runs the whole budget.
+    stable_lr : float
+        Largest stable learning rate, quoted if the loss blows up.
+    prox : callable or None
+        ``prox(theta, step)`` for the non-smooth penalty.
+    batches : callable or None
+        ``batches(epoch)`` yields row selections for mini-batch updates.
+    state : optimizer state or None
+        Resume from this state instead of ``optimizer.init``.
+    grad_norm_ref : float or None
+        Reference gradient norm for ``tol`` (kept across ``partial_fit`` calls).
+    record_path : bool
+        Keep every iterate in ``FitResult.path``.
+    callback : callable or None
+        ``callback(iteration, mse)`` after every iteration (progress bars).
+
+    Returns
+    -------
+    FitResult
+    """
+    theta = theta0.copy()
+    if state is None:
+        state = optimizer.init(theta)
+    proxf = prox if prox is not None else (lambda th, step: th)
+    lr0 = schedule(0)
+
+    def optimality(th, g, lr):
+        if prox is None:
+            return float(np.linalg.norm(g))
+        mapped = proxf(th - lr * g, lr)
+        return float(np.linalg.norm(th - mapped) / lr)
+
+    history = np.empty(n_iters + 1)
+    path = [theta.copy()] if record_path else None
+    g, mse = problem.grad_mse(theta)
+    history[0] = mse
+    gnorm = gnorm0 = optimality(theta, g, lr0)
+    ref = grad_norm_ref if grad_norm_ref is not None else gnorm0
+    loss_cap = _BLOWUP * max(mse, np.finfo(float).tiny)
+    t_update = 0
+    it = 0
+    reason = "max_iter"
+    for it in range(1, n_iters + 1):
+        if tol is not None and gnorm <= tol * ref:
+            it -= 1
+            reason = "tol"
+            break
+        if gnorm == 0.0:
+            it -= 1
+            reason = "zero_gradient"
+            break
+        if batches is None:
+            lr = schedule(t_update)
+            theta, state = optimizer.update(state, theta, lr, grad=g, prox=proxf)
+            t_update += 1
+        else:
+            for rows in batches(it - 1):
+                lr = schedule(t_update)
+                theta, state = optimizer.update(
+                    state,
+                    theta,
+                    lr,
+                    grad_fn=lambda point, rows=rows: problem.grad_mse(point, rows)[0],
+                    prox=proxf,
+                )
+                t_update += 1
+        g, mse = problem.grad_mse(theta)
+        history[it] = mse
+        if record_path:
+            path.append(theta.copy())
+        if not math.isfinite(mse) or mse > loss_cap:
+            raise DivergenceError(
+                divergence_message(lr0, stable_lr, optimizer.name, it), lr0, stable_lr, it
+            )
+        schedule.observe(mse)
+        gnorm = optimality(theta, g, schedule(t_update))
+        if callback is not None:
+            callback(it, mse)
+    else:
+        if tol is not None and gnorm <= tol * ref:
+            reason = "tol"
+    if n_iters == 0:
+        it = 0
+        if tol is not None and gnorm <= tol * ref:
+            reason = "tol"
+    converged = reason in ("tol", "zero_gradient")
+    message = {
+        "tol": f"Converged: gradient norm fell below tol relative to its start in {it} iterations.",
+        "zero_gradient": f"Converged: the gradient is exactly zero after {it} iterations.",
+        "max_iter": f"Ran the full budget of {it} iterations.",
+    }[reason]
+    return FitResult(
+        theta=theta,
+        theta_init=theta0.copy(),
+        n_iter=it,
+        converged=converged,
+        stop_reason=reason,
+        loss_history=history[: it + 1].copy(),
+        grad_norm=gnorm,
+        grad_norm_init=gnorm0,
+        lr=lr0,
+        state=state,
+        message=message,
+        path=np.stack(path) if record_path else None,
+    )

@@ -1,0 +1,228 @@
+"""Sufficient statistics of weighted least squares: one pass, mergeable, exact.
+
+For squared loss, the gradient, the loss and the exact optimum depend on the
+data only through the weighted count, the means of X and y and their centred
+cross-products. ``SufficientStats`` holds exactly those, in centred form, so
+that data with a large offset (values around 1e6) loses no accuracy, and two
+halves merge into the whole (Chan, Golub & LeVeque's pairwise update).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+__all__ = ["SufficientStats"]
+
+# Row chunks are sized so that the float64 work buffer stays below both this
+# many bytes and 10% of the input's size: fit never holds a full copy of X.
+_CHUNK_BYTES = 4 * 2**20
+
+
+def default_chunk_rows(n_rows: int, n_cols: int, nbytes: int) -> int:
+    """Rows per chunk: buffer <= min(4 MiB, 10% of the input), at least 16 rows."""
+    budget = min(_CHUNK_BYTES, max(nbytes // 10, 1))
+    rows = budget // (8 * (n_cols + 1))
+    return int(max(16, min(rows, max(n_rows, 1))))
+
+
+@dataclass(frozen=True, eq=False)
+class SufficientStats:
+    """Weighted sufficient statistics of ``[X, Y]``.
+
+    Parameters
+    ----------
+    n_samples : int
+        Number of rows seen (weighted or not).
+    sum_weights : float
+        Sum of the sample weights (``n_samples`` when unweighted).
+    mean : ndarray of shape (n_features + n_targets,)
+        Weighted means of the columns of X, then of Y.
+    scatter : ndarray of shape (n_features + n_targets, n_features + n_targets)
+        Weighted centred cross-products ``sum_i w_i (z_i - mean)(z_i - mean)^T``
+        with ``z_i = [x_i, y_i]``.
+    n_features : int
+        Number of columns of X; the rest are targets.
+    """
+
+    n_samples: int
+    sum_weights: float
+    mean: np.ndarray
+    scatter: np.ndarray
+    n_features: int
+
+    # -- views -----------------------------------------------------------
+    @property
+    def n_targets(self) -> int:
+        """Number of target columns."""
+        return self.mean.shape[0] - self.n_features
+
+    @property
+    def x_mean(self) -> np.ndarray:
+        """Weighted mean of X, shape (n_features,)."""
+        return self.mean[: self.n_features]
+
+    @property
+    def y_mean(self) -> np.ndarray:
+        """Weighted mean of Y, shape (n_targets,)."""
+        return self.mean[self.n_features :]
+
+    @property
+    def xx(self) -> np.ndarray:
+        """Centred ``X^T W X``, shape (n_features, n_features)."""
+        f = self.n_features
+        return self.scatter[:f, :f]
+
+    @property
+    def xy(self) -> np.ndarray:
+        """Centred ``X^T W Y``, shape (n_features, n_targets)."""
+        f = self.n_features
+        return self.scatter[:f, f:]
+
+    @property
+    def yy(self) -> np.ndarray:
+        """Centred ``Y^T W Y``, shape (n_targets, n_targets)."""
+        f = self.n_features
+        return self.scatter[f:, f:]
+
+    # -- construction ----------------------------------------------------
+    @classmethod
+    def empty(cls, n_features: int, n_targets: int = 1) -> SufficientStats:
+        """Statistics of no data: the identity of :meth:`merge`."""
+        m = n_features + n_targets
+        return cls(0, 0.0, np.zeros(m), np.zeros((m, m)), n_features)
+
+    @classmethod
+    def from_arrays(
+        cls,
+        X,
+        y: np.ndarray,
+        sample_weight: np.ndarray | None = None,
+        *,
+        chunk_rows: int | None = None,
+    ) -> SufficientStats:
+        """Compute the statistics in one pass over row chunks of X.
+
+        Parameters
+        ----------
+        X : ndarray or scipy sparse matrix of shape (n_samples, n_features)
+            float32 or float64, any memory layout; never copied whole.
+        y : ndarray of shape (n_samples,) or (n_samples, n_targets)
+        sample_weight : ndarray of shape (n_samples,), default=None
+        chunk_rows : int, default=None
+            Rows per chunk; by default the work buffer stays under 4 MiB and
+            under 10% of X.
+
+        Returns
+        -------
+        SufficientStats
+        """
+        Y = y.reshape(len(y), -1)
+        if sp.issparse(X):
+            return cls._from_sparse(X, Y, sample_weight)
+        n, f = X.shape
+        k = Y.shape[1]
+        m = f + k
+        if n == 0:
+            return cls.empty(f, k)
+        rows = chunk_rows or default_chunk_rows(n, m, X.nbytes)
+        # One shift for every chunk: the mean of the first chunk. Cross-products
+        # about it are small when the data sits far from the origin.
+        head = slice(0, min(rows, n))
+        if sample_weight is None:
+            shift = np.concatenate([X[head].mean(axis=0), Y[head].mean(axis=0)])
+        else:
+            w = sample_weight[head]
+            ws = w.sum()
+            shift = np.zeros(m)
+            if ws > 0:
+                shift[:f] = w @ X[head] / ws
+                shift[f:] = w @ Y[head] / ws
+        buf = np.empty((rows, m + 1))
+        s2 = np.zeros((m + 1, m + 1))
+        for start in range(0, n, rows):
+            stop = min(start + rows, n)
+            b = buf[: stop - start]
+            np.subtract(X[start:stop], shift[:f], out=b[:, :f])
+            np.subtract(Y[start:stop], shift[f:], out=b[:, f:m])
+            if sample_weight is None:
+                b[:, m] = 1.0
+            else:
+                np.sqrt(sample_weight[start:stop], out=b[:, m])
+                b[:, :m] *= b[:, m : m + 1]
+            # b.T @ b is one BLAS syrk: the centred scatter, the column sums
+            # (last column) and the weight total (corner) in one product.
+            s2 += b.T @ b
+        return cls._from_shifted(n, shift, s2, f)
+
+    @classmethod
+    def _from_shifted(cls, n: int, shift: np.ndarray, s2: np.ndarray, f: int) -> SufficientStats:
+        m = shift.shape[0]
+        sw = float(s2[m, m])
+        if sw <= 0:
+            return cls(n, 0.0, shift.copy(), np.zeros((m, m)), f)
+        d = s2[:m, m] / sw
+        scatter = s2[:m, :m] - sw * np.outer(d, d)
+        scatter = (scatter + scatter.T) / 2
+        return cls(n, sw, shift + d, scatter, f)
+
+    @classmethod
+    def _from_sparse(cls, X, Y: np.ndarray, sample_weight: np.ndarray | None) -> SufficientStats:
+        n, f = X.shape
+        k = Y.shape[1]
+        w = np.ones(n) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+        sw = float(w.sum())
+        if n == 0 or sw <= 0:
+            return cls(n, 0.0, np.zeros(f + k), np.zeros((f + k, f + k)), f)
+        Xw = sp.csr_array(X.multiply(w[:, None])) if sample_weight is not None else X
+        x_mean = np.asarray(Xw.sum(axis=0)).ravel() / sw
+        y_mean = w @ Y / sw
+        Yc = Y - y_mean
+        xx = np.asarray((X.T @ Xw).toarray() if sp.issparse(X.T @ Xw) else X.T @ Xw)
+        xx = xx.astype(np.float64) - sw * np.outer(x_mean, x_mean)
+        xy = np.asarray(Xw.T @ Yc, dtype=np.float64)
+        yy = (Yc * w[:, None]).T @ Yc
+        scatter = np.block([[xx, xy], [xy.T, yy]])
+        scatter = (scatter + scatter.T) / 2
+        return cls(n, sw, np.concatenate([x_mean, y_mean]), scatter, f)
+
+    # -- algebra ---------------------------------------------------------
+    def merge(self, other: SufficientStats) -> SufficientStats:
+        """Statistics of the union of both data sets (exact pairwise update)."""
+        if other.n_features != self.n_features or other.mean.shape != self.mean.shape:
+            raise ValueError(
+                f"Cannot merge statistics of {self.n_features} features and "
+                f"{self.n_targets} targets with statistics of {other.n_features} features and "
+                f"{other.n_targets} targets. Merge statistics of the same columns only."
+            )
+        if other.sum_weights == 0:
+            return SufficientStats(
+                self.n_samples + other.n_samples,
+                self.sum_weights,
+                self.mean,
+                self.scatter,
+                self.n_features,
+            )
+        if self.sum_weights == 0:
+            return SufficientStats(
+                self.n_samples + other.n_samples,
+                other.sum_weights,
+                other.mean,
+                other.scatter,
+                self.n_features,
+            )
+        sw = self.sum_weights + other.sum_weights
+        delta = other.mean - self.mean
+        mean = self.mean + delta * (other.sum_weights / sw)
+        scatter = (
+            self.scatter
+            + other.scatter
+            + np.outer(delta, delta) * (self.sum_weights * other.sum_weights / sw)
+        )
+        return SufficientStats(
+            self.n_samples + other.n_samples, sw, mean, scatter, self.n_features
+        )
+
+    __add__ = merge
