@@ -5,8 +5,8 @@ import os
 
 os.environ.setdefault("SCIPY_ARRAY_API", "1")
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import numpy as np
+import pytest
 
 
 def textbook_gd(X, y, lr=0.01, n_iters=1000, w0=None):

@@ -22,8 +22,9 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from . import _validation as V
 from ._diagnostics import DEFAULT_ESTIMATE_TOL, Diagnostics, iterations_to
 from ._objective import DirectLeastSquares, Penalty, StatsLeastSquares
-from ._optimizers import OPTIMIZERS, SCHEDULES, GD, Nesterov, Schedule, auto_lr, make_optimizer
+from ._optimizers import GD, OPTIMIZERS, SCHEDULES, Nesterov, Schedule, auto_lr, make_optimizer
 from ._solve import DivergenceError, DivergenceWarning, FitResult, divergence_message, solve
+from ._sources import as_source
 from ._stats import SufficientStats
 
 __all__ = ["LinearRegression"]
@@ -44,13 +45,8 @@ class _Minibatch:
     """Batch gradients from the data, full-data monitoring from ``monitor``."""
 
     def __init__(self, direct: DirectLeastSquares, monitor) -> None:
-        self.direct = direct
-        self.monitor = monitor
-
-    def grad_mse(self, theta, rows=None):
-        if rows is None:
-            return self.monitor.grad_mse(theta)
-        return self.direct.grad_mse(theta, rows)
+        self.batch_grad = direct.batch_grad
+        self.grad_mse = monitor.grad_mse
 
 
 class LinearRegression(RegressorMixin, BaseEstimator):
@@ -118,6 +114,9 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         restarts from the same starting point with ``lr="auto"`` (recorded in
         ``lr_``). ``"raise"``: :class:`DivergenceError` with the same message.
         Either way no NaN or inf ever reaches ``coef_``.
+    record_path : bool, default=False
+        Keep every iterate in ``coef_path_`` and ``intercept_path_`` (for plots
+        of the descent path); costs ``n_iters * n_features`` numbers.
 
     Attributes
     ----------
@@ -140,6 +139,12 @@ class LinearRegression(RegressorMixin, BaseEstimator):
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Only when fitted on a DataFrame with string column names.
+    coef_init_, intercept_init_ : like ``coef_``, ``intercept_``
+        The starting point (the tutorial's "line at the random start").
+    coef_path_ : ndarray of shape (n_iter_ + 1, n_features) or (n_iter_ + 1, n_targets, n_features)
+        Every iterate, only with ``record_path=True``.
+    intercept_path_ : ndarray of shape (n_iter_ + 1,) or (n_iter_ + 1, n_targets)
+        Every intercept iterate, only with ``record_path=True``.
 
     Examples
     --------
@@ -168,6 +173,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         alpha: float = 0.0,
         l1_ratio: float = 0.0,
         on_divergence: str = "recover",
+        record_path: bool = False,
     ) -> None:
         self.lr = lr
         self.n_iters = n_iters
@@ -183,6 +189,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         self.alpha = alpha
         self.l1_ratio = l1_ratio
         self.on_divergence = on_divergence
+        self.record_path = record_path
 
     # -- tutorial aliases ------------------------------------------------------
     @property
@@ -210,12 +217,20 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         if isinstance(self.lr, str):
             if self.lr != "auto":
                 raise V.param_error(
-                    me, "lr", "a positive float or 'auto'", self.lr, "Use e.g. lr=0.01 or lr='auto'."
+                    me,
+                    "lr",
+                    "a positive float or 'auto'",
+                    self.lr,
+                    "Use e.g. lr=0.01 or lr='auto'.",
                 )
             p["lr"] = "auto"
         else:
             p["lr"] = V.check_real(
-                me, "lr", self.lr, low=0.0, low_open=True,
+                me,
+                "lr",
+                self.lr,
+                low=0.0,
+                low_open=True,
                 fix="Use a positive learning rate such as lr=0.01, or lr='auto'.",
             )
         p["n_iters"] = V.check_int(
@@ -223,7 +238,11 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         )
         if self.tol is not None:
             p["tol"] = V.check_real(
-                me, "tol", self.tol, low=0.0, low_open=True,
+                me,
+                "tol",
+                self.tol,
+                low=0.0,
+                low_open=True,
                 fix="Use a small positive tolerance such as tol=1e-6, or None.",
             )
         else:
@@ -232,14 +251,22 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         p["optimizer"] = V.check_option(me, "optimizer", self.optimizer, OPTIMIZERS)
         if self.momentum is not None:
             p["momentum"] = V.check_real(
-                me, "momentum", self.momentum, low=0.0, high=1.0, high_open=True,
+                me,
+                "momentum",
+                self.momentum,
+                low=0.0,
+                high=1.0,
+                high_open=True,
                 fix="Use a momentum in [0, 1), e.g. 0.9, or None for the data-driven default.",
             )
         else:
             p["momentum"] = None
         if self.batch_size is not None:
             p["batch_size"] = V.check_int(
-                me, "batch_size", self.batch_size, low=1,
+                me,
+                "batch_size",
+                self.batch_size,
+                low=1,
                 fix="Use a positive number of rows per batch, or None for full batch.",
             )
         else:
@@ -252,15 +279,29 @@ class LinearRegression(RegressorMixin, BaseEstimator):
             me, "alpha", self.alpha, low=0.0, fix="Use alpha >= 0 (0 means no penalty)."
         )
         p["l1_ratio"] = V.check_real(
-            me, "l1_ratio", self.l1_ratio, low=0.0, high=1.0,
+            me,
+            "l1_ratio",
+            self.l1_ratio,
+            low=0.0,
+            high=1.0,
             fix="Use l1_ratio between 0 (ridge) and 1 (lasso).",
         )
         if not isinstance(self.fit_intercept, bool | np.bool_):
-            raise V.param_error(me, "fit_intercept", "True or False", self.fit_intercept,
-                                "Pass fit_intercept=True or fit_intercept=False.")
+            raise V.param_error(
+                me,
+                "fit_intercept",
+                "True or False",
+                self.fit_intercept,
+                "Pass fit_intercept=True or fit_intercept=False.",
+            )
         return p
 
     def _validate_xy(self, X, y, sample_weight, *, reset: bool):
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None. "
+                "Pass the targets as y (or a dataset from lingrad.open_dataset, which holds them)."
+            )
         try:
             X, y = validate_data(
                 self,
@@ -275,18 +316,18 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         except ValueError as err:
             raise V.add_hint(err) from err
         if y.ndim == 2 and y.shape[1] == 0:
-            raise ValueError("y has no target columns. Pass y of shape (n_samples,) or "
-                             "(n_samples, n_targets) with n_targets >= 1.")
+            raise ValueError(
+                "y has no target columns. Pass y of shape (n_samples,) or "
+                "(n_samples, n_targets) with n_targets >= 1."
+            )
         sw = None
         if sample_weight is not None:
             try:
-                sw = _check_sample_weight(sample_weight, X, dtype=np.float64,
-                                          ensure_non_negative=True)
+                sw = _check_sample_weight(
+                    sample_weight, X, dtype=np.float64, ensure_non_negative=True
+                )
             except ValueError as err:
                 raise ValueError(f"{err} Pass one non-negative, finite weight per sample.") from err
-            if not sw.sum() > 0:
-                raise ValueError("sample_weight sums to zero: no sample would count. "
-                                 "Give at least one sample a positive weight.")
         return X, y, sw
 
     # -- fitting -------------------------------------------------------------------
@@ -312,12 +353,17 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         theta[:f] = W.reshape(f, k)
         return theta
 
-    def fit(self, X, y, sample_weight=None, *, callback: Callable[[int, float], None] | None = None):
+    def fit(
+        self, X, y=None, sample_weight=None, *, callback: Callable[[int, float], None] | None = None
+    ):
         """Fit by gradient descent.
 
         Parameters
         ----------
-        X : array-like or sparse matrix of shape (n_samples, n_features)
+        X : array-like, sparse matrix, dataset or Dask collection of shape (n_samples, n_features)
+            Arrays, DataFrames (pandas, polars), SciPy sparse matrices, a dataset
+            from :func:`lingrad.open_dataset` (then ``y`` is None: the file holds
+            it), or Dask arrays/DataFrames.
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights; the loss is the weighted mean squared error.
@@ -329,6 +375,9 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         self : LinearRegression
         """
         p = self._check_params()
+        source = as_source(X, y, sample_weight)
+        if source is not None:
+            return self._fit_source(source, p, callback)
         X, y, sw = self._validate_xy(X, y, sample_weight, reset=True)
         one_d = y.ndim == 1
         Y = y.reshape(len(y), -1)
@@ -347,11 +396,68 @@ class LinearRegression(RegressorMixin, BaseEstimator):
             full = DirectLeastSquares(X, Y, sw, self.fit_intercept, penalty)
         rng = check_random_state(self.random_state)
         theta0 = self._init_theta(rng, f, k, one_d, work_dtype)
-        return self._run(X, Y, sw, full, stats, theta0, rng, p, engine, one_d, callback)
+        batches = None
+        if p["batch_size"] is not None:
+            direct = (
+                full
+                if engine == "direct"
+                else DirectLeastSquares(
+                    X, Y.astype(theta0.dtype, copy=False), sw, self.fit_intercept, penalty
+                )
+            )
+            bs = p["batch_size"]
 
-    def _run(self, X, Y, sw, full, stats, theta0, rng, p, engine, one_d, callback):
-        penalty = full.penalty
+            def batches(epoch):
+                order = rng.permutation(n)
+                for start in range(0, n, bs):
+                    yield np.sort(order[start : start + bs])
+
+        self.stats_ = stats
+        return self._run(
+            full,
+            penalty,
+            theta0,
+            p,
+            engine,
+            one_d,
+            X.dtype,
+            callback,
+            None if batches is None else (_Minibatch(direct, full), batches),
+        )
+
+    def _fit_source(self, source, p: dict, callback):
+        """Fit from a data source (file, Dask collection): statistics in one pass."""
+        if p["batch_size"] is not None:
+            raise ValueError(
+                "batch_size (mini-batch SGD) needs the data in memory; a file or Dask source "
+                "is fitted exactly from its statistics. Drop batch_size, or call "
+                "partial_fit on chunks with partial_fit_mode='sgd'."
+            )
+        f, k = source.n_features, source.n_targets
+        self.n_features_in_ = f
+        if source.feature_names is not None:
+            self.feature_names_in_ = np.asarray(source.feature_names, dtype=object)
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+        engine = p["engine"]
+        if engine == "auto":
+            engine = "stats" if f + 1 <= _STATS_MAX_PARAMS else "direct"
+        penalty = Penalty(p["alpha"], p["l1_ratio"])
+        stats = None
+        if engine == "stats":
+            stats = source.sufficient_stats()
+            full = StatsLeastSquares(stats, self.fit_intercept, penalty)
+        else:
+            full = source.direct_problem(self.fit_intercept, penalty)
+        rng = check_random_state(self.random_state)
+        theta0 = self._init_theta(rng, f, k, source.one_d, np.float64)
+        self.stats_ = stats
+        return self._run(full, penalty, theta0, p, engine, source.one_d, np.float64, callback)
+
+    def _run(self, full, penalty, theta0, p, engine, one_d, dtype, callback, minibatch=None):
+        """Resolve lr and optimizer from the curvature, solve, unpack, diagnose."""
         name = p["optimizer"]
+        problem, batches = (full, None) if minibatch is None else minibatch
         # Curvature: exact from the statistics; by Lanczos (a few passes) for "direct".
         L, mu = full.spectrum()
         kappa = _condition(L, mu)
@@ -361,24 +467,9 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         safe_lr = auto_lr(name, L, mu if engine == "stats" else None)
         if isinstance(opt, GD) and lr * L >= 2.0:
             lr = self._diverged(lr, stable, safe_lr, name, 0, p)
-        batches = None
-        problem = full
-        if p["batch_size"] is not None:
-            direct = full if engine == "direct" else DirectLeastSquares(
-                X, Y.astype(theta0.dtype, copy=False), sw, self.fit_intercept, penalty
-            )
-            problem = _Minibatch(direct, full)
-            bs = p["batch_size"]
-            n = X.shape[0]
-
-            def batches(epoch):
-                order = rng.permutation(n)
-                for start in range(0, n, bs):
-                    yield np.sort(order[start : start + bs])
-
+        f = theta0.shape[0] - int(self.fit_intercept)
         prox = None
         if penalty.l1 > 0:
-            f = X.shape[1]
 
             def prox(theta, step):
                 return penalty.prox(theta, step, f)
@@ -387,8 +478,17 @@ class LinearRegression(RegressorMixin, BaseEstimator):
 
         def run(rate):
             return solve(
-                problem, theta0, opt, Schedule(rate, p["learning_rate"]), p["n_iters"],
-                tol=p["tol"], stable_lr=stable, prox=prox, batches=batches, callback=cb,
+                problem,
+                theta0,
+                opt,
+                Schedule(rate, p["learning_rate"]),
+                p["n_iters"],
+                tol=p["tol"],
+                stable_lr=stable,
+                prox=prox,
+                batches=batches,
+                callback=cb,
+                record_path=bool(self.record_path),
             )
 
         try:
@@ -396,7 +496,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         except DivergenceError as err:
             lr = self._diverged(lr, stable, safe_lr, name, err.iteration, p)
             res = run(lr)
-        self._unpack(res, X.shape[1], one_d, X.dtype)
+        self._unpack(res, f, one_d, dtype)
         self.engine_ = engine
         self.lr_ = float(lr)
         self.diagnostics_ = self._diagnose(full, res, engine, name, lr, L, mu, stable, p, one_d)
@@ -430,16 +530,24 @@ class LinearRegression(RegressorMixin, BaseEstimator):
 
         return cb
 
-    def _unpack(self, res: FitResult, f: int, one_d: bool, dtype) -> None:
-        theta = res.theta.astype(dtype, copy=False)
+    def _split_theta(self, theta: np.ndarray, f: int, one_d: bool, dtype):
+        """``theta`` (n_params, n_targets) -> (coef, intercept) in scikit-learn's shapes."""
+        theta = theta.astype(dtype, copy=False)
         W = theta[:f]
         b = theta[f] if self.fit_intercept else np.zeros(theta.shape[1], dtype=dtype)
         if one_d:
-            self.coef_ = W[:, 0].copy()
-            self.intercept_ = float(b[0])
-        else:
-            self.coef_ = W.T.copy()
-            self.intercept_ = b.copy()
+            return W[:, 0].copy(), float(b[0])
+        return W.T.copy(), b.copy()
+
+    def _unpack(self, res: FitResult, f: int, one_d: bool, dtype) -> None:
+        self.coef_, self.intercept_ = self._split_theta(res.theta, f, one_d, dtype)
+        self.coef_init_, self.intercept_init_ = self._split_theta(res.theta_init, f, one_d, dtype)
+        if res.path is not None:
+            path = res.path.astype(dtype, copy=False)  # (n_iter + 1, n_params, n_targets)
+            W = path[:, :f]
+            b = path[:, f] if self.fit_intercept else np.zeros((len(path), path.shape[2]), dtype)
+            self.coef_path_ = W[:, :, 0].copy() if one_d else np.swapaxes(W, 1, 2).copy()
+            self.intercept_path_ = b[:, 0].copy() if one_d else b.copy()
         self.n_iter_ = res.n_iter
         self.loss_history_ = res.loss_history
         self.converged_ = res.converged
@@ -454,8 +562,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
             rate_needed = f" Plain GD at this lr needs about {int(d.est_iters_gd):,} iterations"
             if math.isfinite(d.est_iters_nesterov):
                 rate_needed += (
-                    f"; optimizer='nesterov' with lr='auto' about "
-                    f"{int(d.est_iters_nesterov):,}"
+                    f"; optimizer='nesterov' with lr='auto' about {int(d.est_iters_nesterov):,}"
                 )
             rate_needed += "."
         return (
@@ -487,14 +594,24 @@ class LinearRegression(RegressorMixin, BaseEstimator):
             exact_coef = W[:, 0].copy() if one_d else W.T.copy()
             exact_b = float(b[0]) if one_d else b.copy()
         return Diagnostics(
-            engine=engine, optimizer=name, lr=float(lr), lipschitz=float(L),
-            smallest_eigenvalue=float(mu), condition_number=float(kappa),
-            stable_lr=2.0 / L if L > 0 else math.inf, stable_lr_optimizer=float(stable),
-            tol=float(tol), est_iters_gd=it_gd, est_iters_nesterov=it_nag,
+            engine=engine,
+            optimizer=name,
+            lr=float(lr),
+            lipschitz=float(L),
+            smallest_eigenvalue=float(mu),
+            condition_number=float(kappa),
+            stable_lr=2.0 / L if L > 0 else math.inf,
+            stable_lr_optimizer=float(stable),
+            tol=float(tol),
+            est_iters_gd=it_gd,
+            est_iters_nesterov=it_nag,
             grad_norm=float(res.grad_norm),
             grad_norm_rel=float(res.grad_norm / res.grad_norm_init) if res.grad_norm_init else 0.0,
-            max_coef_gap=gap, rel_coef_gap=rel_gap, objective_gap=float(obj_gap),
-            exact_coef=exact_coef, exact_intercept=exact_b,
+            max_coef_gap=gap,
+            rel_coef_gap=rel_gap,
+            objective_gap=float(obj_gap),
+            exact_coef=exact_coef,
+            exact_intercept=exact_b,
         )
 
     @staticmethod

@@ -28,8 +28,6 @@ from scipy.sparse.linalg import LinearOperator, eigsh
 
 from ._stats import SufficientStats
 
-ALL = slice(None)  # "every row": never index X with it (sparse indexing copies)
-
 
 @dataclass(frozen=True)
 class Penalty:
@@ -143,8 +141,98 @@ class StatsLeastSquares:
         return np.linalg.lstsq(H, rhs, rcond=None)[0]
 
 
-class DirectLeastSquares:
-    """Squared loss evaluated by passes over X (dense or sparse), no copies of X.
+def _sums(theta: np.ndarray, X, Y: np.ndarray, w: np.ndarray | None, fit_intercept: bool):
+    """Unnormalised gradient sum, weighted SSE and weight total on one block of rows.
+
+    Returns ``(G, sse, sw)`` with ``G`` of shape (n_params, n_targets):
+    ``G[:f] = X^T (w * r)``, ``G[f] = sum(w * r)``, ``r = X W + b - Y``.
+    """
+    f = X.shape[1]
+    r = X @ theta[:f]
+    if fit_intercept:
+        r += theta[f]
+    r -= Y
+    sr = r if w is None else r * w[:, None]
+    G = np.empty_like(theta)
+    G[:f] = X.T @ sr
+    if fit_intercept:
+        G[f] = sr.sum(axis=0)
+    sw = float(r.shape[0] if w is None else w.sum())
+    return G, float(np.sum(r * sr)), sw
+
+
+class _PassesOverData:
+    """Shared logic of the engines that read the rows at every evaluation."""
+
+    n_features: int
+    n_targets: int
+    fit_intercept: bool
+    penalty: Penalty
+    sum_weights: float
+
+    @property
+    def n_params(self) -> int:
+        return self.n_features + int(self.fit_intercept)
+
+    def _blocks(self):  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def _finish(self, theta, G, sse, sw):
+        if sw <= 0:
+            return np.zeros_like(theta), 0.0
+        g = G / sw
+        g[: self.n_features] += self.penalty.l2 * theta[: self.n_features]
+        return g, float(sse / (sw * self.n_targets))
+
+    def grad_mse(self, theta: np.ndarray) -> tuple[np.ndarray, float]:
+        """Gradient of the smooth objective and the MSE (averaged over targets)."""
+        G = np.zeros_like(theta)
+        sse = sw = 0.0
+        for X, Y, w in self._blocks():
+            g_b, sse_b, sw_b = _sums(theta.astype(X.dtype, copy=False), X, Y, w, self.fit_intercept)
+            G += g_b
+            sse += sse_b
+            sw += sw_b
+        return self._finish(theta, G, sse, sw)
+
+    def mse(self, theta: np.ndarray) -> float:
+        """Mean squared error (averaged over targets) at ``theta``."""
+        return self.grad_mse(theta)[1]
+
+    def _hessian_matvec(self, v: np.ndarray) -> np.ndarray:
+        f = self.n_features
+        out = np.zeros(self.n_params)
+        for X, _, w in self._blocks():
+            t = X @ v[:f].astype(X.dtype, copy=False)
+            if self.fit_intercept:
+                t = t + v[f]
+            if w is not None:
+                t = t * w
+            out[:f] += X.T @ t
+            if self.fit_intercept:
+                out[f] += t.sum()
+        out /= self.sum_weights
+        out[:f] += self.penalty.l2 * v[:f]
+        return out
+
+    def spectrum(self) -> tuple[float, float]:
+        """Largest eigenvalue of the Hessian by Lanczos (a few passes over the data).
+
+        The smallest is not estimated (``nan``): it needs far more passes.
+        """
+        p = self.n_params
+        if p == 1:
+            return float(self._hessian_matvec(np.ones(1))[0]), float("nan")
+        op = LinearOperator(
+            (p, p), matvec=lambda v: self._hessian_matvec(np.ravel(v)), dtype=np.float64
+        )
+        top = float(eigsh(op, k=1, which="LA", return_eigenvectors=False, tol=1e-4)[0])
+        # An upper bound, so that 1/L and 2/L stay on the safe side.
+        return top * (1.0 + 1e-4), float("nan")
+
+
+class DirectLeastSquares(_PassesOverData):
+    """Squared loss evaluated by passes over in-memory X (dense or sparse), no copies.
 
     Parameters
     ----------
@@ -165,77 +253,40 @@ class DirectLeastSquares:
         self.fit_intercept = fit_intercept
         self.penalty = penalty
 
-    @property
-    def n_params(self) -> int:
-        return self.n_features + int(self.fit_intercept)
+    def _blocks(self):
+        yield self.X, self.Y, self.sample_weight
 
-    def residual(self, theta: np.ndarray, rows=ALL) -> np.ndarray:
-        """``X W + b - Y`` on the chosen rows, shape (n_rows, n_targets)."""
-        f = self.n_features
-        X = self.X if rows is ALL else self.X[rows]
-        r = X @ theta[:f]
-        if self.fit_intercept:
-            r += theta[f]
-        r -= self.Y[rows]
-        return r
+    def batch_grad(self, theta: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Gradient of the smooth objective on a mini-batch of rows."""
+        w = None if self.sample_weight is None else self.sample_weight[rows]
+        G, sse, sw = _sums(theta, self.X[rows], self.Y[rows], w, self.fit_intercept)
+        return self._finish(theta, G, sse, sw)[0]
 
-    def grad_mse(self, theta: np.ndarray, rows=ALL) -> tuple[np.ndarray, float]:
-        """Gradient of the smooth objective and the MSE, on all rows or a batch."""
-        f = self.n_features
-        r = self.residual(theta, rows)
-        if self.sample_weight is None:
-            sr = r
-            sw = r.shape[0]
-        else:
-            w = self.sample_weight[rows]
-            sr = r * w[:, None]
-            sw = float(w.sum())
-        g = np.empty_like(theta)
-        if sw <= 0:
-            g[...] = 0.0
-            return g, 0.0
-        X = self.X if rows is ALL else self.X[rows]
-        g[:f] = (X.T @ sr) / sw + self.penalty.l2 * theta[:f]
-        if self.fit_intercept:
-            g[f] = sr.sum(axis=0) / sw
-        mse = float(np.sum(r * sr) / (sw * r.shape[1]))
-        return g, mse
 
-    def mse(self, theta: np.ndarray) -> float:
-        """Mean squared error (averaged over targets) at ``theta``."""
-        r = self.residual(theta)
-        sr = r if self.sample_weight is None else r * self.sample_weight[:, None]
-        return float(np.sum(r * sr) / (self.sum_weights * r.shape[1]))
+class StreamedLeastSquares(_PassesOverData):
+    """Squared loss evaluated by streaming row blocks (files, clusters) at every pass.
 
-    def spectrum(self) -> tuple[float, float]:
-        """Largest eigenvalue of the Hessian by Lanczos (a few passes over X).
+    Parameters
+    ----------
+    blocks : callable
+        ``blocks()`` yields ``(X, Y, w)`` row blocks, ``Y`` of shape
+        (n_rows, n_targets) and ``w`` None or of shape (n_rows,).
+    n_features, n_targets : int
+    sum_weights : float
+    fit_intercept : bool
+    penalty : Penalty
+    """
 
-        The smallest is not estimated (``nan``): it needs far more passes.
-        """
-        f, p = self.n_features, self.n_params
-        w = self.sample_weight
-        X = self.X
+    def __init__(self, blocks, n_features, n_targets, sum_weights, fit_intercept, penalty):
+        self._block_fn = blocks
+        self.n_features = n_features
+        self.n_targets = n_targets
+        self.sum_weights = float(sum_weights)
+        self.fit_intercept = fit_intercept
+        self.penalty = penalty
 
-        def matvec(v):
-            v = np.asarray(v, dtype=X.dtype).ravel()
-            t = X @ v[:f]
-            if self.fit_intercept:
-                t = t + v[f]
-            if w is not None:
-                t = t * w
-            out = np.empty(p)
-            out[:f] = X.T @ t / self.sum_weights + self.penalty.l2 * v[:f]
-            if self.fit_intercept:
-                out[f] = t.sum() / self.sum_weights
-            return out
-
-        if p == 1:
-            top = float(matvec(np.ones(1))[0])
-        else:
-            op = LinearOperator((p, p), matvec=matvec, dtype=np.float64)
-            top = float(eigsh(op, k=1, which="LA", return_eigenvectors=False, tol=1e-4)[0])
-            top *= 1.0 + 1e-4  # an upper bound, so 1/L and 2/L stay on the safe side
-        return top, float("nan")
+    def _blocks(self):
+        return self._block_fn()
 
 
 def is_sparse(X) -> bool:

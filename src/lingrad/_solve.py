@@ -127,7 +127,7 @@ def solve(
     Parameters
     ----------
     problem : StatsLeastSquares or DirectLeastSquares
-        Provides ``grad_mse(theta)`` (and ``grad_mse(theta, rows)`` for batches).
+        Provides ``grad_mse(theta)`` (and ``batch_grad(theta, rows)`` for batches).
     theta0 : ndarray of shape (n_params, n_targets)
     optimizer : Optimizer
     schedule : Schedule
@@ -198,7 +198,7 @@ def solve(
                     state,
                     theta,
                     lr,
-                    grad_fn=lambda point, rows=rows: problem.grad_mse(point, rows)[0],
+                    grad_fn=lambda point, rows=rows: problem.batch_grad(point, rows),
                     prox=proxf,
                 )
                 t_update += 1

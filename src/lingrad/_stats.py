@@ -16,14 +16,16 @@ import scipy.sparse as sp
 
 __all__ = ["SufficientStats"]
 
-# Row chunks are sized so that the float64 work buffer stays below both this
-# many bytes and 10% of the input's size: fit never holds a full copy of X.
+# Row chunks are sized so that the float64 work buffer stays below 4 MiB and
+# below 10% of the input's size (but may use 256 KiB for small inputs, where
+# chunking would only add Python overhead): fit never holds a copy of X.
 _CHUNK_BYTES = 4 * 2**20
+_SMALL_BYTES = 256 * 2**10
 
 
 def default_chunk_rows(n_rows: int, n_cols: int, nbytes: int) -> int:
-    """Rows per chunk: buffer <= min(4 MiB, 10% of the input), at least 16 rows."""
-    budget = min(_CHUNK_BYTES, max(nbytes // 10, 1))
+    """Rows per chunk: buffer <= min(4 MiB, max(10% of the input, 256 KiB))."""
+    budget = min(_CHUNK_BYTES, max(nbytes // 10, _SMALL_BYTES))
     rows = budget // (8 * (n_cols + 1))
     return int(max(16, min(rows, max(n_rows, 1))))
 
@@ -221,8 +223,6 @@ class SufficientStats:
             + other.scatter
             + np.outer(delta, delta) * (self.sum_weights * other.sum_weights / sw)
         )
-        return SufficientStats(
-            self.n_samples + other.n_samples, sw, mean, scatter, self.n_features
-        )
+        return SufficientStats(self.n_samples + other.n_samples, sw, mean, scatter, self.n_features)
 
     __add__ = merge

@@ -50,17 +50,15 @@ def check_real(
         hi = ")" if high_open else "]"
         lo_v = "-inf" if low is None else repr(low)
         hi_v = "inf" if high is None else repr(high)
-        raise param_error(owner, name, f"a finite real number in {lo}{lo_v}, {hi_v}{hi}", value, fix)
+        raise param_error(
+            owner, name, f"a finite real number in {lo}{lo_v}, {hi_v}{hi}", value, fix
+        )
     return v
 
 
 def check_int(owner: str, name: str, value: Any, *, low: int, fix: str) -> int:
     """Validate an integer >= low (bools are rejected)."""
-    if (
-        not isinstance(value, numbers.Integral)
-        or isinstance(value, bool)
-        or int(value) < low
-    ):
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or int(value) < low:
         raise param_error(owner, name, f"an integer >= {low}", value, fix)
     return int(value)
 
