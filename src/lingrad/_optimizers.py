@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
@@ -64,7 +64,7 @@ class GD:
     def update(self, state, params, lr, *, grad=None, grad_fn=None, prox=_identity_prox):
         g = grad if grad is not None else grad_fn(params)
         new = params - lr * g
-        return prox(new, lr), replace(state, count=state.count + 1)
+        return prox(new, lr), GDState(state.count + 1)
 
     def stable_lr(self, L: float) -> float:
         """Largest stable learning rate for a quadratic with curvature at most L."""

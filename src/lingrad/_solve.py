@@ -164,9 +164,9 @@ def solve(
 
     def optimality(th, g, lr):
         if prox is None:
-            return float(np.linalg.norm(g))
-        mapped = proxf(th - lr * g, lr)
-        return float(np.linalg.norm(th - mapped) / lr)
+            return math.sqrt(float(np.vdot(g, g)))
+        d = th - proxf(th - lr * g, lr)
+        return math.sqrt(float(np.vdot(d, d))) / lr
 
     history = np.empty(n_iters + 1)
     path = [theta.copy()] if record_path else None

@@ -30,6 +30,14 @@ def default_chunk_rows(n_rows: int, n_cols: int, nbytes: int) -> int:
     return int(max(16, min(rows, max(n_rows, 1))))
 
 
+def _needs_shift(head: np.ndarray) -> bool:
+    """True when some column's offset dwarfs its spread (|mean| > 4 std), or a
+    constant column sits away from 0: then products must be taken about a shift."""
+    mean = head.mean(axis=0)
+    std = head.std(axis=0)
+    return bool(np.any(np.abs(mean) > 4.0 * std))
+
+
 @dataclass(frozen=True, eq=False)
 class SufficientStats:
     """Weighted sufficient statistics of ``[X, Y]``.
@@ -129,6 +137,10 @@ class SufficientStats:
         m = f + k
         if n == 0:
             return cls.empty(f, k)
+        if X.dtype == np.float64 and sample_weight is None:
+            head = X[: min(n, chunk_rows or 4096)]
+            if not _needs_shift(head):
+                return cls._from_raw_chunks(X, Y, chunk_rows)
         rows = chunk_rows or default_chunk_rows(n, m, X.nbytes)
         # One shift for every chunk: the mean of the first chunk. Cross-products
         # about it are small when the data sits far from the origin.
@@ -157,6 +169,33 @@ class SufficientStats:
             # b.T @ b is one BLAS syrk: the centred scatter, the column sums
             # (last column) and the weight total (corner) in one product.
             s2 += b.T @ b
+        return cls._from_shifted(n, shift, s2, f)
+
+    @classmethod
+    def _from_raw_chunks(cls, X: np.ndarray, Y: np.ndarray, chunk_rows: int | None):
+        """Products of X itself (no copy), for float64 data near the origin.
+
+        Only taken when every column's offset is small next to its spread, so
+        the centring ``sum x x^T - n m m^T`` cancels no significant digits.
+        """
+        n, f = X.shape
+        k = Y.shape[1]
+        m = f + k
+        rows = chunk_rows or max(256, 2**20 // (8 * f))
+        shift = np.zeros(m)
+        shift[f:] = Y[: min(n, rows)].mean(axis=0)
+        s2 = np.zeros((m + 1, m + 1))
+        buf = np.empty((rows, k + 1))  # [Y - shift, 1]: a small copy, not of X
+        buf[:, k] = 1.0
+        for start in range(0, n, rows):
+            Xc = X[start : start + rows]
+            B = buf[: Xc.shape[0]]
+            np.subtract(Y[start : start + rows], shift[f:], out=B[:, :k])
+            s2[:f, :f] += Xc.T @ Xc  # BLAS syrk, straight from X
+            s2[:f, f:] += Xc.T @ B  # X^T y and the column sums; the chunk is in cache
+            s2[f:, f:] += B.T @ B
+        upper = np.triu(s2, 1)
+        s2 = np.triu(s2) + upper.T
         return cls._from_shifted(n, shift, s2, f)
 
     @classmethod
