@@ -117,6 +117,15 @@ class LinearRegression(RegressorMixin, BaseEstimator):
     record_path : bool, default=False
         Keep every iterate in ``coef_path_`` and ``intercept_path_`` (for plots
         of the descent path); costs ``n_iters * n_features`` numbers.
+    partial_fit_mode : {"exact", "sgd"}, default="exact"
+        What :meth:`partial_fit` does with each batch. ``"exact"`` merges the
+        batch's sufficient statistics and re-solves from the same starting
+        point: after any number of batches the model equals ``fit`` on their
+        concatenation (to rounding). The solve is deferred until the model is
+        next used (``coef_``, ``predict``, ...), so ingesting a batch costs one
+        pass over it. ``"sgd"`` makes one epoch of mini-batch updates over the
+        batch (``batch_size`` rows at a time, the whole batch when None),
+        keeping the optimizer state and the learning-rate schedule across calls.
 
     Attributes
     ----------
@@ -174,6 +183,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         l1_ratio: float = 0.0,
         on_divergence: str = "recover",
         record_path: bool = False,
+        partial_fit_mode: str = "exact",
     ) -> None:
         self.lr = lr
         self.n_iters = n_iters
@@ -190,6 +200,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         self.l1_ratio = l1_ratio
         self.on_divergence = on_divergence
         self.record_path = record_path
+        self.partial_fit_mode = partial_fit_mode
 
     # -- tutorial aliases ------------------------------------------------------
     @property
@@ -273,6 +284,9 @@ class LinearRegression(RegressorMixin, BaseEstimator):
             p["batch_size"] = None
         p["on_divergence"] = V.check_option(
             me, "on_divergence", self.on_divergence, ("recover", "raise")
+        )
+        p["partial_fit_mode"] = V.check_option(
+            me, "partial_fit_mode", self.partial_fit_mode, ("exact", "sgd")
         )
         p["learning_rate"] = V.check_option(me, "learning_rate", self.learning_rate, SCHEDULES)
         p["alpha"] = V.check_real(
@@ -375,6 +389,8 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         self : LinearRegression
         """
         p = self._check_params()
+        self.__dict__.pop("_online", None)
+        self.__dict__.pop("_pending_solve", None)
         source = as_source(X, y, sample_weight)
         if source is not None:
             return self._fit_source(source, p, callback)
@@ -632,6 +648,195 @@ class LinearRegression(RegressorMixin, BaseEstimator):
 
         res = solve(full, theta, Nesterov(), Schedule(1.0 / L), 100_000, tol=1e-13, prox=prox)
         return res.theta
+
+    # -- online learning ---------------------------------------------------------------
+    def partial_fit(self, X, y, sample_weight=None):
+        """Learn from one more batch of rows (see ``partial_fit_mode``).
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : LinearRegression
+        """
+        p = self._check_params()
+        first = not getattr(self, "_online", None)
+        stats = None if first else self._fast_batch_stats(X, y, sample_weight)
+        if stats is None:
+            X, y, sw = self._validate_xy(X, y, sample_weight, reset=first)
+            Y = y.reshape(len(y), -1)
+            if not first and (y.ndim == 1) != self._online["one_d"]:
+                raise ValueError(
+                    "y has a different number of targets than in earlier partial_fit calls: "
+                    f"expected {'1-D y' if self._online['one_d'] else '2-D y'}. "
+                    "Pass every batch with the same target columns."
+                )
+            if not first and Y.shape[1] != self._online["stats"].n_targets:
+                raise ValueError(
+                    f"y has {Y.shape[1]} target columns but earlier batches had "
+                    f"{self._online['stats'].n_targets}. Pass the same target columns every time."
+                )
+            stats = SufficientStats.from_arrays(X, Y, sw)
+        else:
+            X, Y, sw = X, y.reshape(len(y), -1), None
+        if first:
+            rng = check_random_state(self.random_state)
+            self._online = {
+                "one_d": y.ndim == 1,
+                "stats": stats,
+                "theta0": self._init_theta(rng, X.shape[1], Y.shape[1], y.ndim == 1, np.float64),
+                "rng": rng,
+                "sgd": None,
+            }
+        else:
+            self._online["stats"] = self._online["stats"].merge(stats)
+        if p["partial_fit_mode"] == "exact":
+            self._invalidate()
+        else:
+            self._sgd_step(X, Y, sw, p)
+        return self
+
+    def _fast_batch_stats(self, X, y, sample_weight):
+        """Statistics of a plain float ndarray batch without re-validation, or None.
+
+        Taken only when validation could not change anything: C/F float arrays
+        of the fitted width, no feature names, no weights. Non-finite values
+        show up in the statistics, and then the full validation explains them.
+        """
+        if (
+            sample_weight is not None
+            or type(X) is not np.ndarray
+            or type(y) is not np.ndarray
+            or X.ndim != 2
+            or X.dtype not in (np.float64, np.float32)
+            or y.dtype not in (np.float64, np.float32)
+            or X.shape[1] != self.n_features_in_
+            or X.shape[0] == 0
+            or y.shape[0] != X.shape[0]
+            or (y.ndim == 1) != self._online["one_d"]
+            or y.ndim > 2
+            or (y.ndim == 2 and y.shape[1] != self._online["stats"].n_targets)
+            or hasattr(self, "feature_names_in_")
+        ):
+            return None
+        stats = SufficientStats.from_arrays(X, y.reshape(len(y), -1))
+        if not (np.isfinite(stats.scatter).all() and np.isfinite(stats.mean).all()):
+            return None
+        return stats
+
+    _LAZY = frozenset(
+        {
+            "coef_",
+            "intercept_",
+            "n_iter_",
+            "loss_history_",
+            "converged_",
+            "stop_reason_",
+            "fit_result_",
+            "coef_init_",
+            "intercept_init_",
+            "engine_",
+            "lr_",
+            "diagnostics_",
+            "stats_",
+        }
+    )
+
+    def _invalidate(self) -> None:
+        for name in self._LAZY:
+            self.__dict__.pop(name, None)
+        self.__dict__["_pending_solve"] = True
+
+    def __getattr__(self, name: str):
+        # Only reached when normal lookup fails: solve a deferred partial_fit.
+        if name in LinearRegression._LAZY and self.__dict__.get("_pending_solve"):
+            self.__dict__["_pending_solve"] = False
+            self._solve_online()
+            return getattr(self, name)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def _solve_online(self) -> None:
+        p = self._check_params()
+        on = self._online
+        stats = on["stats"]
+        penalty = Penalty(p["alpha"], p["l1_ratio"])
+        full = StatsLeastSquares(stats, self.fit_intercept, penalty)
+        theta0 = on["theta0"]
+        if theta0.shape[0] != full.n_params:  # fit_intercept changed since the first batch
+            theta0 = np.zeros((full.n_params, theta0.shape[1]))
+            theta0[: stats.n_features] = on["theta0"][: stats.n_features]
+        self.stats_ = stats
+        self._run(full, penalty, theta0, p, "stats", on["one_d"], np.float64, None)
+
+    def _sgd_step(self, X, Y, sw, p) -> None:
+        """One epoch of mini-batch updates over this batch, resuming the optimizer."""
+        on = self._online
+        penalty = Penalty(p["alpha"], p["l1_ratio"])
+        Yw = Y.astype(np.float64, copy=False)
+        batch = DirectLeastSquares(X, Yw, sw, self.fit_intercept, penalty)
+        sgd = on["sgd"]
+        if sgd is None:
+            L, _ = StatsLeastSquares(on["stats"], self.fit_intercept, penalty).spectrum()
+            lr = auto_lr(p["optimizer"], L, None) if p["lr"] == "auto" else p["lr"]
+            opt = make_optimizer(p["optimizer"], p["momentum"], None)
+            sgd = on["sgd"] = {
+                "theta": on["theta0"].copy(),
+                "opt": opt,
+                "state": None,
+                "updates": 0,
+                "schedule": Schedule(lr, p["learning_rate"]),
+                "history": [],
+                "L": L,
+            }
+        n = X.shape[0]
+        bs = p["batch_size"] or n
+
+        def batches(epoch):
+            order = on["rng"].permutation(n)
+            for start in range(0, n, bs):
+                yield np.sort(order[start : start + bs])
+
+        prox = None
+        if penalty.l1 > 0:
+            f = X.shape[1]
+
+            def prox(theta, step):
+                return penalty.prox(theta, step, f)
+
+        schedule = sgd["schedule"]
+        schedule.start = sgd["updates"]
+        res = solve(
+            _Minibatch(batch, batch),
+            sgd["theta"],
+            sgd["opt"],
+            schedule,
+            1,
+            prox=prox,
+            batches=batches,
+            state=sgd["state"],
+            stable_lr=sgd["opt"].stable_lr(sgd["L"]),
+        )
+        sgd["theta"], sgd["state"] = res.theta, res.state
+        sgd["updates"] += -(-n // bs)
+        sgd["history"].append(res.loss_history[-1])
+        one_d = on["one_d"]
+        f = X.shape[1]
+        self._unpack(res, f, one_d, np.float64)
+        self.coef_init_, self.intercept_init_ = self._split_theta(
+            on["theta0"], f, one_d, np.float64
+        )
+        self.n_iter_ = len(sgd["history"])
+        self.loss_history_ = np.asarray(sgd["history"])
+        self.converged_ = False
+        self.stop_reason_ = "max_iter"
+        self.engine_ = "direct"
+        self.lr_ = float(schedule.lr)
+        self.stats_ = on["stats"]
+        self.__dict__.pop("diagnostics_", None)
 
     # -- prediction ------------------------------------------------------------------
     def predict(self, X):

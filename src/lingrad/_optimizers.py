@@ -230,6 +230,7 @@ class Schedule:
     ``constant``: ``lr``. ``invscaling``: ``lr / (t + 1) ** power_t``.
     ``adaptive``: ``lr`` divided by 5 each time the loss fails to improve by
     ``tol`` for ``patience`` consecutive observations (scikit-learn's rule).
+    ``start`` offsets ``t`` (a schedule resumed by ``partial_fit``).
     """
 
     lr: float
@@ -237,13 +238,14 @@ class Schedule:
     power_t: float = 0.25
     patience: int = 5
     tol: float = 1e-4
+    start: int = 0
     _scale: float = field(default=1.0, repr=False)
     _best: float = field(default=math.inf, repr=False)
     _bad: int = field(default=0, repr=False)
 
     def __call__(self, t: int) -> float:
         if self.kind == "invscaling":
-            return self.lr / (t + 1) ** self.power_t
+            return self.lr / (t + self.start + 1) ** self.power_t
         return self.lr * self._scale
 
     def observe(self, loss: float) -> None:

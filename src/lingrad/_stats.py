@@ -30,12 +30,16 @@ def default_chunk_rows(n_rows: int, n_cols: int, nbytes: int) -> int:
     return int(max(16, min(rows, max(n_rows, 1))))
 
 
+# Raw products lose about log10(E[x^2] / var(x)) digits to the centring; past
+# this ratio the statistics are recomputed about the mean.
+_MAX_RAW_RATIO = 1e4
+
+
 def _needs_shift(head: np.ndarray) -> bool:
-    """True when some column's offset dwarfs its spread (|mean| > 4 std), or a
-    constant column sits away from 0: then products must be taken about a shift."""
+    """True when some column's offset dwarfs its spread in the first rows
+    (|mean| > 4 std, a constant column away from 0 included)."""
     mean = head.mean(axis=0)
-    std = head.std(axis=0)
-    return bool(np.any(np.abs(mean) > 4.0 * std))
+    return bool(np.any(np.abs(mean) > 4.0 * head.std(axis=0)))
 
 
 @dataclass(frozen=True, eq=False)
@@ -137,15 +141,21 @@ class SufficientStats:
         m = f + k
         if n == 0:
             return cls.empty(f, k)
-        if X.dtype == np.float64 and sample_weight is None:
-            head = X[: min(n, chunk_rows or 4096)]
-            if not _needs_shift(head):
-                return cls._from_raw_chunks(X, Y, chunk_rows)
+        shift = None
+        if X.dtype == np.float64 and sample_weight is None and not _needs_shift(X[:128]):
+            raw = cls._from_raw_chunks(X, Y, chunk_rows)
+            second = np.diag(raw.scatter) / raw.sum_weights + raw.mean**2
+            spread = np.diag(raw.scatter) / raw.sum_weights
+            if np.all(second <= _MAX_RAW_RATIO * spread):
+                return raw
+            shift = raw.mean  # offsets after all (e.g. trending data): redo about the mean
         rows = chunk_rows or default_chunk_rows(n, m, X.nbytes)
         # One shift for every chunk: the mean of the first chunk. Cross-products
         # about it are small when the data sits far from the origin.
         head = slice(0, min(rows, n))
-        if sample_weight is None:
+        if shift is not None:
+            pass
+        elif sample_weight is None:
             shift = np.concatenate([X[head].mean(axis=0), Y[head].mean(axis=0)])
         else:
             w = sample_weight[head]
@@ -194,8 +204,7 @@ class SufficientStats:
             s2[:f, :f] += Xc.T @ Xc  # BLAS syrk, straight from X
             s2[:f, f:] += Xc.T @ B  # X^T y and the column sums; the chunk is in cache
             s2[f:, f:] += B.T @ B
-        upper = np.triu(s2, 1)
-        s2 = np.triu(s2) + upper.T
+        s2[f:, :f] = s2[:f, f:].T
         return cls._from_shifted(n, shift, s2, f)
 
     @classmethod
