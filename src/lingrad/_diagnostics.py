@@ -42,7 +42,8 @@ class Diagnostics:
         L, the largest eigenvalue of the Hessian ``A^T W A / sum(w)`` (A is X
         with a column of ones when fitting the intercept), plus the L2 penalty.
     smallest_eigenvalue : float
-        The smallest eigenvalue (``nan`` when not computed).
+        The smallest eigenvalue (``nan`` for the "direct" engine, where only L is
+        estimated, by Lanczos).
     condition_number : float
         ``L / smallest_eigenvalue`` (``inf`` when singular).
     stable_lr : float
@@ -61,7 +62,10 @@ class Diagnostics:
         Final gradient norm relative to the starting one.
     max_coef_gap : float
         Largest absolute difference between the fitted and the exact
-        coefficients and intercept (``nan`` when the exact optimum was not solved).
+        coefficients and intercept. The exact optimum is solved from the
+        sufficient statistics, so it is ``nan`` for the "direct" engine (wide or
+        sparse data, where forming them is what that engine avoids); so are
+        ``rel_coef_gap``, ``objective_gap``, ``exact_coef`` and ``exact_intercept``.
     rel_coef_gap : float
         ``max_coef_gap`` relative to the largest exact coefficient.
     objective_gap : float
@@ -101,7 +105,8 @@ class Diagnostics:
             out[f.name] = v
         return out
 
-    def __str__(self) -> str:
+    def rows(self) -> list[tuple[str, str]]:
+        """The report as (label, formatted value) pairs: one source for every renderer."""
         rows = [
             ("engine / optimizer", f"{self.engine} / {self.optimizer}"),
             ("learning rate used", f"{self.lr:.6g}"),
@@ -109,13 +114,20 @@ class Diagnostics:
             ("smallest eigenvalue", f"{self.smallest_eigenvalue:.6g}"),
             ("condition number", f"{self.condition_number:.6g}"),
             ("largest stable lr (GD, 2/L)", f"{self.stable_lr:.6g}"),
-            (f"largest stable lr ({self.optimizer})", f"{self.stable_lr_optimizer:.6g}"),
             (f"est. iterations to tol={self.tol:.0e}, GD", _count(self.est_iters_gd)),
             (f"est. iterations to tol={self.tol:.0e}, Nesterov", _count(self.est_iters_nesterov)),
             ("final gradient norm (relative)", f"{self.grad_norm:.3e} ({self.grad_norm_rel:.3e})"),
             ("gap to exact optimum, max |coef|", f"{self.max_coef_gap:.3e}"),
             ("gap to exact optimum, objective", f"{self.objective_gap:.3e}"),
         ]
+        if self.optimizer != "gd":
+            rows.insert(
+                6, (f"largest stable lr ({self.optimizer})", f"{self.stable_lr_optimizer:.6g}")
+            )
+        return rows
+
+    def __str__(self) -> str:
+        rows = self.rows()
         width = max(len(k) for k, _ in rows)
         return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
 

@@ -162,7 +162,9 @@ class LinearRegression(RegressorMixin, BaseEstimator):
     >>> X, y = make_tutorial_data()
     >>> model = LinearRegression(random_state=0).fit(X, y)
     >>> print(f"{model.coef_[0]:.2f} {model.intercept_:.2f}")
-    44.43 -0.52
+    65.94 0.52
+    >>> print(f"{model.diagnostics_.max_coef_gap:.1e}")  # the tutorial stops short of lstsq
+    6.4e-03
     """
 
     def __init__(
@@ -558,6 +560,8 @@ class LinearRegression(RegressorMixin, BaseEstimator):
     def _unpack(self, res: FitResult, f: int, one_d: bool, dtype) -> None:
         self.coef_, self.intercept_ = self._split_theta(res.theta, f, one_d, dtype)
         self.coef_init_, self.intercept_init_ = self._split_theta(res.theta_init, f, one_d, dtype)
+        for stale in ("coef_path_", "intercept_path_"):
+            self.__dict__.pop(stale, None)
         if res.path is not None:
             path = res.path.astype(dtype, copy=False)  # (n_iter + 1, n_params, n_targets)
             W = path[:, :f]

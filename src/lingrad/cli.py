@@ -194,13 +194,12 @@ def _params_table(title: str, rows: Sequence[tuple[str, Any, float, float, float
 
 
 def _diagnostics_table(model: LinearRegression) -> Table:
-    """``model.diagnostics_`` as a two-column table (rows from its ``__str__``)."""
+    """``model.diagnostics_`` as a two-column table (rows from ``Diagnostics.rows``)."""
     table = Table(title="Diagnostics", title_justify="left", show_header=False)
     table.add_column("quantity", style="bold")
     table.add_column("value", justify="right")
-    for line in str(model.diagnostics_).splitlines():
-        key, *value = re.split(r"\s{2,}", line.strip(), maxsplit=1)
-        table.add_row(Text(key), Text(value[0] if value else ""))
+    for key, value in model.diagnostics_.rows():
+        table.add_row(Text(key), Text(value))
     return table
 
 
