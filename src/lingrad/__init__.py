@@ -8,6 +8,7 @@ from ._estimator import LinearRegression
 from ._solve import DivergenceError, DivergenceWarning, FitResult, solve
 from ._stats import SufficientStats
 from ._version import __version__
+from .persist import ModelFileError, load_model, save_model
 
 __all__ = [
     "Diagnostics",
@@ -15,7 +16,10 @@ __all__ = [
     "DivergenceWarning",
     "FitResult",
     "LinearRegression",
+    "ModelFileError",
     "SufficientStats",
     "__version__",
+    "load_model",
+    "save_model",
     "solve",
 ]

@@ -653,6 +653,24 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         res = solve(full, theta, Nesterov(), Schedule(1.0 / L), 100_000, tol=1e-13, prox=prox)
         return res.theta
 
+    # -- model files -------------------------------------------------------------------
+    def save(self, path, *, target_names=None):
+        """Write the fitted model to a JSON model file (see :func:`lingrad.save_model`).
+
+        Parameters
+        ----------
+        path : str or path-like
+        target_names : list of str, default=None
+
+        Returns
+        -------
+        pathlib.Path
+            The path written (atomically: a temporary file, then a rename).
+        """
+        from .persist import save_model  # persist imports this module
+
+        return save_model(self, path, target_names=target_names)
+
     # -- online learning ---------------------------------------------------------------
     def partial_fit(self, X, y, sample_weight=None):
         """Learn from one more batch of rows (see ``partial_fit_mode``).
