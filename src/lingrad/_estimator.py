@@ -689,6 +689,8 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         self : LinearRegression
         """
         p = self._check_params()
+        if not getattr(self, "_online", None) and self.__dict__.get("stats_") is not None:
+            self._continue_from_fit()
         first = not getattr(self, "_online", None)
         stats = None if first else self._fast_batch_stats(X, y, sample_weight)
         if stats is None:
@@ -724,6 +726,20 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         else:
             self._sgd_step(X, Y, sw, p)
         return self
+
+    def _continue_from_fit(self) -> None:
+        """partial_fit after fit: keep the fitted data's statistics and starting point."""
+        one_d = np.ndim(self.intercept_) == 0
+        self._online = {
+            "one_d": one_d,
+            "stats": self.stats_,
+            "theta0": self.fit_result_.theta_init.astype(np.float64),
+            "rng": check_random_state(self.random_state),
+            "sgd": None,
+        }
+        if self.partial_fit_mode == "sgd":
+            self._online["sgd"] = None  # SGD resumes from the fitted coefficients below
+            self._online["theta0"] = self.fit_result_.theta.astype(np.float64)
 
     def _fast_batch_stats(self, X, y, sample_weight):
         """Statistics of a plain float ndarray batch without re-validation, or None.
