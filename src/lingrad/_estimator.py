@@ -25,7 +25,7 @@ from ._objective import DirectLeastSquares, Penalty, StatsLeastSquares
 from ._optimizers import GD, OPTIMIZERS, SCHEDULES, Schedule, auto_lr, make_optimizer
 from ._solve import DivergenceError, DivergenceWarning, FitResult, divergence_message, solve
 from ._sources import as_source
-from ._stats import SufficientStats
+from ._stats import RawAccumulator, SufficientStats
 
 __all__ = ["LinearRegression"]
 
@@ -688,86 +688,106 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         -------
         self : LinearRegression
         """
-        p = self._check_params()
-        if not getattr(self, "_online", None) and self.__dict__.get("stats_") is not None:
-            self._continue_from_fit()
-        first = not getattr(self, "_online", None)
-        stats = None if first else self._fast_batch_stats(X, y, sample_weight)
-        if stats is None:
-            X, y, sw = self._validate_xy(X, y, sample_weight, reset=first)
-            Y = y.reshape(len(y), -1)
-            if not first and (y.ndim == 1) != self._online["one_d"]:
-                raise ValueError(
-                    "y has a different number of targets than in earlier partial_fit calls: "
-                    f"expected {'1-D y' if self._online['one_d'] else '2-D y'}. "
-                    "Pass every batch with the same target columns."
-                )
-            if not first and Y.shape[1] != self._online["stats"].n_targets:
-                raise ValueError(
-                    f"y has {Y.shape[1]} target columns but earlier batches had "
-                    f"{self._online['stats'].n_targets}. Pass the same target columns every time."
-                )
-            stats = SufficientStats.from_arrays(X, Y, sw)
+        on = self.__dict__.get("_online")
+        if on is not None and on["snapshot"] == self._param_snapshot():
+            p = on["params"]  # unchanged since the last call: no need to re-validate
+            if p["partial_fit_mode"] == "exact" and self._add_plain_batch(X, y, sample_weight):
+                self._invalidate()
+                return self
         else:
-            X, Y, sw = X, y.reshape(len(y), -1), None
-        if first:
+            p = self._check_params()
+        if on is None and self.__dict__.get("stats_") is not None:
+            on = self._continue_from_fit()
+        X, y, sw = self._validate_xy(X, y, sample_weight, reset=on is None)
+        Y = y.reshape(len(y), -1)
+        if on is None:
             rng = check_random_state(self.random_state)
-            self._online = {
+            on = self._online = {
                 "one_d": y.ndim == 1,
-                "stats": stats,
+                "n_targets": Y.shape[1],
+                "acc": None,
+                "extra": SufficientStats.empty(X.shape[1], Y.shape[1]),
                 "theta0": self._init_theta(rng, X.shape[1], Y.shape[1], y.ndim == 1, np.float64),
                 "rng": rng,
                 "sgd": None,
             }
+        elif (y.ndim == 1) != on["one_d"] or Y.shape[1] != on["n_targets"]:
+            expected = "1-D y" if on["one_d"] else f"{on['n_targets']} target columns"
+            raise ValueError(
+                "y has a different number of targets than in earlier partial_fit calls: "
+                f"expected {expected}, got shape {y.shape}. "
+                "Pass every batch with the same target columns."
+            )
+        on["snapshot"], on["params"] = self._param_snapshot(), p
+        if sw is None and type(X) is np.ndarray and X.dtype == np.float64:
+            if on["acc"] is None:
+                on["acc"] = RawAccumulator.start(X, Y)
+            on["acc"].add(X, Y.astype(np.float64, copy=False), check=False)
         else:
-            self._online["stats"] = self._online["stats"].merge(stats)
+            on["extra"] = on["extra"].merge(SufficientStats.from_arrays(X, Y, sw))
         if p["partial_fit_mode"] == "exact":
             self._invalidate()
         else:
             self._sgd_step(X, Y, sw, p)
         return self
 
-    def _continue_from_fit(self) -> None:
-        """partial_fit after fit: keep the fitted data's statistics and starting point."""
-        one_d = np.ndim(self.intercept_) == 0
-        self._online = {
-            "one_d": one_d,
-            "stats": self.stats_,
-            "theta0": self.fit_result_.theta_init.astype(np.float64),
-            "rng": check_random_state(self.random_state),
-            "sgd": None,
-        }
-        if self.partial_fit_mode == "sgd":
-            self._online["sgd"] = None  # SGD resumes from the fitted coefficients below
-            self._online["theta0"] = self.fit_result_.theta.astype(np.float64)
+    def _param_snapshot(self) -> tuple:
+        names = type(self).__dict__.get("_param_names_cache")
+        if names is None:  # inspect.signature is slow: once per class
+            names = tuple(self._get_param_names())
+            type(self)._param_names_cache = names
+        d = self.__dict__
+        return tuple(d[name] for name in names)
 
-    def _fast_batch_stats(self, X, y, sample_weight):
-        """Statistics of a plain float ndarray batch without re-validation, or None.
+    def _add_plain_batch(self, X, y, sample_weight) -> bool:
+        """The lean path of exact partial_fit: a plain float64 array batch.
 
-        Taken only when validation could not change anything: C/F float arrays
-        of the fitted width, no feature names, no weights. Non-finite values
-        show up in the statistics, and then the full validation explains them.
+        Taken only when validation could change nothing (float64 ndarrays of
+        the fitted width, no feature names, no weights); a batch with NaN or
+        inf is refused here and then explained by the full validation.
         """
+        on = self._online
         if (
             sample_weight is not None
             or type(X) is not np.ndarray
             or type(y) is not np.ndarray
+            or X.dtype != np.float64
+            or y.dtype != np.float64
             or X.ndim != 2
-            or X.dtype not in (np.float64, np.float32)
-            or y.dtype not in (np.float64, np.float32)
             or X.shape[1] != self.n_features_in_
             or X.shape[0] == 0
             or y.shape[0] != X.shape[0]
-            or (y.ndim == 1) != self._online["one_d"]
-            or y.ndim > 2
-            or (y.ndim == 2 and y.shape[1] != self._online["stats"].n_targets)
-            or hasattr(self, "feature_names_in_")
+            or (y.ndim == 1) != on["one_d"]
+            or (y.ndim == 2 and y.shape[1] != on["n_targets"])
+            or "feature_names_in_" in self.__dict__
         ):
-            return None
-        stats = SufficientStats.from_arrays(X, y.reshape(len(y), -1))
-        if not (np.isfinite(stats.scatter).all() and np.isfinite(stats.mean).all()):
-            return None
-        return stats
+            return False
+        Y = y.reshape(len(y), -1)
+        if on["acc"] is None:
+            if not (np.isfinite(X).all() and np.isfinite(Y).all()):
+                return False
+            on["acc"] = RawAccumulator.start(X, Y)
+        return on["acc"].add(X, Y)
+
+    def _online_stats(self) -> SufficientStats:
+        on = self._online
+        return on["extra"] if on["acc"] is None else on["extra"].merge(on["acc"].stats())
+
+    def _continue_from_fit(self) -> dict:
+        """partial_fit after fit: keep the fitted data's statistics and starting point."""
+        sgd = self.partial_fit_mode == "sgd"
+        res = self.fit_result_
+        self._online = {
+            "one_d": np.ndim(self.intercept_) == 0,
+            "n_targets": self.stats_.n_targets,
+            "acc": None,
+            "extra": self.stats_,
+            # SGD resumes from the fitted coefficients; exact mode re-solves from the start
+            "theta0": (res.theta if sgd else res.theta_init).astype(np.float64),
+            "rng": check_random_state(self.random_state),
+            "sgd": None,
+        }
+        return self._online
 
     _LAZY = frozenset(
         {
@@ -803,7 +823,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
     def _solve_online(self) -> None:
         p = self._check_params()
         on = self._online
-        stats = on["stats"]
+        stats = self._online_stats()
         penalty = Penalty(p["alpha"], p["l1_ratio"])
         full = StatsLeastSquares(stats, self.fit_intercept, penalty)
         theta0 = on["theta0"]
@@ -821,7 +841,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         batch = DirectLeastSquares(X, Yw, sw, self.fit_intercept, penalty)
         sgd = on["sgd"]
         if sgd is None:
-            L, _ = StatsLeastSquares(on["stats"], self.fit_intercept, penalty).spectrum()
+            L, _ = StatsLeastSquares(self._online_stats(), self.fit_intercept, penalty).spectrum()
             lr = auto_lr(p["optimizer"], L, None) if p["lr"] == "auto" else p["lr"]
             opt = make_optimizer(p["optimizer"], p["momentum"], None)
             sgd = on["sgd"] = {
@@ -876,7 +896,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         self.stop_reason_ = "max_iter"
         self.engine_ = "direct"
         self.lr_ = float(schedule.lr)
-        self.stats_ = on["stats"]
+        self.stats_ = self._online_stats()
         self.__dict__.pop("diagnostics_", None)
 
     # -- prediction ------------------------------------------------------------------

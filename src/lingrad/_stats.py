@@ -189,23 +189,11 @@ class SufficientStats:
         the centring ``sum x x^T - n m m^T`` cancels no significant digits.
         """
         n, f = X.shape
-        k = Y.shape[1]
-        m = f + k
         rows = chunk_rows or max(256, 2**20 // (8 * f))
-        shift = np.zeros(m)
-        shift[f:] = Y[: min(n, rows)].mean(axis=0)
-        s2 = np.zeros((m + 1, m + 1))
-        buf = np.empty((rows, k + 1))  # [Y - shift, 1]: a small copy, not of X
-        buf[:, k] = 1.0
+        acc = RawAccumulator(np.zeros(f), Y[: min(n, rows)].mean(axis=0))
         for start in range(0, n, rows):
-            Xc = X[start : start + rows]
-            B = buf[: Xc.shape[0]]
-            np.subtract(Y[start : start + rows], shift[f:], out=B[:, :k])
-            s2[:f, :f] += Xc.T @ Xc  # BLAS syrk, straight from X
-            s2[:f, f:] += Xc.T @ B  # X^T y and the column sums; the chunk is in cache
-            s2[f:, f:] += B.T @ B
-        s2[f:, :f] = s2[:f, f:].T
-        return cls._from_shifted(n, shift, s2, f)
+            acc.add(X[start : start + rows], Y[start : start + rows], check=False)
+        return acc.stats()
 
     @classmethod
     def _from_shifted(cls, n: int, shift: np.ndarray, s2: np.ndarray, f: int) -> SufficientStats:
@@ -274,3 +262,80 @@ class SufficientStats:
         return SufficientStats(self.n_samples + other.n_samples, sw, mean, scatter, self.n_features)
 
     __add__ = merge
+
+
+class RawAccumulator:
+    """Running products of float64 rows about a fixed shift: the cheap path.
+
+    Keeps ``G = sum (x - s)(x - s)^T``, ``XB = sum (x - s) [y - t, 1]^T`` and
+    ``BB = sum [y - t, 1][y - t, 1]^T``; :meth:`stats` turns them into
+    :class:`SufficientStats`. With a zero X shift, X is read where it lies (no
+    copy); otherwise each batch is shifted into a reused buffer. This is what
+    makes ``partial_fit`` cost one pass over its batch and nothing more.
+
+    Parameters
+    ----------
+    x_shift : ndarray of shape (n_features,)
+    y_shift : ndarray of shape (n_targets,)
+    """
+
+    def __init__(self, x_shift: np.ndarray, y_shift: np.ndarray) -> None:
+        f, k = x_shift.shape[0], y_shift.shape[0]
+        self.x_shift = np.asarray(x_shift, dtype=np.float64)
+        self.y_shift = np.asarray(y_shift, dtype=np.float64)
+        self.n_features, self.n_targets = f, k
+        self.n_samples = 0
+        self._G = np.zeros((f, f))
+        self._XB = np.zeros((f, k + 1))
+        self._BB = np.zeros((k + 1, k + 1))
+        self._zero_x = not np.any(self.x_shift)
+        self._B = np.empty((0, k + 1))
+        self._Xs = np.empty((0, f))
+
+    @classmethod
+    def start(cls, X: np.ndarray, Y: np.ndarray) -> RawAccumulator:
+        """An accumulator whose shift suits this first batch (none when X sits near 0)."""
+        x_shift = X.mean(axis=0) if _needs_shift(X[:128]) else np.zeros(X.shape[1])
+        return cls(x_shift, Y.mean(axis=0))
+
+    def _buffers(self, rows: int) -> tuple[np.ndarray, np.ndarray]:
+        if self._B.shape[0] < rows:
+            self._B = np.empty((rows, self.n_targets + 1))
+            self._B[:, -1] = 1.0
+            if not self._zero_x:
+                self._Xs = np.empty((rows, self.n_features))
+        return self._B[:rows], self._Xs[:rows]
+
+    def add(self, X: np.ndarray, Y: np.ndarray, *, check: bool = True) -> bool:
+        """Add float64 rows X of shape (n, f) and Y of shape (n, k).
+
+        Returns False, adding nothing, when ``check`` finds NaN or inf in them
+        (seen in the column sums, which any non-finite value poisons).
+        """
+        rows = X.shape[0]
+        B, Xs = self._buffers(rows)
+        np.subtract(Y, self.y_shift, out=B[:, :-1])
+        if not self._zero_x:
+            np.subtract(X, self.x_shift, out=Xs)
+            X = Xs
+        XB = X.T @ B
+        BB = B.T @ B
+        if check and not np.isfinite(XB.sum() + BB.sum()):  # NaN/inf poison any sum
+            return False
+        self._G += X.T @ X  # one BLAS syrk, reading X where it lies
+        self._XB += XB
+        self._BB += BB
+        self.n_samples += rows
+        return True
+
+    def stats(self) -> SufficientStats:
+        """The statistics of every row added so far."""
+        f = self.n_features
+        m = f + self.n_targets
+        s2 = np.empty((m + 1, m + 1))
+        s2[:f, :f] = self._G
+        s2[:f, f:] = self._XB
+        s2[f:, :f] = self._XB.T
+        s2[f:, f:] = self._BB
+        shift = np.concatenate([self.x_shift, self.y_shift])
+        return SufficientStats._from_shifted(self.n_samples, shift, s2, f)
