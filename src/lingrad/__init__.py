@@ -3,7 +3,7 @@
 >>> from lingrad import LinearRegression
 """
 
-from ._diagnostics import Diagnostics
+from ._diagnostics import Diagnostics, IllConditionedWarning
 from ._estimator import LinearRegression
 from ._solve import DivergenceError, DivergenceWarning, FitResult, solve
 from ._stats import SufficientStats
@@ -15,6 +15,7 @@ __all__ = [
     "DivergenceError",
     "DivergenceWarning",
     "FitResult",
+    "IllConditionedWarning",
     "LinearRegression",
     "ModelFileError",
     "SufficientStats",

@@ -12,7 +12,33 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-__all__ = ["Diagnostics"]
+__all__ = ["Diagnostics", "IllConditionedWarning"]
+
+#: Condition numbers above this draw an :class:`IllConditionedWarning`.
+ILL_CONDITIONED = 1e12
+
+
+class IllConditionedWarning(UserWarning):
+    """The features are collinear or badly scaled: coefficients may be unreliable."""
+
+
+def ill_conditioned_message(kappa: float) -> str:
+    """Explain a huge condition number and what to do about it."""
+    what = (
+        "the features are collinear (a constant, duplicated or linearly dependent column; "
+        "the Hessian is singular)"
+        if not math.isfinite(kappa)
+        else f"the condition number is {kappa:.3g}: the features are nearly collinear or on "
+        "wildly different scales"
+    )
+    return (
+        f"Ill-conditioned problem: {what}. Gradient descent moves only along well-curved "
+        "directions, so the coefficients may be far from unique or from the least-squares "
+        "optimum even when predictions are good. Standardise the features "
+        "(sklearn.preprocessing.StandardScaler) and drop constant or duplicated columns; see "
+        "diagnostics_ for the gap to the exact optimum."
+    )
+
 
 #: Relative gradient tolerance assumed by the iteration estimates when ``tol=None``.
 DEFAULT_ESTIMATE_TOL = 1e-8

@@ -20,7 +20,14 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from . import _validation as V
-from ._diagnostics import DEFAULT_ESTIMATE_TOL, Diagnostics, iterations_to
+from ._diagnostics import (
+    DEFAULT_ESTIMATE_TOL,
+    ILL_CONDITIONED,
+    Diagnostics,
+    IllConditionedWarning,
+    ill_conditioned_message,
+    iterations_to,
+)
 from ._objective import DirectLeastSquares, Penalty, StatsLeastSquares
 from ._optimizers import GD, OPTIMIZERS, SCHEDULES, Schedule, auto_lr, make_optimizer
 from ._solve import DivergenceError, DivergenceWarning, FitResult, divergence_message, solve
@@ -479,6 +486,8 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         # Curvature: exact from the statistics; by Lanczos (a few passes) for "direct".
         L, mu = full.spectrum()
         kappa = _condition(L, mu)
+        if kappa > ILL_CONDITIONED:  # nan (not computed) compares False
+            warnings.warn(ill_conditioned_message(kappa), IllConditionedWarning, stacklevel=3)
         opt = make_optimizer(name, p["momentum"], kappa if engine == "stats" else None)
         lr = auto_lr(name, L, mu if engine == "stats" else None) if p["lr"] == "auto" else p["lr"]
         stable = opt.stable_lr(L) if math.isfinite(L) else math.nan

@@ -62,6 +62,18 @@ def divergence_message(lr: float, stable_lr: float, optimizer: str, iteration: i
     )
 
 
+def _norm(v: np.ndarray) -> float:
+    """Euclidean norm, safe from overflow and underflow of the squares."""
+    s = float(np.vdot(v, v))
+    if 1e-280 < s < 1e280:
+        return math.sqrt(s)
+    a = float(np.max(np.abs(v))) if v.size else 0.0
+    if a == 0.0 or not math.isfinite(a):
+        return a
+    u = v / a
+    return a * math.sqrt(float(np.vdot(u, u)))
+
+
 @dataclass
 class FitResult:
     """Everything a solve produced (cf. ``scipy.optimize.OptimizeResult``).
@@ -164,15 +176,21 @@ def solve(
 
     def optimality(th, g, lr):
         if prox is None:
-            return math.sqrt(float(np.vdot(g, g)))
-        d = th - proxf(th - lr * g, lr)
-        return math.sqrt(float(np.vdot(d, d))) / lr
+            return _norm(g)
+        return _norm(th - proxf(th - lr * g, lr)) / lr
 
     history = np.empty(n_iters + 1)
     path = [theta.copy()] if record_path else None
     g, mse = problem.grad_mse(theta)
     history[0] = mse
     gnorm = gnorm0 = optimality(theta, g, lr0)
+    if not (math.isfinite(mse) and math.isfinite(gnorm0)):
+        raise ValueError(
+            "The loss or its gradient overflows float64 at the starting point: the values of X "
+            "and y are too large for squared-error arithmetic (squares beyond 1e308). Rescale "
+            "X and y (e.g. sklearn.preprocessing.StandardScaler, or divide by a power of 10) "
+            "before fitting."
+        )
     ref = grad_norm_ref if grad_norm_ref is not None else gnorm0
     loss_cap = _BLOWUP * max(mse, np.finfo(float).tiny)
     t_update = 0
