@@ -30,7 +30,14 @@ from ._diagnostics import (
 )
 from ._objective import DirectLeastSquares, Penalty, StatsLeastSquares
 from ._optimizers import GD, OPTIMIZERS, SCHEDULES, Schedule, auto_lr, make_optimizer
-from ._solve import DivergenceError, DivergenceWarning, FitResult, divergence_message, solve
+from ._solve import (
+    OVERFLOW_MESSAGE,
+    DivergenceError,
+    DivergenceWarning,
+    FitResult,
+    divergence_message,
+    solve,
+)
 from ._sources import as_source
 from ._stats import RawAccumulator, SufficientStats
 
@@ -412,7 +419,8 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         penalty = Penalty(p["alpha"], p["l1_ratio"])
         stats = None
         if engine == "stats":
-            stats = SufficientStats.from_arrays(X, Y, sw)
+            with np.errstate(over="ignore", invalid="ignore"):  # overflow is checked in _run
+                stats = SufficientStats.from_arrays(X, Y, sw)
             full = StatsLeastSquares(stats, self.fit_intercept, penalty)
             work_dtype = np.float64
         else:
@@ -484,7 +492,13 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         name = p["optimizer"]
         problem, batches = (full, None) if minibatch is None else minibatch
         # Curvature: exact from the statistics; by Lanczos (a few passes) for "direct".
-        L, mu = full.spectrum()
+        with np.errstate(over="ignore", invalid="ignore"):
+            try:
+                L, mu = full.spectrum()
+            except (np.linalg.LinAlgError, ValueError, ArithmeticError):
+                L = mu = math.nan  # non-finite statistics: overflowed
+        if not math.isfinite(L):
+            raise ValueError(OVERFLOW_MESSAGE)
         kappa = _condition(L, mu)
         if kappa > ILL_CONDITIONED:  # nan (not computed) compares False
             warnings.warn(ill_conditioned_message(kappa), IllConditionedWarning, stacklevel=3)

@@ -43,6 +43,13 @@ class DivergenceError(FloatingPointError, ValueError):
         self.iteration = iteration
 
 
+OVERFLOW_MESSAGE = (
+    "The squared-error arithmetic overflows float64 for this data: the values of X and y are "
+    "too large (their squares exceed 1e308). Rescale X and y (e.g. "
+    "sklearn.preprocessing.StandardScaler, or divide by a power of 10) before fitting."
+)
+
+
 class DivergenceWarning(UserWarning):
     """The learning rate was too large; the fit recovered with a stable one."""
 
@@ -185,12 +192,7 @@ def solve(
     history[0] = mse
     gnorm = gnorm0 = optimality(theta, g, lr0)
     if not (math.isfinite(mse) and math.isfinite(gnorm0)):
-        raise ValueError(
-            "The loss or its gradient overflows float64 at the starting point: the values of X "
-            "and y are too large for squared-error arithmetic (squares beyond 1e308). Rescale "
-            "X and y (e.g. sklearn.preprocessing.StandardScaler, or divide by a power of 10) "
-            "before fitting."
-        )
+        raise ValueError(OVERFLOW_MESSAGE)
     ref = grad_norm_ref if grad_norm_ref is not None else gnorm0
     loss_cap = _BLOWUP * max(mse, np.finfo(float).tiny)
     t_update = 0
