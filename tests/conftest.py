@@ -29,3 +29,18 @@ def textbook_gd(X, y, lr=0.01, n_iters=1000, w0=None):
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
+
+
+# Hypothesis: a bounded profile for CI, a long one for `make fuzz`.
+try:
+    from hypothesis import HealthCheck, settings
+
+    settings.register_profile(
+        "ci", max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    )
+    settings.register_profile(
+        "long", max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    )
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+except ImportError:  # pragma: no cover - hypothesis is a dev dependency
+    pass
