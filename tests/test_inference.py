@@ -273,15 +273,14 @@ def test_multi_output_gives_one_summary_per_target():
         assert_matches(s, _statsmodels(X, Y[:, j], cov_type="HC1"))
 
 
-def test_wls_likelihood_needs_the_weights():
+def test_wls_likelihood_comes_from_the_statistics():
     X, y = _offset()
     w = _weights(len(y))
     model = _exact_model(X, y, w)
     stats = SufficientStats.from_arrays(X, y, w)
-    s = summarize(model, stats)
-    assert np.isnan(s.llf) and np.isnan(s.aic)
-    assert any("sample_weight" in msg for msg in s.warnings)
-    assert s.to_dict()["llf"] is None
+    s = summarize(model, stats)  # no data: sum(log w) travels with the statistics
+    assert s.weighted
+    assert np.isclose(s.llf, _statsmodels(X, y, w).llf, rtol=RTOL)
     with_w = summarize(model, stats, sample_weight=w)
     assert np.isclose(with_w.llf, _statsmodels(X, y, w).llf, rtol=RTOL)
     with pytest.raises(ValueError, match="weights given to fit"):
@@ -449,3 +448,23 @@ def test_no_residual_degrees_of_freedom():
     assert s.df_resid == 0 and not s.classical_inference_valid
     assert np.isnan(s.mse_resid) and np.all(np.isnan(s.bse))
     assert "No residual degrees of freedom" in str(s)
+
+
+def test_model_summary_method_wires_statistics_and_data():
+    X, y = _diabetes()
+    model = LinearRegression(
+        lr="auto", optimizer="nesterov", tol=1e-13, n_iters=100_000, random_state=0
+    ).fit(X, y)
+    ref = _statsmodels(X, y)
+    s = model.summary()
+    assert s.names[0] == "const"
+    np.testing.assert_allclose(s.bse, ref.bse, rtol=1e-6)
+    robust = model.summary(X, y, cov_type="HC3", alpha=0.1)
+    np.testing.assert_allclose(robust.bse, _statsmodels(X, y, cov_type="HC3").bse, rtol=1e-6)
+    assert "const" in str(s)
+    direct = LinearRegression(
+        lr="auto", optimizer="nesterov", tol=1e-13, n_iters=100_000, engine="direct"
+    ).fit(X, y)
+    with pytest.raises(ValueError, match=r"summary\(X, y\)"):
+        direct.summary()
+    np.testing.assert_allclose(direct.summary(X, y).bse, ref.bse, rtol=1e-5)

@@ -506,7 +506,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         lr = auto_lr(name, L, mu if engine == "stats" else None) if p["lr"] == "auto" else p["lr"]
         stable = opt.stable_lr(L) if math.isfinite(L) else math.nan
         safe_lr = auto_lr(name, L, mu if engine == "stats" else None)
-        if isinstance(opt, GD) and lr * L >= 2.0:
+        if isinstance(opt, GD) and lr * L >= 2.0 and p["n_iters"] > 0:
             lr = self._diverged(lr, stable, safe_lr, name, 0, p)
         f = theta0.shape[0] - int(self.fit_intercept)
         prox = None
@@ -678,6 +678,75 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         opt = make_optimizer("nesterov", None, kappa if math.isfinite(kappa) else None)
         res = solve(full, theta, opt, Schedule(1.0 / L), 20_000, tol=1e-11, prox=prox)
         return res.theta
+
+    # -- inference ---------------------------------------------------------------------
+    def summary(
+        self,
+        X=None,
+        y=None,
+        *,
+        sample_weight=None,
+        cov_type: str = "nonrobust",
+        alpha: float = 0.05,
+        use_t: bool | None = None,
+    ):
+        """statsmodels-grade inference for the fitted coefficients.
+
+        Standard errors, t statistics, p-values, confidence intervals, R², F,
+        log-likelihood, AIC/BIC and more, under statsmodels' names (``params``,
+        ``bse``, ``pvalues``, ``conf_int()``, ...), intercept first as ``const``.
+        Computed from the sufficient statistics kept by ``fit`` (``stats_``), so
+        it works for files and Dask too; penalised or unconverged fits are
+        flagged as not supporting classical inference.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), or dataset, default=None
+            The training data. Needed for robust covariances (``cov_type`` HC0-HC3,
+            a second pass) and when the fit kept no statistics (engine "direct").
+        y : array-like of shape (n_samples,) or (n_samples, n_targets), default=None
+        sample_weight : array-like of shape (n_samples,), default=None
+            The weights given to ``fit``, when passing the data of a weighted fit.
+        cov_type : {"nonrobust", "HC0", "HC1", "HC2", "HC3"}, default="nonrobust"
+        alpha : float, default=0.05
+            Confidence intervals are at level ``1 - alpha``.
+        use_t : bool or None, default=None
+            t (True) or normal (False) reference distribution; None follows
+            statsmodels (t for nonrobust, normal for HC types).
+
+        Returns
+        -------
+        Summary or list of Summary
+            One per target; prints as a table.
+        """
+        from .inference import summarize
+
+        check_is_fitted(self)
+        stats = self.stats_
+        if stats is None:
+            source = None if X is None else as_source(X, y, sample_weight)
+            if source is not None:
+                stats = source.sufficient_stats()
+            elif X is not None and y is not None:
+                Xv, yv, sw = self._validate_xy(X, y, sample_weight, reset=False)
+                stats = SufficientStats.from_arrays(Xv, yv.reshape(len(yv), -1), sw)
+            else:
+                raise ValueError(
+                    "This model kept no sufficient statistics (it was fitted with the 'direct' "
+                    "engine), so summary() needs the training data: call summary(X, y)."
+                )
+        names = getattr(self, "feature_names_in_", None)
+        return summarize(
+            self,
+            stats,
+            X,
+            y,
+            sample_weight=sample_weight,
+            cov_type=cov_type,
+            alpha=alpha,
+            feature_names=None if names is None else list(names),
+            use_t=use_t,
+        )
 
     # -- model files -------------------------------------------------------------------
     def save(self, path, *, target_names=None):

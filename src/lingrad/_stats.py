@@ -9,7 +9,7 @@ halves merge into the whole (Chan, Golub & LeVeque's pairwise update).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import scipy.sparse as sp
@@ -59,6 +59,11 @@ class SufficientStats:
         with ``z_i = [x_i, y_i]``.
     n_features : int
         Number of columns of X; the rest are targets.
+    sum_log_weights : float, default=0.0
+        ``sum(log(w))`` over the positive sample weights (0 when unweighted):
+        what the WLS log-likelihood needs beyond the cross-products.
+    weighted : bool, default=False
+        Whether sample weights were given for any of the rows.
     """
 
     n_samples: int
@@ -66,6 +71,8 @@ class SufficientStats:
     mean: np.ndarray
     scatter: np.ndarray
     n_features: int
+    sum_log_weights: float = 0.0
+    weighted: bool = False
 
     # -- views -----------------------------------------------------------
     @property
@@ -134,6 +141,15 @@ class SufficientStats:
         SufficientStats
         """
         Y = y.reshape(len(y), -1)
+        if sample_weight is not None:
+            w = np.asarray(sample_weight, dtype=np.float64)
+            base = cls._weighted(X, Y, w, chunk_rows)
+            positive = w[w > 0]
+            return replace(base, sum_log_weights=float(np.log(positive).sum()), weighted=True)
+        return cls._weighted(X, Y, None, chunk_rows)
+
+    @classmethod
+    def _weighted(cls, X, Y: np.ndarray, sample_weight, chunk_rows) -> SufficientStats:
         if sp.issparse(X):
             return cls._from_sparse(X, Y, sample_weight)
         n, f = X.shape
@@ -235,22 +251,18 @@ class SufficientStats:
                 f"{self.n_targets} targets with statistics of {other.n_features} features and "
                 f"{other.n_targets} targets. Merge statistics of the same columns only."
             )
+        return replace(
+            self._merge_moments(other),
+            sum_log_weights=self.sum_log_weights + other.sum_log_weights,
+            weighted=self.weighted or other.weighted,
+        )
+
+    def _merge_moments(self, other: SufficientStats) -> SufficientStats:
+        n = self.n_samples + other.n_samples
         if other.sum_weights == 0:
-            return SufficientStats(
-                self.n_samples + other.n_samples,
-                self.sum_weights,
-                self.mean,
-                self.scatter,
-                self.n_features,
-            )
+            return SufficientStats(n, self.sum_weights, self.mean, self.scatter, self.n_features)
         if self.sum_weights == 0:
-            return SufficientStats(
-                self.n_samples + other.n_samples,
-                other.sum_weights,
-                other.mean,
-                other.scatter,
-                self.n_features,
-            )
+            return SufficientStats(n, other.sum_weights, other.mean, other.scatter, self.n_features)
         sw = self.sum_weights + other.sum_weights
         delta = other.mean - self.mean
         mean = self.mean + delta * (other.sum_weights / sw)

@@ -981,10 +981,9 @@ def summarize(
 
     Notes
     -----
-    The statistics do not record the weights themselves, and the WLS
-    log-likelihood needs ``sum(log(w))``: without data or ``sample_weight``, a
-    fit whose weight total equals its row count is taken as unweighted, and any
-    other gets ``llf``, ``aic`` and ``bic`` of nan (with a warning saying so).
+    The WLS log-likelihood needs ``sum(log(w))`` beyond the cross-products;
+    the statistics carry it (``SufficientStats.sum_log_weights``), so no data
+    is needed for it.
 
     Examples
     --------
@@ -1163,16 +1162,4 @@ def _log_weights(
             )
         with np.errstate(divide="ignore"):
             return float(np.log(w).sum()), True, []
-    known = getattr(stats, "sum_log_weights", None)
-    if known is not None:
-        return float(known), bool(getattr(stats, "weighted", True)), []
-    if math.isclose(float(stats.sum_weights), float(stats.n_samples), rel_tol=1e-12):
-        return 0.0, False, []
-    return (
-        math.nan,
-        True,
-        [
-            "Weighted fit without its weights: llf, aic and bic need sum(log(sample_weight)) "
-            "(statsmodels' WLS likelihood) and are nan. Pass sample_weight=... to get them."
-        ],
-    )
+    return float(stats.sum_log_weights), bool(stats.weighted), []

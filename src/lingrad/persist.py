@@ -29,8 +29,8 @@ strings and executes nothing). Its top-level fields, schema version 1:
 ``engine``           ``engine_``
 ``loss_history``     ``loss_history_``, complete
 ``diagnostics``      ``diagnostics_.to_dict()``
-``stats``            ``stats_`` as ``{n_samples, sum_weights, mean, scatter,
-                     n_features}``, or null
+``stats``            ``stats_`` as ``{n_samples, sum_weights, sum_log_weights,
+                     weighted, mean, scatter, n_features}``, or null
 ===================  ==========================================================
 
 Numbers round-trip exactly: every float is written as its shortest exact
@@ -121,7 +121,15 @@ _OPTIONAL = frozenset(
     ("notes", "feature_names", "target_names", "coef_init", "intercept_init", "stats")
 )
 _REQUIRED = tuple(k for k in _FIELD_ORDER if k not in _OPTIONAL)
-_STATS_FIELDS = ("n_samples", "sum_weights", "mean", "scatter", "n_features")
+_STATS_FIELDS = (
+    "n_samples",
+    "sum_weights",
+    "mean",
+    "scatter",
+    "n_features",
+    "sum_log_weights",
+    "weighted",
+)
 _DTYPES = ("float64", "float32")
 _ENGINES = ("stats", "direct")
 _DIAG_STR = ("engine", "optimizer")
@@ -368,6 +376,8 @@ def _stats_doc(stats) -> dict[str, Any] | None:
         "mean": _finite_list("stats_.mean", np.asarray(stats.mean, dtype=np.float64)),
         "scatter": _finite_list("stats_.scatter", np.asarray(stats.scatter, dtype=np.float64)),
         "n_features": int(stats.n_features),
+        "sum_log_weights": _finite_float("stats_.sum_log_weights", stats.sum_log_weights),
+        "weighted": bool(stats.weighted),
     }
 
 
@@ -899,10 +909,15 @@ class _Reader:
                 f"'stats.scatter' is not symmetric (largest |S - S^T| is {asym:.3g}, relative "
                 f"{asym / scale:.3g})"
             )
+        sum_log_weights = self._number(s["sum_log_weights"], "'stats.sum_log_weights'")
+        if not isinstance(s["weighted"], bool):
+            raise self.fail(f"'stats.weighted' must be true or false; got {s['weighted']!r}")
         return SufficientStats(
             n_samples=n_samples,
             sum_weights=float(sum_weights),
             mean=mean,
             scatter=scatter,
             n_features=n_features,
+            sum_log_weights=float(sum_log_weights),
+            weighted=s["weighted"],
         )
