@@ -6,11 +6,14 @@
 from ._diagnostics import Diagnostics, IllConditionedWarning
 from ._estimator import LinearRegression
 from ._solve import DivergenceError, DivergenceWarning, FitResult, solve
+from ._sources.files import DataFileError, Dataset, open_dataset
 from ._stats import SufficientStats
 from ._version import __version__
 from .persist import ModelFileError, load_model, save_model
 
 __all__ = [
+    "DataFileError",
+    "Dataset",
     "Diagnostics",
     "DivergenceError",
     "DivergenceWarning",
@@ -21,6 +24,7 @@ __all__ = [
     "SufficientStats",
     "__version__",
     "load_model",
+    "open_dataset",
     "save_model",
     "solve",
 ]
