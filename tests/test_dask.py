@@ -151,6 +151,23 @@ def test_iter_chunks_yields_the_rows_block_by_block():
     assert Yb.shape == (300, 1) and wb is None
 
 
+def test_a_dask_source_can_be_passed_to_fit_directly():
+    X, y, _ = _data()
+    src = DaskSource(da.from_array(X, chunks=500), da.from_array(y, chunks=500))
+    _assert_same_fit(_model("stats").fit(src), _model("stats").fit(X, y))
+    with pytest.raises(ValueError, match="already holds the target"):
+        _model("stats").fit(src, y)
+
+
+def test_columns_of_one_dataframe_are_counted_in_one_pass():
+    from lingrad._sources.dask import _partition_lengths
+
+    pdf = pd.DataFrame({"a": np.arange(10.0), "y": np.arange(10.0)})
+    ddf = dd.from_pandas(pdf, npartitions=3)
+    lengths = _partition_lengths(ddf[["a"]], ddf["y"], None)
+    assert lengths[0] == lengths[1] and sum(lengths[0]) == 10 and lengths[2] is None
+
+
 def test_tree_reduce_is_pairwise_and_logarithmic():
     import dask
 

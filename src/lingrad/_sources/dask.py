@@ -227,8 +227,8 @@ def _check_numeric(name: str, dtype: np.dtype, columns: list[str] | None = None)
     )
 
 
-def _to_dask_array(name: str, obj: Any) -> tuple[da.Array | np.ndarray, list[str] | None]:
-    """A Dask array (or, when ``obj`` lives in memory, a NumPy array) and column names."""
+def _check_collection(name: str, obj: Any) -> None:
+    """Reject other Dask collections, and DataFrames with non-numeric columns (no compute)."""
     kind = _kind(obj)
     if kind == "dask-other":
         raise ValueError(
@@ -236,17 +236,39 @@ def _to_dask_array(name: str, obj: Any) -> tuple[da.Array | np.ndarray, list[str
             f"{type(obj).__name__}. Convert it first, e.g. with dask.array.from_delayed or "
             "dask.dataframe.from_delayed."
         )
+    if kind == "frame":
+        bad = [str(c) for c, t in obj.dtypes.items() if not _is_real(t)]
+        if bad:
+            _check_numeric(name, np.dtype(object), bad)
+
+
+def _partition_lengths(*objs: Any) -> list[tuple[int, ...] | None]:
+    """Rows per partition of each Dask DataFrame/Series among ``objs`` (None for the
+    others), counted in one computation: columns of one DataFrame are read once."""
+    frames = [i for i, o in enumerate(objs) if _kind(o) in ("frame", "series")]
+    counts = dask.compute(*[objs[i].map_partitions(len) for i in frames])
+    out: list[tuple[int, ...] | None] = [None] * len(objs)
+    for i, c in zip(frames, counts, strict=True):
+        out[i] = tuple(int(v) for v in c)
+    return out
+
+
+def _to_dask_array(
+    name: str, obj: Any, lengths: tuple[int, ...] | None
+) -> tuple[da.Array | np.ndarray, list[str] | None]:
+    """A Dask array (or, when ``obj`` lives in memory, a NumPy array) and column names.
+
+    ``lengths`` are the rows per partition of a Dask DataFrame or Series.
+    """
+    kind = _kind(obj)
     names = None
     if kind == "frame":
         columns = list(obj.columns)
         if all(isinstance(c, str) for c in columns):
             names = columns
-        bad = [str(c) for c, t in obj.dtypes.items() if not _is_real(t)]
-        if bad:
-            _check_numeric(name, np.dtype(object), bad)
-        obj = obj.to_dask_array(lengths=True)
+        obj = obj.to_dask_array(lengths=lengths)
     elif kind == "series":
-        obj = obj.to_dask_array(lengths=True)
+        obj = obj.to_dask_array(lengths=lengths)
     elif kind == "memory":
         if hasattr(obj, "columns"):
             columns = list(obj.columns)
@@ -268,7 +290,9 @@ def _known_rows(a: da.Array) -> da.Array:
 
 def _align_rows(name: str, a: Any, rows: tuple[int, ...], n: int, x_desc: str) -> da.Array:
     """``a`` as a Dask array with the row chunks ``rows`` (rechunked or wrapped if needed)."""
-    m = a.shape[0] if isinstance(a, np.ndarray) else _known_rows(a).shape[0]
+    if not isinstance(a, np.ndarray):
+        a = _known_rows(a)
+    m = a.shape[0]
     if m != n:
         raise ValueError(
             f"X and {name} must have the same number of rows (one per sample); X has {n:,} "
@@ -277,7 +301,6 @@ def _align_rows(name: str, a: Any, rows: tuple[int, ...], n: int, x_desc: str) -
         )
     if isinstance(a, np.ndarray):
         return da.from_array(a, chunks=(rows, *a.shape[1:]))
-    a = _known_rows(a)
     if a.chunks[0] != rows:
         a = a.rechunk({0: rows})
     return a
@@ -328,14 +351,17 @@ class DaskSource:
                 "LinearRegression requires y to be passed, but the target y is None. Pass the "
                 "targets as a Dask array or Series with one row per row of X."
             )
-        X, names = _to_dask_array("X", X)
+        for name, obj in (("X", X), ("y", y), ("sample_weight", sample_weight)):
+            _check_collection(name, obj)
+        lengths = _partition_lengths(X, y, sample_weight)
+        X, names = _to_dask_array("X", X, lengths[0])
         if X.ndim != 2:
             raise ValueError(
                 f"Expected 2D array for X, got a {X.ndim}-D collection of shape {X.shape}. "
                 "lingrad needs X as a 2-D array of shape (n_samples, n_features): reshape a "
                 "single feature with X.reshape(-1, 1) (or series.to_frame())."
             )
-        y, _ = _to_dask_array("y", y)
+        y, _ = _to_dask_array("y", y, lengths[1])
         if y.ndim not in (1, 2) or (y.ndim == 2 and y.shape[1] == 0):
             raise ValueError(
                 f"y must be of shape (n_samples,) or (n_samples, n_targets) with n_targets >= 1; "
@@ -343,7 +369,7 @@ class DaskSource:
             )
         w = None
         if sample_weight is not None:
-            w, _ = _to_dask_array("sample_weight", sample_weight)
+            w, _ = _to_dask_array("sample_weight", sample_weight, lengths[2])
             if w.ndim != 1:
                 raise ValueError(
                     f"sample_weight must be of shape (n_samples,); got shape {w.shape}. "
