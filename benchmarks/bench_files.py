@@ -74,7 +74,7 @@ def child(mode: str, path: str) -> dict:
         names = pacsv.open_csv(path).schema.names
         opts = pacsv.ConvertOptions(column_types={c: pa.float64() for c in names})
     base = _rss_mb()
-    c0 = os.times()
+    c0 = time.process_time()
     t0 = time.perf_counter()
     extra: dict = {}
     if mode == "pyarrow":
@@ -92,8 +92,7 @@ def child(mode: str, path: str) -> dict:
             "coef_err": float(np.abs(model.coef_ - true).max()),
         }
     seconds = time.perf_counter() - t0
-    c1 = os.times()
-    cpu = c1.user + c1.system - c0.user - c0.system
+    cpu = time.process_time() - c0
     return {
         "seconds": seconds,
         "cpu": cpu,
@@ -199,13 +198,14 @@ def summarise(gb: float, size: int, n: int, runs: dict[str, list[dict]]) -> dict
     }
     if runs["chunks"]:
         row["chunks_s"] = med("chunks", "seconds")
+        row["chunks_cpu"] = med("chunks", "cpu")
     return row
 
 
 def table(rows: list[dict]) -> str:
     head = (
         "| file | rows | runs | pyarrow s (CPU s) | pyarrow MB/s | lingrad s (CPU s) "
-        "| lingrad MB/s | ratio "
+        "| lingrad MB/s | ratio | CPU ratio "
         "| pyarrow peak RSS MB (after imports) | lingrad peak RSS MB (after imports) "
         "| lingrad RSS growth MB |"
     )
@@ -214,7 +214,7 @@ def table(rows: list[dict]) -> str:
         lines.append(
             f"| {r['size']} | {r['rows']:,} | {r['runs']} | {r['pa_s']:.2f} ({r['pa_cpu']:.2f}) | "
             f"{r['pa_mbs']:.0f} | {r['lg_s']:.2f} ({r['lg_cpu']:.2f}) | {r['lg_mbs']:.0f} | "
-            f"{r['ratio']:.2f} | "
+            f"{r['ratio']:.2f} | {r['pa_cpu'] / max(r['lg_cpu'], 1e-9):.2f} | "
             f"{r['pa_peak']:.0f} ({r['pa_base']:.0f}) | {r['lg_peak']:.0f} ({r['lg_base']:.0f}) | "
             f"{r['lg_peak'] - r['lg_base']:.0f} |"
         )
@@ -239,8 +239,9 @@ def report(rows: list[dict], command: str, load: tuple, seconds: float) -> str:
         "interpreter start and imports; files are in the page cache (just written). Peak RSS "
         "is `getrusage(RUSAGE_SELF).ru_maxrss` of the child; in brackets the RSS after "
         "imports. CPU s: user + system time of the child (all its threads) during the work. "
-        "Ratio = lingrad throughput / pyarrow throughput (target >= 0.8). Medians over `runs` "
-        "alternating runs.",
+        "Ratio = lingrad throughput / pyarrow throughput (target >= 0.8); CPU ratio = pyarrow "
+        "CPU time / lingrad CPU time (steadier than wall time on a shared machine). Medians "
+        "over `runs` alternating runs.",
         "",
         f"Command: `{command}`",
         "",
@@ -260,10 +261,12 @@ def report(rows: list[dict], command: str, load: tuple, seconds: float) -> str:
     if prof:
         out += [
             "",
-            "Where lingrad's time goes (medians): "
+            "Where lingrad's time goes (medians, wall s / CPU s): "
             + "; ".join(
-                f"{r['size']}: parse {r['pa_s']:.2f} s (pyarrow alone), parse + convert + "
-                f"checks {r['chunks_s']:.2f} s, + statistics and solve {r['lg_s']:.2f} s"
+                f"{r['size']}: pyarrow parse alone {r['pa_s']:.2f} / {r['pa_cpu']:.2f}; "
+                f"lingrad parse + convert + checks (iter_chunks) {r['chunks_s']:.2f} / "
+                f"{r['chunks_cpu']:.2f}; + statistics and solve (fit) {r['lg_s']:.2f} / "
+                f"{r['lg_cpu']:.2f}"
                 for r in prof
             )
             + ".",

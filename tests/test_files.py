@@ -197,6 +197,15 @@ def test_csv_bz2_and_int_columns(tmp_path):
     np.testing.assert_array_equal(X, [[1, 2], [2, 1], [3, 5], [4, 4]])
 
 
+def test_csv_crlf_quoted_header_and_other_columns(tmp_path):
+    path = tmp_path / "win.csv"
+    path.write_bytes(b'"id","a, b",y,name\r\n1,2.5,3,foo\r\n2,3.5,5,bar\r\n')
+    ds = open_dataset(path, "y", ["a, b", "id"])  # text columns are never read
+    X, Y, _ = next(ds.iter_chunks())
+    np.testing.assert_array_equal(X, [[2.5, 1], [3.5, 2]])
+    np.testing.assert_array_equal(Y[:, 0], [3, 5])
+
+
 def test_parquet_numeric_types(tmp_path):
     t = pa.table(
         {
