@@ -191,8 +191,8 @@ class DaskLeastSquares(_PassesOverData):
 
     def _hessian_matvec(self, v: np.ndarray) -> np.ndarray:
         theta = np.asarray(v, dtype=np.float64).reshape(-1, 1)
-        G, _, _ = self._cluster_sums(theta, targets=False)
-        return self._finish(theta, G, 0.0, self.sum_weights)[0][:, 0]
+        G, _, sw = self._cluster_sums(theta, targets=False)
+        return self._finish(theta, G, 0.0, sw)[0][:, 0]
 
 
 # -- the source ----------------------------------------------------------------------------------
