@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.sparse.linalg import ArpackError
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
@@ -495,8 +496,8 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         with np.errstate(over="ignore", invalid="ignore"):
             try:
                 L, mu = full.spectrum()
-            except (np.linalg.LinAlgError, ValueError, ArithmeticError):
-                L = mu = math.nan  # non-finite statistics: overflowed
+            except (np.linalg.LinAlgError, ArpackError):
+                L = mu = math.nan  # Lanczos on overflowing data
         if not math.isfinite(L):
             raise ValueError(OVERFLOW_MESSAGE)
         kappa = _condition(L, mu)

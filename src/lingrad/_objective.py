@@ -20,6 +20,7 @@ Two data fits implement the same small protocol (``grad_mse``, ``mse``,
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -135,6 +136,8 @@ class StatsLeastSquares:
         """Largest and smallest eigenvalue of the Hessian (exact)."""
         p = self.n_params
         H = self.hessian()
+        if not np.isfinite(H).all():  # the statistics overflowed
+            return math.inf, math.nan
         if p <= 2000:
             ev = np.linalg.eigvalsh(H)
             return float(ev[-1]), float(max(ev[0], 0.0))
@@ -179,7 +182,6 @@ class _PassesOverData:
     n_targets: int
     fit_intercept: bool
     penalty: Penalty
-    sum_weights: float
 
     @property
     def n_params(self) -> int:
@@ -213,6 +215,7 @@ class _PassesOverData:
     def _hessian_matvec(self, v: np.ndarray) -> np.ndarray:
         f = self.n_features
         out = np.zeros(self.n_params)
+        sw = 0.0
         for X, _, w in self._blocks():
             t = X @ v[:f].astype(X.dtype, copy=False)
             if self.fit_intercept:
@@ -222,7 +225,8 @@ class _PassesOverData:
             out[:f] += X.T @ t
             if self.fit_intercept:
                 out[f] += t.sum()
-        out /= self.sum_weights
+            sw += X.shape[0] if w is None else float(w.sum())
+        out /= sw  # the same pass's weight total: no separate pass to count it
         out[:f] += self.penalty.l2 * v[:f]
         return out
 
@@ -258,7 +262,6 @@ class DirectLeastSquares(_PassesOverData):
         self.X = X
         self.Y = Y
         self.sample_weight = sample_weight
-        self.sum_weights = float(len(Y) if sample_weight is None else sample_weight.sum())
         self.n_features = X.shape[1]
         self.n_targets = Y.shape[1]
         self.fit_intercept = fit_intercept
@@ -283,16 +286,14 @@ class StreamedLeastSquares(_PassesOverData):
         ``blocks()`` yields ``(X, Y, w)`` row blocks, ``Y`` of shape
         (n_rows, n_targets) and ``w`` None or of shape (n_rows,).
     n_features, n_targets : int
-    sum_weights : float
     fit_intercept : bool
     penalty : Penalty
     """
 
-    def __init__(self, blocks, n_features, n_targets, sum_weights, fit_intercept, penalty):
+    def __init__(self, blocks, n_features, n_targets, fit_intercept, penalty):
         self._block_fn = blocks
         self.n_features = n_features
         self.n_targets = n_targets
-        self.sum_weights = float(sum_weights)
         self.fit_intercept = fit_intercept
         self.penalty = penalty
 

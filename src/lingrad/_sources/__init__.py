@@ -87,11 +87,8 @@ class ChunkedSource:
 
     def direct_problem(self, fit_intercept: bool, penalty: Penalty) -> StreamedLeastSquares:
         """The squared loss evaluated by one streamed pass per iteration."""
-        sw = 0.0
-        for _, Y, w in self.iter_chunks():
-            sw += len(Y) if w is None else float(w.sum())
         return StreamedLeastSquares(
-            self.iter_chunks, self.n_features, self.n_targets, sw, fit_intercept, penalty
+            self.iter_chunks, self.n_features, self.n_targets, fit_intercept, penalty
         )
 
 
