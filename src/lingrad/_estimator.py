@@ -39,7 +39,7 @@ from ._solve import (
     divergence_message,
     solve,
 )
-from ._sources import as_source
+from ._sources import _is_dask, as_source
 from ._stats import RawAccumulator, SufficientStats
 
 __all__ = ["LinearRegression"]
@@ -998,19 +998,77 @@ class LinearRegression(RegressorMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like or sparse matrix of shape (n_samples, n_features)
+        X : array-like, sparse matrix, dataset or Dask collection of shape (n_samples, n_features)
+            A dataset from :func:`lingrad.open_dataset` is streamed chunk by
+            chunk; a Dask array or DataFrame gives a lazy Dask array, computed
+            block by block where the blocks live.
 
         Returns
         -------
-        y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
+        y_pred : ndarray (or Dask array) of shape (n_samples,) or (n_samples, n_targets)
         """
         check_is_fitted(self)
+        if getattr(X, "__lingrad_source__", False):
+            self._check_source_columns(X)
+            parts = [self._linear(np.asarray(Xc)) for Xc, _, _ in X.iter_chunks()]
+            if parts:
+                return np.concatenate(parts)
+            return np.empty((0,) if np.ndim(self.coef_) == 1 else (0, self.coef_.shape[0]))
+        if _is_dask(X):
+            return self._predict_dask(X)
         try:
             X = validate_data(
                 self, X, reset=False, accept_sparse=("csr", "csc"), dtype=[np.float64, np.float32]
             )
         except ValueError as err:
             raise V.add_hint(err) from err
+        return self._linear(X)
+
+    def _linear(self, X):
         coef = self.coef_.astype(X.dtype, copy=False)
         out = X @ (coef if coef.ndim == 1 else coef.T)
         return np.asarray(out) + np.asarray(self.intercept_, dtype=out.dtype)
+
+    def _check_source_columns(self, source) -> None:
+        names = getattr(self, "feature_names_in_", None)
+        got = source.feature_names
+        if source.n_features != self.n_features_in_:
+            raise ValueError(
+                f"{source.description} has {source.n_features} feature columns, but "
+                f"{type(self).__name__} was fitted with {self.n_features_in_}. Open it with "
+                "the same features=... as at fit time."
+            )
+        if names is not None and got is not None and list(got) != list(names):
+            raise ValueError(
+                f"{source.description} has feature columns {list(got)}, but the model was "
+                f"fitted on {list(names)}. Pass features={list(names)!r} to open_dataset."
+            )
+
+    def _predict_dask(self, X):
+        """Lazy predictions for a Dask array or DataFrame, one block at a time."""
+
+        if hasattr(X, "columns"):  # a Dask DataFrame: check the names, keep the partitions
+            names = getattr(self, "feature_names_in_", None)
+            if names is not None and list(X.columns) != list(names):
+                raise ValueError(
+                    f"The Dask DataFrame has columns {list(X.columns)}, but the model was "
+                    f"fitted on {list(names)}. Select them in that order: X[{list(names)!r}]."
+                )
+            X = X.to_dask_array(lengths=True)
+        if X.ndim != 2 or X.shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"X has shape {X.shape}, but {type(self).__name__} is expecting "
+                f"{self.n_features_in_} features as input. Pass a 2-D Dask array with the "
+                "columns used at fit time."
+            )
+        X = X.rechunk({1: -1})
+        one_d = np.ndim(self.coef_) == 1
+        dtype = np.result_type(X.dtype, np.float32)
+
+        def block(b):
+            return self._linear(np.asarray(b, dtype=dtype))
+
+        if one_d:
+            return X.map_blocks(block, drop_axis=1, dtype=dtype)
+        k = self.coef_.shape[0]
+        return X.map_blocks(block, chunks=(X.chunks[0], (k,)), dtype=dtype)

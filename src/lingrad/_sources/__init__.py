@@ -93,7 +93,8 @@ class ChunkedSource:
 
 
 def _is_dask(obj: Any) -> bool:
-    return type(obj).__module__.split(".")[0] == "dask"
+    """A Dask collection (array, DataFrame, Series, dask-expr included), without importing dask."""
+    return hasattr(obj, "__dask_graph__") and not isinstance(obj, type)
 
 
 def as_source(X: Any, y: Any = None, sample_weight: Any = None) -> DataSource | None:
@@ -106,7 +107,7 @@ def as_source(X: Any, y: Any = None, sample_weight: Any = None) -> DataSource | 
                 "columns with open_dataset(..., target=..., weight=...)."
             )
         return X
-    if _is_dask(X) or _is_dask(y):
+    if _is_dask(X) or _is_dask(y) or _is_dask(sample_weight):
         from .dask import DaskSource
 
         return DaskSource(X, y, sample_weight)
