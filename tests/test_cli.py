@@ -104,6 +104,18 @@ def test_demo_prints_the_diagnostics(demo, reference):
     assert "condition number" in result.stdout
 
 
+def test_demo_prints_the_summary(demo, reference):
+    result, _ = demo
+    model = reference[0]
+    out = result.stdout
+    assert "OLS regression: y" in out
+    s = model.summary()
+    const, x0 = row(out, "const"), row(out, "x0")
+    np.testing.assert_allclose([const[0], x0[0]], s.params, rtol=1e-3)  # 4 significant digits
+    np.testing.assert_allclose([const[1], x0[1]], s.bse, rtol=1e-3)
+    assert "Not converged" in out  # 1000 steps at lr=0.01 stop short of the optimum
+
+
 def test_demo_options_change_the_fit(tmp_path):
     result = runner.invoke(
         cli.app, ["demo", "--out", str(tmp_path), "--lr", "0.05", "--n-iters", "50", "--seed", "1"]
@@ -128,7 +140,8 @@ def test_demo_lr_auto_and_animation(tmp_path):
 def test_help():
     result = runner.invoke(cli.app, ["--help"])
     assert result.exit_code == 0
-    assert "demo" in result.stdout
+    for name in ("demo", "fit", "predict", "evaluate", "summary", "plot"):
+        assert name in result.stdout
     result = runner.invoke(cli.app, ["demo", "--help"])
     assert result.exit_code == 0
     assert "--n-iters" in result.stdout
