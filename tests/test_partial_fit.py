@@ -1,5 +1,6 @@
 """partial_fit: exact mode equals fit on the concatenation; SGD mode resumes its state."""
 
+import itertools
 import pickle
 
 import numpy as np
@@ -10,7 +11,7 @@ from lingrad import LinearRegression
 
 def _batches(X, y, k, w=None):
     edges = np.linspace(0, len(X), k + 1).astype(int)
-    for a, b in zip(edges[:-1], edges[1:], strict=True):
+    for a, b in itertools.pairwise(edges):
         yield X[a:b], y[a:b], (None if w is None else w[a:b])
 
 

@@ -1,10 +1,11 @@
 """Properties that must hold on every well-conditioned problem (hypothesis)."""
 
+import itertools
 import tempfile
 from pathlib import Path
 
 import numpy as np
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lingrad import LinearRegression, SufficientStats, load_model
@@ -107,7 +108,7 @@ def test_k_partial_fits_equal_fit(problem, k):
     X, y, _ = problem
     edges = np.linspace(0, len(y), k + 1).astype(int)
     online = LinearRegression(random_state=0)
-    for a, b in zip(edges[:-1], edges[1:], strict=True):
+    for a, b in itertools.pairwise(edges):
         if b > a:
             online.partial_fit(X[a:b], y[a:b])
     whole = LinearRegression(random_state=0).fit(X, y)
@@ -131,3 +132,18 @@ def test_saving_and_loading_changes_no_prediction(problem):
     with tempfile.TemporaryDirectory() as tmp:
         loaded = load_model(model.save(Path(tmp) / "m.json"))
     np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+
+
+@settings(max_examples=40)
+@given(problems(), st.integers(7, 80))
+def test_dask_equals_numpy(problem, block):
+    import dask
+    import dask.array as da
+
+    X, y, _ = problem
+    with dask.config.set(scheduler="synchronous"):
+        Xd = da.from_array(X, chunks=(block, X.shape[1]))
+        yd = da.from_array(y, chunks=block)
+        a = LinearRegression(random_state=0, n_iters=300).fit(Xd, yd)
+    b = LinearRegression(random_state=0, n_iters=300).fit(X, y)
+    _close(_params(a), _params(b), rtol=1e-10)
