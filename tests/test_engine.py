@@ -274,3 +274,11 @@ def test_float32_stays_float32(engine, tol, rtol, rng):
     assert m32.predict(X32).dtype == np.float32
     err = np.abs(m32.coef_ - m64.coef_).max() / np.abs(m64.coef_).max()
     assert err < rtol
+
+
+def test_direct_engine_curvature_is_a_tight_upper_bound(rng):
+    X, y = _problem(rng)
+    exact = LinearRegression(lr="auto", n_iters=1, engine="stats").fit(X, y).diagnostics_
+    direct = LinearRegression(lr="auto", n_iters=1, engine="direct").fit(X, y).diagnostics_
+    assert exact.lipschitz <= direct.lipschitz <= exact.lipschitz * (1 + 2e-4)
+    assert np.isnan(direct.smallest_eigenvalue) and np.isnan(direct.max_coef_gap)
