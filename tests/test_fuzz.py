@@ -7,11 +7,9 @@ with a clear message) for data files. Any other exception is a bug.
 The number of examples comes from the Hypothesis profile registered in conftest.py:
 "ci" (the default, 150 examples per test) or "long" (``make fuzz``, 3000).
 
-Known crashes found by this fuzzer are pinned as strict-xfail regression tests at
-the end of the file; while they are open, the fuzz tests tolerate exactly their
-signature (``_known_bug``) so that the fuzzer keeps looking for *other* crashes.
-Once the library is fixed the regression tests XPASS (an error under strict), and
-the tolerance goes with them.
+Crashes this fuzzer found (huge JSON integers, a lone "intercept_init", overflow
+warnings leaking from file fits and from the solver) are fixed in the library and
+kept as regression tests at the end of the file.
 """
 
 from __future__ import annotations
@@ -20,7 +18,6 @@ import json
 import math
 import signal
 import tempfile
-import traceback
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
@@ -74,31 +71,6 @@ def _no_hang(seconds: float = _HANG_S):
 
 
 _LINGRAD = str(Path(lingrad.__file__).parent)
-
-
-def _known_bug(err: BaseException) -> bool:
-    """Crash signatures already reported and pinned by the xfail tests at the end.
-
-    1. JSON integer literals beyond float range (``1`` and 400 zeros) reach ``float()``
-       or ``np.array(..., float64)`` in the model-file reader: OverflowError instead of
-       ModelFileError (``test_huge_integer_literal_*``).
-    2. Values whose squares overflow float64 (|v| > 1.34e154) make NumPy warn "overflow
-       (or invalid value) encountered" (a RuntimeWarning: an error under this project's
-       pytest settings) in the statistics of a file fit and in the solver's loss, before
-       the clear "overflows float64" ValueError (``test_overflowing_*``).
-    3. A model file with "intercept_init" but no "coef_init" field (both optional):
-       KeyError 'coef_init' (``test_intercept_init_without_coef_init_is_refused``).
-    """
-    if isinstance(err, KeyError):
-        return err.args == ("coef_init",)
-    if isinstance(err, OverflowError):
-        return "int too large to convert to float" in str(err)
-    if isinstance(err, RuntimeWarning) and "encountered in" in str(err):
-        ours = [
-            f.filename for f in traceback.extract_tb(err.__traceback__) if _LINGRAD in f.filename
-        ]
-        return bool(ours) and ours[-1].endswith(("_stats.py", "_objective.py"))
-    return False
 
 
 # ============================================================================ model files
@@ -174,10 +146,6 @@ def _load_or_refuse(path: Path, data: bytes) -> None:
         except ModelFileError as err:
             assert str(path) in str(err), err
             event("ModelFileError")
-        except Exception as err:
-            if not _known_bug(err):
-                raise
-            event("known bug")
 
 
 # -- raw byte mutations ---------------------------------------------------------------
@@ -512,10 +480,6 @@ def _fit_or_refuse(path: Path, text: str | bytes, target: str) -> None:
             assert len(str(err)) > 20, f"unclear message: {err!r}"
             event(f"ValueError: {str(err)[:50]}")
             return
-        except Exception as err:
-            if not _known_bug(err):
-                raise
-            event("known bug")
             return
     event("fitted")
     assert np.all(np.isfinite(model.coef_)), model.coef_
@@ -548,9 +512,7 @@ def test_fuzz_csv_valid_file_fits(tmp_path):
 
 
 # ============================================================================ regressions
-# Reproducers of crashes the fuzzer found, reported to the maintainers. strict=True: once
-# fixed they XPASS, which fails the suite, so that the xfail and the _known_bug tolerance
-# are removed together.
+# Reproducers of crashes this fuzzer found, fixed in the library; kept as regression tests.
 
 
 def _write_mutated(path: Path, base: str, edit) -> Path:
@@ -573,11 +535,6 @@ _HUGE_INT_CASES = {
 }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=OverflowError,
-    reason="reported: JSON integers beyond float range crash the model-file reader",
-)
 @pytest.mark.parametrize("field", sorted(_HUGE_INT_CASES))
 def test_huge_integer_literal_is_refused(tmp_path, field):
     path = _write_mutated(tmp_path / "model.json", "named", _HUGE_INT_CASES[field])
@@ -585,11 +542,6 @@ def test_huge_integer_literal_is_refused(tmp_path, field):
         load_model(path)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=OverflowError,
-    reason="reported: a huge integer diagnostic loads, then str(diagnostics_) crashes",
-)
 def test_huge_integer_diagnostic_renders_or_is_refused(tmp_path):
     path = _write_mutated(
         tmp_path / "model.json",
@@ -603,11 +555,6 @@ def test_huge_integer_diagnostic_renders_or_is_refused(tmp_path):
     str(model.diagnostics_)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=RuntimeWarning,
-    reason="reported: a file fit computes its statistics without np.errstate",
-)
 def test_overflowing_csv_values_raise_the_clear_error(tmp_path):
     path = tmp_path / "data.csv"
     path.write_text("x,y\n1.3407807929942597e+154,0.0\n")
@@ -618,11 +565,6 @@ def test_overflowing_csv_values_raise_the_clear_error(tmp_path):
             LinearRegression(lr="auto", tol=1e-8).fit(open_dataset(path, target="x"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=RuntimeWarning,
-    reason="reported: the solver's loss overflows with a RuntimeWarning (_objective.grad_mse)",
-)
 def test_overflowing_target_raises_the_clear_error():
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)
@@ -631,11 +573,6 @@ def test_overflowing_target_raises_the_clear_error():
             LinearRegression(lr="auto", tol=1e-8).fit([[0.0]], [1.3407807929942597e154])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=KeyError,
-    reason="reported: 'intercept_init' without 'coef_init' raises KeyError, not ModelFileError",
-)
 def test_intercept_init_without_coef_init_is_refused(tmp_path):
     path = _write_mutated(tmp_path / "model.json", "named", lambda d: d.pop("coef_init"))
     with pytest.raises(ModelFileError, match="coef_init"):

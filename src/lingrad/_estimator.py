@@ -479,7 +479,8 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         penalty = Penalty(p["alpha"], p["l1_ratio"])
         stats = None
         if engine == "stats":
-            stats = source.sufficient_stats()
+            with np.errstate(over="ignore", invalid="ignore"):  # overflow is checked in _run
+                stats = source.sufficient_stats()
             full = StatsLeastSquares(stats, self.fit_intercept, penalty)
         else:
             full = source.direct_problem(self.fit_intercept, penalty)
@@ -501,8 +502,6 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         if not math.isfinite(L):
             raise ValueError(OVERFLOW_MESSAGE)
         kappa = _condition(L, mu)
-        if kappa > ILL_CONDITIONED:  # nan (not computed) compares False
-            warnings.warn(ill_conditioned_message(kappa), IllConditionedWarning, stacklevel=3)
         opt = make_optimizer(name, p["momentum"], kappa if engine == "stats" else None)
         lr = auto_lr(name, L, mu if engine == "stats" else None) if p["lr"] == "auto" else p["lr"]
         stable = opt.stable_lr(L) if math.isfinite(L) else math.nan
@@ -533,11 +532,15 @@ class LinearRegression(RegressorMixin, BaseEstimator):
                 record_path=bool(self.record_path),
             )
 
-        try:
-            res = run(lr)
-        except DivergenceError as err:
-            lr = self._diverged(lr, stable, safe_lr, name, err.iteration, p)
-            res = run(lr)
+        # Overflow shows up as non-finite losses, which solve checks and explains.
+        with np.errstate(over="ignore", invalid="ignore"):
+            try:
+                res = run(lr)
+            except DivergenceError as err:
+                lr = self._diverged(lr, stable, safe_lr, name, err.iteration, p)
+                res = run(lr)
+        if kappa > ILL_CONDITIONED:  # nan (not computed) compares False
+            warnings.warn(ill_conditioned_message(kappa), IllConditionedWarning, stacklevel=3)
         self._unpack(res, f, one_d, dtype)
         self.engine_ = engine
         self.lr_ = float(lr)

@@ -50,6 +50,14 @@ OVERFLOW_MESSAGE = (
 )
 
 
+def _round_down(x: float) -> str:
+    """``x`` to 3 significant digits, rounded towards 0: advice that stays below a limit."""
+    if not math.isfinite(x) or x <= 0:
+        return f"{x:.3g}"
+    scale = 10.0 ** (math.floor(math.log10(x)) - 2)
+    return f"{math.floor(x / scale) * scale:.3g}"
+
+
 class DivergenceWarning(UserWarning):
     """The learning rate was too large; the fit recovered with a stable one."""
 
@@ -64,7 +72,7 @@ def divergence_message(lr: float, stable_lr: float, optimizer: str, iteration: i
     return (
         f"Gradient descent ({optimizer}) diverges with lr={lr:.6g}: the largest stable "
         f"learning rate for this data is {stable_lr:.6g} (detected {where}). "
-        f"Use a smaller lr (below {stable_lr:.3g}), or lr='auto', or standardise the "
+        f"Use a smaller lr (below {_round_down(stable_lr)}), or lr='auto', or standardise the "
         "features (e.g. sklearn.preprocessing.StandardScaler in a Pipeline)."
     )
 

@@ -121,6 +121,8 @@ _OPTIONAL = frozenset(
     ("notes", "feature_names", "target_names", "coef_init", "intercept_init", "stats")
 )
 _REQUIRED = tuple(k for k in _FIELD_ORDER if k not in _OPTIONAL)
+_FLOAT64_MAX = int(np.finfo(np.float64).max)
+
 _STATS_FIELDS = (
     "n_samples",
     "sum_weights",
@@ -645,7 +647,10 @@ class _Reader:
         model.intercept_ = self._intercept(doc, "intercept", y_ndim, k, dtype)
         if not params.get("fit_intercept", True) and np.any(model.intercept_ != 0):
             raise self.fail("'intercept' is not 0 although params has fit_intercept=false")
-        if doc.get("coef_init") is not None or doc.get("intercept_init") is not None:
+        has_init = (doc.get("coef_init") is not None, doc.get("intercept_init") is not None)
+        if has_init[0] != has_init[1]:
+            raise self.fail("'coef_init' and 'intercept_init' must be given together or not at all")
+        if all(has_init):
             model.coef_init_ = self._array(doc, "coef_init", coef_shape, coef_dims, dtype=dtype)
             model.intercept_init_ = self._intercept(doc, "intercept_init", y_ndim, k, dtype)
         model.n_features_in_ = f
@@ -754,7 +759,11 @@ class _Reader:
         return value
 
     def _number(self, value, where: str, *, tokens: bool = False) -> float | int:
-        if type(value) in (int, float):
+        if type(value) is float:
+            return value
+        if type(value) is int:
+            if abs(value) > _FLOAT64_MAX:  # a whole number no float64 can hold
+                raise self.fail(f"{where} is {len(str(abs(value)))} digits long: too large")
             return value
         if tokens and isinstance(value, str) and value in _NONFINITE:
             return _NONFINITE[value]
@@ -804,6 +813,7 @@ class _Reader:
                 raise self.fail(
                     f"'{key}' must be a number (y_ndim is 1); got {_type_name(value)} {value!r}"
                 )
+            value = self._number(value, f"'{key}'")
             with np.errstate(over="ignore"):
                 b = np.asarray(value, dtype=np.float64).astype(dtype)
             if not np.isfinite(b):
