@@ -540,7 +540,7 @@ def test_directory_does_not_exist(tmp_path):
 
 def test_path_is_a_directory(tmp_path):
     X, y = _data()
-    with pytest.raises(IsADirectoryError, match=r"is a directory\. Pass a file path"):
+    with pytest.raises(IsADirectoryError, match=r"is a directory; give a file path"):
         save_model(_fit(X, y), tmp_path)
 
 
@@ -584,7 +584,7 @@ def test_unwritable_directory_message(monkeypatch, tmp_path):
 
     X, y = _data()
     model = _fit(X, y)
-    monkeypatch.setattr(tempfile, "NamedTemporaryFile", denied)
+    monkeypatch.setattr(tempfile, "mkstemp", denied)
     with pytest.raises(PermissionError) as info:
         save_model(model, tmp_path / "model.json")
     msg = str(info.value)

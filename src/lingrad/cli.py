@@ -39,7 +39,6 @@ import math
 import os
 import re
 import sys
-import tempfile
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -47,6 +46,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import numpy as np
 
+from ._atomic import atomic_path, check_output_path
 from ._version import __version__
 
 try:
@@ -616,76 +616,16 @@ def _predict(model: LinearRegression, X: np.ndarray) -> np.ndarray:
 
 def _check_out_file(out: Path, example: str, option: str = "-o") -> Path:
     """Fail before any work when ``out`` cannot be written as a file (``example``: a name)."""
-    where = os.fspath(out)
-    if out.is_dir():
-        raise IsADirectoryError(
-            f"{option} {where!r} is a directory; give a file path inside it, such as "
-            f"{os.path.join(where, example)!r}."
-        )
-    parent = out.parent
-    if not parent.is_dir():
-        if parent.exists():
-            raise NotADirectoryError(
-                f"{option} {where!r}: {os.fspath(parent)!r} is a file, not a directory. Choose "
-                "a path inside an existing directory."
-            )
-        raise FileNotFoundError(
-            f"{option} {where!r}: the directory {os.fspath(parent)!r} does not exist. Create it "
-            f"first (mkdir -p {os.fspath(parent)}) or choose an existing directory."
-        )
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise PermissionError(
-            f"{option} {where!r}: the directory {os.fspath(parent)!r} is not writable by this "
-            "user. Choose another directory."
-        )
+    check_output_path(out, f"{option} {os.fspath(out)!r}", example, f"mkdir -p {out.parent}")
     return out
 
 
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
+def _atomic_output(out: Path, option: str = "-o") -> contextlib.AbstractContextManager[Path]:
+    """A temporary file beside ``out`` to write, renamed over it when the block succeeds.
 
-
-@contextlib.contextmanager
-def _atomic_output(out: Path, option: str = "-o") -> Iterator[Path]:
-    """A temporary file beside ``out`` to write; renamed over ``out`` when the block succeeds.
-
-    On any error (or Ctrl-C) the temporary file is removed and ``out`` is untouched:
-    no partial file, and a previous file at that path stays intact. The temporary
-    name keeps ``out``'s suffix (matplotlib and pyarrow choose formats by suffix).
+    No partial file on any error (or Ctrl-C); a previous file at that path stays intact.
     """
-    try:
-        fd, name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=out.suffix)
-    except OSError as err:
-        raise OSError(
-            f"{option} {os.fspath(out)!r}: cannot create a file in {os.fspath(out.parent)!r} "
-            f"({err.strerror or err}). Choose a writable directory."
-        ) from err
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        yield tmp
-        # A replaced file keeps its permissions; a new one gets the usual 0o666 & ~umask.
-        mode = out.stat().st_mode & 0o7777 if out.exists() else 0o666 & ~_umask()
-        os.chmod(tmp, mode)
-        fd = os.open(tmp, os.O_RDONLY)
-        try:
-            os.fsync(fd)  # the data is on disk before the rename makes it visible
-        finally:
-            os.close(fd)
-        try:
-            os.replace(tmp, out)
-        except OSError as err:
-            raise OSError(
-                f"{option} {os.fspath(out)!r}: cannot put the finished file in place "
-                f"({err.strerror or _one_line(err)}). Nothing was written; a previous file at "
-                "that path is intact. Check free disk space and permissions, then run again."
-            ) from err
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
+    return atomic_path(out, f"{option} {os.fspath(out)!r}")
 
 
 def _pyarrow_modules() -> tuple[Any, Any, Any]:

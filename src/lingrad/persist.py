@@ -56,11 +56,9 @@ raises :class:`ModelFileError` naming the file, the problem and the fix.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import os
-import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import MISSING, dataclass, fields
 from datetime import UTC, datetime
@@ -70,6 +68,7 @@ from typing import Any
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
+from ._atomic import atomic_path, check_output_path
 from ._diagnostics import Diagnostics
 from ._estimator import LinearRegression
 from ._stats import SufficientStats
@@ -415,76 +414,15 @@ def _chunks(doc: dict[str, Any]) -> Iterator[str]:
     yield "}\n"
 
 
-def _umask() -> int:
-    try:
-        with open("/proc/self/status", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    except (OSError, ValueError, IndexError):
-        pass
-    return 0o022
-
-
 def _atomic_write(path: Path, chunks: Iterator[str]) -> None:
     """Write ``chunks`` to a temporary file beside ``path``, fsync, rename over ``path``."""
     where = f"Cannot save the model to '{path}'"
-    if path.is_dir():
-        raise IsADirectoryError(
-            f"{where}: it is a directory. Pass a file path such as '{path / 'model.json'}'."
-        )
-    parent = path.parent
-    if not parent.is_dir():
-        if parent.exists():
-            raise NotADirectoryError(
-                f"{where}: '{parent}' is a file, not a directory. Choose a path inside an "
-                "existing directory."
-            )
-        raise FileNotFoundError(
-            f"{where}: the directory '{parent}' does not exist. Create it first "
-            f"(os.makedirs({str(parent)!r}, exist_ok=True)) or choose an existing directory."
-        )
-    try:
-        mode = os.stat(path).st_mode & 0o7777 if path.exists() else 0o666 & ~_umask()
-        tmp = tempfile.NamedTemporaryFile(  # closed below; kept on success
-            "w",
-            encoding="utf-8",
-            dir=parent,
-            prefix=f".{path.name}.",
-            suffix=".tmp",
-            delete=False,
-        )
-    except OSError as err:
-        raise OSError(
-            err.errno,
-            f"{where}: cannot create a file in '{parent}' ({err.strerror or err}). Check that "
-            "the directory is writable by this user, or choose another path.",
-        ) from err
-    tmp_path = Path(tmp.name)
-    try:
-        with tmp:
-            for chunk in chunks:
-                tmp.write(chunk)
-            tmp.flush()
-            os.fsync(tmp.fileno())
-        os.chmod(tmp_path, mode)
-        os.replace(tmp_path, path)
-    except BaseException as err:
-        with contextlib.suppress(OSError):
-            tmp_path.unlink()
-        if isinstance(err, OSError):
-            raise OSError(
-                err.errno,
-                f"{where}: {err.strerror or err}. Nothing was changed: a previous file at that "
-                "path is intact. Check free disk space and permissions, then save again.",
-            ) from err
-        raise
-    with contextlib.suppress(OSError, AttributeError):  # make the rename durable (POSIX)
-        fd = os.open(parent, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+    check_output_path(
+        path, where, "model.json", f"os.makedirs({str(path.parent)!r}, exist_ok=True)"
+    )
+    with atomic_path(path, where) as tmp, open(tmp, "w", encoding="utf-8") as out:
+        for chunk in chunks:
+            out.write(chunk)
 
 
 # --------------------------------------------------------------------------- loading
