@@ -879,7 +879,8 @@ def _validity(
         msg = (
             f"Penalised fit (alpha={alpha:g}, l1_ratio={l1_ratio:g}): the coefficients are shrunk "
             "toward zero, so they are biased and the classical standard errors, t statistics, "
-            "p-values and confidence intervals below do not apply. Refit with alpha=0 for "
+            "p-values and confidence intervals of this summary do not apply. Refit with alpha=0 "
+            "for "
             "classical inference, or use a bootstrap."
         )
         if math.isfinite(pen_gap) and pen_gap > CONVERGED_REL_GAP:
@@ -906,7 +907,8 @@ def _validity(
             f"{gap:.2e} relative (max |coef - exact| / max |exact|) from the exact least-squares "
             f"optimum{grad}. Classical inference needs them within {CONVERGED_REL_GAP:.0e} "
             "(converged enough), so the standard errors, t statistics, p-values and intervals "
-            "below, computed at these coefficients, do not apply. Refit with a smaller tol and "
+            "of this summary, computed at these coefficients, do not apply. Refit with a smaller "
+            "tol and "
             "more n_iters, or lr='auto' with optimizer='nesterov'."
         )
     if df_resid <= 0:
