@@ -1,0 +1,90 @@
+"""The benchmark scripts run end to end at smoke sizes and write their tables.
+
+Runs ``benchmarks/run.py --smoke --out TMP --only engine conditioning`` in a
+subprocess: the committed results are never touched, and the other
+engineers' scripts (whose run time this test does not control) are left out.
+"""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+RUN = ROOT / "benchmarks" / "run.py"
+
+pytestmark = pytest.mark.skipif(not RUN.exists(), reason="benchmarks/ not present")
+
+
+@pytest.fixture(scope="module")
+def smoke_out(tmp_path_factory):
+    out = tmp_path_factory.mktemp("bench")
+    env = dict(os.environ, PYTHONWARNINGS="ignore")
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(RUN),
+            "--smoke",
+            "--out",
+            str(out),
+            "--only",
+            "engine",
+            "conditioning",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
+    return out
+
+
+def test_engine_table(smoke_out):
+    text = (smoke_out / "engine.md").read_text(encoding="utf-8")
+    for row in [
+        "textbook loop",
+        "lingrad, tutorial settings",
+        "lingrad, converged",
+        "scikit-learn LinearRegression",
+        "scikit-learn Ridge",
+        "scikit-learn SGDRegressor",
+        "statsmodels OLS",
+        "glum",
+        "one X.T @ X",
+        "## Targets",
+    ]:
+        assert row in text, row
+    for data in ["tutorial data, 500 × 1", "dense 2,000 × 5", "dense 500 × 20", "sparse CSR 2,000"]:
+        assert f"### {data}" in text, data
+    # lingrad with the tutorial settings reproduces the textbook loop's iterates.
+    diffs = [
+        float(line.split("vs textbook loop: ")[1].split(")")[0])
+        for line in text.splitlines()
+        if "vs textbook loop: " in line
+    ]
+    assert len(diffs) == 4
+    assert max(diffs) <= 1e-10
+    assert "MISS" not in text and "PASS" not in text  # smoke sizes judge nothing
+
+
+def test_conditioning_table(smoke_out):
+    text = (smoke_out / "conditioning.md").read_text(encoding="utf-8")
+    assert "### GD against Nesterov" in text
+    for opt in ["gd", "nesterov", "momentum", "adam"]:
+        assert f"| {opt} |" in text, opt
+    rows = [line for line in text.splitlines() if line.startswith("| 10 |")]
+    assert rows, text
+    assert "| 100 |" in text
+    assert "| 1e+05 |" not in text
+
+
+def test_results_assembled(smoke_out):
+    text = (smoke_out / "RESULTS.md").read_text(encoding="utf-8")
+    assert text.startswith("# lingrad benchmarks")
+    assert "make bench-smoke" in text
+    assert "CPU:" in text
+    assert text.index("## Engine") < text.index("## Conditioning")
