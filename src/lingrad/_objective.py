@@ -159,20 +159,24 @@ def _sums(theta: np.ndarray, X, Y: np.ndarray, w: np.ndarray | None, fit_interce
     """Unnormalised gradient sum, weighted SSE and weight total on one block of rows.
 
     Returns ``(G, sse, sw)`` with ``G`` of shape (n_params, n_targets):
-    ``G[:f] = X^T (w * r)``, ``G[f] = sum(w * r)``, ``r = X W + b - Y``.
+    ``G[:f] = X^T (w * r)``, ``G[f] = sum(w * r)``, ``r = X W + b - Y``. One
+    target works with 1-D vectors (BLAS gemv, sparse matvec), as the tutorial does.
     """
     f = X.shape[1]
-    r = X @ theta[:f]
+    one = theta.shape[1] == 1
+    W = theta[:f, 0] if one else theta[:f]
+    r = X @ W
     if fit_intercept:
-        r += theta[f]
-    r -= Y
-    sr = r if w is None else r * w[:, None]
+        r += theta[f, 0] if one else theta[f]
+    r -= Y[:, 0] if one else Y
+    sr = r if w is None else (r * w if one else r * w[:, None])
     G = np.empty_like(theta)
-    G[:f] = X.T @ sr
+    g = X.T @ sr
+    G[:f] = g[:, None] if one else g
     if fit_intercept:
         G[f] = sr.sum(axis=0)
     sw = float(r.shape[0] if w is None else w.sum())
-    return G, float(np.sum(r * sr)), sw
+    return G, float(r @ sr if one else np.sum(r * sr)), sw
 
 
 class _PassesOverData:
