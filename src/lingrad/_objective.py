@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.linalg import cho_factor, cho_solve
 from scipy.sparse.linalg import LinearOperator, eigsh
 
 from ._stats import SufficientStats
@@ -144,14 +145,23 @@ class StatsLeastSquares:
         top = eigsh(H, k=1, which="LA", return_eigenvectors=False, tol=1e-6)[0]
         return float(top), float("nan")
 
-    def solve_exact(self) -> np.ndarray:
-        """Exact minimiser of the smooth objective (minimum-norm when singular)."""
+    def solve_exact(self, kappa: float = math.inf) -> np.ndarray:
+        """Exact minimiser of the smooth objective (minimum-norm when singular).
+
+        Cholesky when the condition number ``kappa`` is moderate, least squares
+        (minimum norm) otherwise.
+        """
         H = self.hessian()
         rhs = np.empty((self.n_params, self.n_targets))
         f = self.n_features
         rhs[:f] = self._Cxy + np.outer(self._mu, self._ybar)
         if self.fit_intercept:
             rhs[f] = self._ybar
+        if kappa < 1e8:
+            try:
+                return cho_solve(cho_factor(H), rhs)
+            except np.linalg.LinAlgError:
+                pass
         return np.linalg.lstsq(H, rhs, rcond=None)[0]
 
 
