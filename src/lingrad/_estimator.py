@@ -670,8 +670,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         """The exact optimum from the statistics: minimum-norm least squares or
         ridge in closed form; with L1, accelerated proximal gradient in feature
         space (O(f^2) per step) down to the precision the statistics allow."""
-        kappa = _condition(L, mu)
-        theta = full.solve_exact(kappa)
+        theta = full.solve_exact()
         if full.penalty.l1 == 0:
             return theta
         f = full.n_features
@@ -679,6 +678,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         def prox(t, step):
             return full.penalty.prox(t, step, f)
 
+        kappa = _condition(L, mu)
         opt = make_optimizer("nesterov", None, kappa if math.isfinite(kappa) else None)
         res = solve(full, theta, opt, Schedule(1.0 / L), 20_000, tol=1e-11, prox=prox)
         return res.theta

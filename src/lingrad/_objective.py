@@ -133,36 +133,53 @@ class StatsLeastSquares:
             H[f, f] = 1.0
         return H
 
+    # Up to this many parameters the Hessian is decomposed exactly (eigh, O(p^3) but
+    # fast); above it only L is estimated (Lanczos) and the optimum comes from Cholesky.
+    _EIGH_MAX = 2000
+
+    def _eigh(self):
+        """Eigen-decomposition of the Hessian, computed once (None when too large)."""
+        if not hasattr(self, "_eig"):
+            H = self.hessian()
+            ok = self.n_params <= self._EIGH_MAX and np.isfinite(H).all()
+            self._eig = np.linalg.eigh(H) if ok else None
+        return self._eig
+
     def spectrum(self) -> tuple[float, float]:
         """Largest and smallest eigenvalue of the Hessian (exact)."""
-        p = self.n_params
         H = self.hessian()
         if not np.isfinite(H).all():  # the statistics overflowed
             return math.inf, math.nan
-        if p <= 2000:
-            ev = np.linalg.eigvalsh(H)
+        eig = self._eigh()
+        if eig is not None:
+            ev = eig[0]
             return float(ev[-1]), float(max(ev[0], 0.0))
         top = eigsh(H, k=1, which="LA", return_eigenvectors=False, tol=1e-6)[0]
         return float(top), float("nan")
 
-    def solve_exact(self, kappa: float = math.inf) -> np.ndarray:
+    def solve_exact(self) -> np.ndarray:
         """Exact minimiser of the smooth objective (minimum-norm when singular).
 
-        Cholesky when the condition number ``kappa`` is moderate, least squares
-        (minimum norm) otherwise.
+        From the eigen-decomposition (a pseudo-inverse, eigenvalues below
+        ``p * eps * L`` treated as zero, like ``lstsq``); for very many
+        parameters, Cholesky, or least squares when that fails.
         """
-        H = self.hessian()
         rhs = np.empty((self.n_params, self.n_targets))
         f = self.n_features
         rhs[:f] = self._Cxy + np.outer(self._mu, self._ybar)
         if self.fit_intercept:
             rhs[f] = self._ybar
-        if kappa < 1e8:
-            try:
-                return cho_solve(cho_factor(H), rhs)
-            except np.linalg.LinAlgError:
-                pass
-        return np.linalg.lstsq(H, rhs, rcond=None)[0]
+        eig = self._eigh()
+        if eig is not None:
+            ev, V = eig
+            cut = ev[-1] * self.n_params * np.finfo(float).eps
+            inv = np.divide(1.0, ev, out=np.zeros_like(ev), where=ev > cut)
+            return V @ (inv[:, None] * (V.T @ rhs))
+        H = self.hessian()
+        try:
+            return cho_solve(cho_factor(H), rhs)
+        except np.linalg.LinAlgError:
+            return np.linalg.lstsq(H, rhs, rcond=None)[0]
 
 
 def _sums(theta: np.ndarray, X, Y: np.ndarray, w: np.ndarray | None, fit_intercept: bool):
