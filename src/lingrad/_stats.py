@@ -9,6 +9,7 @@ halves merge into the whole (Chan, Golub & LeVeque's pairwise update).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -284,7 +285,7 @@ class SufficientStats:
 class RawAccumulator:
     """Running products of float64 rows about a fixed shift: the cheap path.
 
-    Keeps ``G = sum (x - s)(x - s)^T``, ``XB = sum (x - s) [y - t, 1]^T`` and
+    Keeps ``G = sum (x - s)(x - s)^T``, ``BX = sum [y - t, 1] (x - s)^T`` and
     ``BB = sum [y - t, 1][y - t, 1]^T``; :meth:`stats` turns them into
     :class:`SufficientStats`. With a zero X shift, X is read where it lies (no
     copy); otherwise each batch is shifted into a reused buffer. This is what
@@ -303,7 +304,7 @@ class RawAccumulator:
         self.n_features, self.n_targets = f, k
         self.n_samples = 0
         self._G = np.zeros((f, f), order="F")  # Fortran order: dgemm accumulates in place
-        self._XB = np.zeros((f, k + 1))
+        self._BX = np.zeros((k + 1, f))
         self._BB = np.zeros((k + 1, k + 1))
         self._zero_x = not np.any(self.x_shift)
         self._B = np.empty((0, k + 1))
@@ -335,9 +336,10 @@ class RawAccumulator:
         if not self._zero_x:
             np.subtract(X, self.x_shift, out=Xs)
             X = Xs
-        XB = (B.T @ X).T  # as B^T X: twice as fast as X^T B for wide X
+        BX = B.T @ X  # (k+1, f); as B^T X: twice as fast as X^T B for wide X
         BB = B.T @ B
-        if check and not np.isfinite(XB.sum() + BB.sum()):  # NaN/inf poison any sum
+        # NaN/inf in X poison the column sums (last row of BX), in Y the corner of BB.
+        if check and not math.isfinite(float(BX[-1].sum()) + float(BB.sum())):
             return False
         if X.shape[0] * self.n_features**2 <= _SMALL_GEMM and X.flags.c_contiguous:
             # OpenBLAS's small-matrix dgemm kernel beats its syrk on tiny products
@@ -345,7 +347,7 @@ class RawAccumulator:
             self._G = blas.dgemm(1.0, X.T, X.T, beta=1.0, c=self._G, trans_b=1, overwrite_c=1)
         else:
             self._G += X.T @ X  # one BLAS syrk, reading X where it lies
-        self._XB += XB
+        self._BX += BX
         self._BB += BB
         self.n_samples += rows
         return True
@@ -356,8 +358,8 @@ class RawAccumulator:
         m = f + self.n_targets
         s2 = np.empty((m + 1, m + 1))
         s2[:f, :f] = self._G
-        s2[:f, f:] = self._XB
-        s2[f:, :f] = self._XB.T
+        s2[:f, f:] = self._BX.T
+        s2[f:, :f] = self._BX
         s2[f:, f:] = self._BB
         shift = np.concatenate([self.x_shift, self.y_shift])
         return SufficientStats._from_shifted(self.n_samples, shift, s2, f)
