@@ -218,8 +218,8 @@ class _PassesOverData:
     def n_params(self) -> int:
         return self.n_features + int(self.fit_intercept)
 
-    def _blocks(self):  # pragma: no cover - interface
-        raise NotImplementedError
+    def _blocks(self):  # pragma: no cover - every engine defines its row blocks
+        raise TypeError(f"{type(self).__name__} must define _blocks(): its row blocks")
 
     def _finish(self, theta, G, sse, sw):
         if sw <= 0:

@@ -173,11 +173,9 @@ class SufficientStats:
         # One shift for every chunk: the mean of the first chunk. Cross-products
         # about it are small when the data sits far from the origin.
         head = slice(0, min(rows, n))
-        if shift is not None:
-            pass
-        elif sample_weight is None:
+        if shift is None and sample_weight is None:
             shift = np.concatenate([X[head].mean(axis=0), Y[head].mean(axis=0)])
-        else:
+        elif shift is None:
             w = sample_weight[head]
             ws = w.sum()
             shift = np.zeros(m)
