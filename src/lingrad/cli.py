@@ -318,23 +318,10 @@ def _save_figures(out: Path, figures: dict[str, Callable[[Path], Any]]) -> list[
     return written
 
 
-def _plain(value: Any) -> Any:
-    """Plain Python for strict JSON: arrays as lists, NaN and infinities as None."""
-    if isinstance(value, np.ndarray):
-        return [_plain(v) for v in value.tolist()]
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
 def _print_json(doc: Any) -> None:
     """One JSON document on stdout, nothing else (no rich markup)."""
+    from .inference import _plain  # the one strict-JSON converter
+
     sys.stdout.write(json.dumps(_plain(doc), indent=2, allow_nan=False) + "\n")
 
 
