@@ -454,3 +454,23 @@ def test_pyarrow_missing(tmp_path, monkeypatch):
         open_dataset(path, "y")
     np.save(tmp_path / "a.npy", np.ones((3, 2)))
     assert open_dataset(tmp_path / "a.npy", 1).n_features == 1  # .npy needs no pyarrow
+
+
+def test_target_none_opens_the_features_for_predict(tmp_path):
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(60, 2))
+    y = X @ [1.0, -1.0] + 0.5
+    path = tmp_path / "d.csv"
+    pacsv.write_csv(pa.table({"a": X[:, 0], "b": X[:, 1], "y": y}), path)
+    model = LinearRegression(random_state=0).fit(open_dataset(path, target="y"))
+    feats = open_dataset(path, target=None, features=["a", "b"], chunk_rows=16)
+    assert feats.n_targets == 0 and feats.feature_names == ["a", "b"]
+    np.testing.assert_allclose(
+        model.predict(feats), model.predict(pd.DataFrame(X, columns=["a", "b"]))
+    )
+    assert open_dataset(path, target=None).feature_names == ["a", "b", "y"]
+    with pytest.raises(ValueError, match="without a target column"):
+        LinearRegression().fit(feats)

@@ -468,6 +468,12 @@ class LinearRegression(RegressorMixin, BaseEstimator):
                 "partial_fit on chunks with partial_fit_mode='sgd'."
             )
         f, k = source.n_features, source.n_targets
+        if k == 0:
+            raise ValueError(
+                f"{source.description} was opened without a target column, so there is nothing "
+                "to fit: open it with open_dataset(path, target='column'). (A dataset without "
+                "a target is for predict.)"
+            )
         self.n_features_in_ = f
         if source.feature_names is not None:
             self.feature_names_in_ = np.asarray(source.feature_names, dtype=object)

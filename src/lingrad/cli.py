@@ -355,26 +355,15 @@ def _data_path(data: Path, label: str = "DATA") -> str:
     return where
 
 
-def _file_reader(path: str, chunk_rows: int) -> Any:
-    """The file's reader (columns, row count), as :func:`lingrad.open_dataset` opens it.
+def _file_reader(path: str, chunk_rows: int) -> Dataset:
+    """DATA opened for its columns (``.columns``, ``.format``), target or not."""
+    from ._sources.files import DataFileError, open_dataset
 
-    lingrad has no public way to read only the feature columns of a file (``open_dataset``
-    needs a target column, which the data given to ``predict`` may lack), so this reuses
-    the readers of :mod:`lingrad._sources.files`: the same parsing, the same checks and
-    the same messages as ``open_dataset``.
-    """
-    from ._sources import files
-
-    fmt = files._format(path)
     try:
-        if fmt == "csv":
-            return files._CsvReader(path, chunk_rows)
-        if fmt == "parquet":
-            return files._ParquetReader(path, chunk_rows)
-        return files._NpyReader(path)
-    except files.DataFileError as err:
+        return open_dataset(path, target=None, chunk_rows=chunk_rows)
+    except DataFileError as err:
         if "no data rows" in str(err) or "but no rows" in str(err):
-            raise files.DataFileError(
+            raise DataFileError(
                 f"{err} Give a file with at least one data row after the header."
             ) from None
         raise
@@ -565,15 +554,15 @@ def _open_for_model(
 
 def _open_features(mf: ModelFile, data: Path, chunk_rows: int) -> tuple[Dataset, list[str]]:
     """DATA's feature columns only (the target may be absent): (dataset, feature columns)."""
-    from ._sources.files import Dataset
+    from ._sources.files import open_dataset
 
     path = _data_path(data)
     reader = _file_reader(path, chunk_rows)
     # Without feature names, only a .npy file's columns (x0, x1, ...) can name the target.
     exclude = (mf.target_names or []) if reader.format == "npy" else []
     feats = _model_features(mf.model, path, reader, exclude)
-    # A Dataset with no target columns: chunks (X, Y of shape (n, 0), None), every cell checked.
-    return Dataset(reader, feats, [], None, chunk_rows, False), feats
+    # No target columns: chunks (X, Y of shape (n, 0), None), every cell checked.
+    return open_dataset(path, target=None, features=feats, chunk_rows=chunk_rows), feats
 
 
 def _read_model(model: Path) -> ModelFile:

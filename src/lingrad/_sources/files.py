@@ -99,7 +99,7 @@ def _one_line(text: str, limit: int = 80) -> str:
 def _select(
     where: str,
     columns: list[str],
-    target: str | list[str],
+    target: str | list[str] | None,
     features: list[str] | None,
     weight: str | None,
 ) -> tuple[list[str], list[str]]:
@@ -111,7 +111,10 @@ def _select(
             "header; give every column a distinct name."
         )
     have = set(columns)
-    targets = list(target) if isinstance(target, list | tuple) else [target]
+    if target is None:  # features only: data to predict on
+        targets: list[str] = []
+    else:
+        targets = list(target) if isinstance(target, list | tuple) else [target]
 
     def need(name: str, role: str) -> None:
         if name not in have:
@@ -119,7 +122,7 @@ def _select(
                 f"{where}: no column {name!r} ({role}). The columns are: {_names(columns)}."
             )
 
-    if not targets:
+    if target is not None and not targets:
         raise ValueError("The 'target' parameter of open_dataset must name a column. Got [].")
     for t in targets:
         need(t, "target")
@@ -748,7 +751,7 @@ def _format(path: str) -> str:
 
 def open_dataset(
     path: str | os.PathLike[str],
-    target: str | int | Sequence[str | int],
+    target: str | int | Sequence[str | int] | None,
     features: Sequence[str | int] | None = None,
     *,
     weight: str | int | None = None,
@@ -770,9 +773,10 @@ def open_dataset(
         ``.parquet`` / ``.pq``; or ``.npy`` holding a 2-D numeric array, whose
         columns are addressed by index ``j`` or by the name ``"x{j}"``
         (negative indices count from the end).
-    target : str, int or list of them
+    target : str, int, list of them, or None
         The target column. A list of columns fits a multi-output model
-        (predictions of shape (n_samples, n_targets)).
+        (predictions of shape (n_samples, n_targets)). None opens the features
+        only: data to ``predict`` on, which ``fit`` refuses.
     features : list of str or int, default=None
         The feature columns, in the order wanted. None takes every other
         column (but the target and weight), in file order.
@@ -839,9 +843,10 @@ def open_dataset(
             f"string. Got {features!r}; pass [{features!r}] for one feature."
         )
     if isinstance(reader, _NpyReader):
-        target = (
-            reader.key(target, "target") if one_d else [reader.key(t, "target") for t in target]
-        )
+        if target is not None:
+            target = (
+                reader.key(target, "target") if one_d else [reader.key(t, "target") for t in target]
+            )
         features = None if features is None else [reader.key(c, "feature") for c in features]
         weight = None if weight is None else reader.key(weight, "weight")
     else:
