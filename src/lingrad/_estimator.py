@@ -56,6 +56,17 @@ def _condition(L: float, mu: float) -> float:
     return L / mu if mu > 0 else math.inf
 
 
+def _shuffled_batches(rng, n: int, batch_size: int):
+    """``batches(epoch)``: row indices in batches, reshuffled every epoch with ``rng``."""
+
+    def batches(epoch):
+        order = rng.permutation(n)
+        for start in range(0, n, batch_size):
+            yield np.sort(order[start : start + batch_size])
+
+    return batches
+
+
 class _Minibatch:
     """Batch gradients from the data, full-data monitoring from ``monitor``."""
 
@@ -439,13 +450,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
                     X, Y.astype(theta0.dtype, copy=False), sw, self.fit_intercept, penalty
                 )
             )
-            bs = p["batch_size"]
-
-            def batches(epoch):
-                order = rng.permutation(n)
-                for start in range(0, n, bs):
-                    yield np.sort(order[start : start + bs])
-
+            batches = _shuffled_batches(rng, n, p["batch_size"])
         self.stats_ = stats
         return self._run(
             full,
@@ -515,12 +520,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         if isinstance(opt, GD) and lr * L >= 2.0 and p["n_iters"] > 0:
             lr = self._diverged(lr, stable, safe_lr, name, 0, p)
         f = theta0.shape[0] - int(self.fit_intercept)
-        prox = None
-        if penalty.l1 > 0:
-
-            def prox(theta, step):
-                return penalty.prox(theta, step, f)
-
+        prox = penalty.prox_for(f)
         cb = self._verbose_callback(p["n_iters"], callback)
 
         def run(rate):
@@ -679,11 +679,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         theta = full.solve_exact()
         if full.penalty.l1 == 0:
             return theta
-        f = full.n_features
-
-        def prox(t, step):
-            return full.penalty.prox(t, step, f)
-
+        prox = full.penalty.prox_for(full.n_features)
         kappa = _condition(L, mu)
         opt = make_optimizer("nesterov", None, kappa if math.isfinite(kappa) else None)
         res = solve(full, theta, opt, Schedule(1.0 / L), 20_000, tol=1e-11, prox=prox)
@@ -957,19 +953,8 @@ class LinearRegression(RegressorMixin, BaseEstimator):
             }
         n = X.shape[0]
         bs = p["batch_size"] or n
-
-        def batches(epoch):
-            order = on["rng"].permutation(n)
-            for start in range(0, n, bs):
-                yield np.sort(order[start : start + bs])
-
-        prox = None
-        if penalty.l1 > 0:
-            f = X.shape[1]
-
-            def prox(theta, step):
-                return penalty.prox(theta, step, f)
-
+        batches = _shuffled_batches(on["rng"], n, bs)
+        prox = penalty.prox_for(X.shape[1])
         schedule = sgd["schedule"]
         schedule.start = sgd["updates"]
         res = solve(

@@ -52,6 +52,12 @@ class Penalty:
         """Penalty value, summed over targets."""
         return float(self.l1 * np.abs(W).sum() + 0.5 * self.l2 * np.sum(W * W))
 
+    def prox_for(self, n_coef: int):
+        """``prox(theta, step)`` on the first ``n_coef`` rows, or None without L1."""
+        if self.l1 == 0:
+            return None
+        return lambda theta, step: self.prox(theta, step, n_coef)
+
     def prox(self, theta: np.ndarray, step: float, n_coef: int) -> np.ndarray:
         """Soft-threshold the coefficient rows of ``theta`` in place by ``step * l1``."""
         if self.l1 > 0:
