@@ -5,6 +5,9 @@
 
 from ._diagnostics import Diagnostics, IllConditionedWarning
 from ._estimator import LinearRegression
+from ._messages import render
+from ._optimum import exact_optimum
+from ._params import PARAMETERS, SUMMARY_PARAMETERS, ParameterError
 from ._solve import DivergenceError, DivergenceWarning, FitResult, solve
 from ._sources.files import DataFileError, Dataset, open_dataset
 from ._stats import SufficientStats
@@ -21,10 +24,15 @@ __all__ = [
     "IllConditionedWarning",
     "LinearRegression",
     "ModelFileError",
+    "PARAMETERS",
+    "ParameterError",
+    "SUMMARY_PARAMETERS",
     "SufficientStats",
     "__version__",
+    "exact_optimum",
     "load_model",
     "open_dataset",
+    "render",
     "save_model",
     "solve",
 ]
