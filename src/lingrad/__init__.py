@@ -15,6 +15,8 @@ from ._version import __version__
 from .persist import ModelFileError, load_model, save_model
 
 __all__ = [
+    "PARAMETERS",
+    "SUMMARY_PARAMETERS",
     "DataFileError",
     "Dataset",
     "Diagnostics",
@@ -24,9 +26,7 @@ __all__ = [
     "IllConditionedWarning",
     "LinearRegression",
     "ModelFileError",
-    "PARAMETERS",
     "ParameterError",
-    "SUMMARY_PARAMETERS",
     "SufficientStats",
     "__version__",
     "exact_optimum",
