@@ -5,6 +5,7 @@
 
 from ._diagnostics import Diagnostics, IllConditionedWarning
 from ._estimator import LinearRegression
+from ._jsonable import to_jsonable
 from ._messages import render
 from ._optimum import exact_optimum
 from ._params import PARAMETERS, SUMMARY_PARAMETERS, ParameterError
@@ -35,4 +36,5 @@ __all__ = [
     "render",
     "save_model",
     "solve",
+    "to_jsonable",
 ]

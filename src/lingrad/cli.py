@@ -46,8 +46,8 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import numpy as np
 
-from ._atomic import atomic_path, check_output_path
 from ._version import __version__
+from .atomic import atomic_path, check_output_path
 
 try:
     import typer
@@ -320,9 +320,9 @@ def _save_figures(out: Path, figures: dict[str, Callable[[Path], Any]]) -> list[
 
 def _print_json(doc: Any) -> None:
     """One JSON document on stdout, nothing else (no rich markup)."""
-    from .inference import _plain  # the one strict-JSON converter
+    from . import to_jsonable  # the one strict-JSON converter
 
-    sys.stdout.write(json.dumps(_plain(doc), indent=2, allow_nan=False) + "\n")
+    sys.stdout.write(json.dumps(to_jsonable(doc), indent=2, allow_nan=False) + "\n")
 
 
 # -- files: data in, model in, results out -------------------------------------------------

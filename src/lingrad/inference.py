@@ -52,6 +52,7 @@ from scipy import stats as sps
 from sklearn.utils.validation import _check_sample_weight, check_array, check_is_fitted
 
 from . import _validation as V
+from ._jsonable import to_jsonable
 from ._stats import SufficientStats, default_chunk_rows
 
 __all__ = ["CONVERGED_REL_GAP", "COV_TYPES", "Summary", "summarize"]
@@ -331,7 +332,7 @@ class Summary:
             "classical_inference_valid": self.classical_inference_valid,
             "warnings": list(self.warnings),
         }
-        return {k: _plain(v) for k, v in out.items()}
+        return {k: to_jsonable(v) for k, v in out.items()}
 
     def to_json(self, **kwargs: Any) -> str:
         """``json.dumps(self.to_dict(), **kwargs)``."""
@@ -447,21 +448,6 @@ class Summary:
             f"n_params={self.n_params}, rsquared={self.rsquared:.4g}, "
             f"classical_inference_valid={self.classical_inference_valid})"
         )
-
-
-def _plain(value: Any) -> Any:
-    """Plain Python for strict JSON: arrays and tuples as lists, NaN and infinities as None."""
-    if isinstance(value, np.ndarray):
-        return [_plain(v) for v in value.tolist()]
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 def _f3(x: float) -> str:

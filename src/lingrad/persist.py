@@ -68,11 +68,11 @@ from typing import Any
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from ._atomic import atomic_path, check_output_path
 from ._diagnostics import Diagnostics
 from ._estimator import LinearRegression
 from ._stats import SufficientStats
 from ._version import __version__
+from .atomic import atomic_path, check_output_path
 
 __all__ = [
     "FORMAT",

@@ -1,4 +1,4 @@
-"""Writing files atomically: nothing on disk is ever left half-written.
+"""Writing files atomically: nothing on disk is ever left half-written (public: the CLI uses it).
 
 Every file lingrad writes (model files, predictions, figures) goes through
 :func:`atomic_path`: the content is written to a temporary file beside the
