@@ -151,6 +151,16 @@ class StatsLeastSquares:
             self._eig = np.linalg.eigh(H) if ok else None
         return self._eig
 
+    def linear_modes(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """``(eigenvalues, eigenvectors)`` of the Hessian when descent may run in its
+        eigenbasis (:mod:`lingrad._trajectory`): unpenalised, decomposable."""
+        if self.penalty.alpha != 0:
+            return None
+        H = self.hessian()
+        if not np.isfinite(H).all():
+            return None
+        return self._eigh()
+
     def spectrum(self) -> tuple[float, float]:
         """Largest and smallest eigenvalue of the Hessian (exact)."""
         H = self.hessian()

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from ._optimizers import Optimizer, Schedule
+from ._trajectory import linear_rule, run_linear
 
 __all__ = ["DivergenceError", "DivergenceWarning", "FitResult", "solve"]
 
@@ -133,6 +134,53 @@ class FitResult:
     path: np.ndarray | None = field(default=None, repr=False)
 
 
+def _closed_form(problem, optimizer, schedule, prox, batches, state):
+    """``(rule, eigen-decomposition)`` when the run is a linear recurrence, else None:
+    full batch, no prox, a constant learning rate, GD or constant momentum, fresh state,
+    and a problem that offers its Hessian's eigenbasis (the statistics engine)."""
+    if prox is not None or batches is not None or state is not None:
+        return None
+    if schedule.kind != "constant":
+        return None
+    rule = linear_rule(optimizer)
+    modes = getattr(problem, "linear_modes", None)
+    eig = modes() if rule is not None and modes is not None else None
+    return None if eig is None else (rule, eig)
+
+
+def _linear_result(run, theta0, gnorm0, lr0, optimizer, stable_lr, callback) -> FitResult:
+    """A ``FitResult`` from a closed-form run, exactly as the loop would have ended."""
+    if run.diverged_at:
+        it = run.diverged_at
+        raise DivergenceError(
+            divergence_message(lr0, stable_lr, optimizer.name, it), lr0, stable_lr, it
+        )
+    if callback is not None:
+        for it in range(1, run.stop + 1):
+            callback(it, float(run.history[it]))
+    return FitResult(
+        theta=run.theta,
+        theta_init=theta0.copy(),
+        n_iter=run.stop,
+        converged=run.reason in ("tol", "zero_gradient"),
+        stop_reason=run.reason,
+        loss_history=run.history,
+        grad_norm=run.grad_norm,
+        grad_norm_init=gnorm0,
+        lr=lr0,
+        state=run.state,
+        message=_MESSAGES[run.reason].format(it=run.stop),
+        path=run.path,
+    )
+
+
+_MESSAGES = {
+    "tol": "Converged: gradient norm fell below tol relative to its start in {it} iterations.",
+    "zero_gradient": "Converged: the gradient is exactly zero after {it} iterations.",
+    "max_iter": "Ran the full budget of {it} iterations.",
+}
+
+
 def solve(
     problem,
     theta0: np.ndarray,
@@ -184,6 +232,7 @@ def solve(
     FitResult
     """
     theta = theta0.copy()
+    closed = _closed_form(problem, optimizer, schedule, prox, batches, state)
     if state is None:
         state = optimizer.init(theta)
     proxf = prox if prox is not None else (lambda th, step: th)
@@ -194,15 +243,30 @@ def solve(
             return _norm(g)
         return _norm(th - proxf(th - lr * g, lr)) / lr
 
-    history = np.empty(n_iters + 1)
-    path = [theta.copy()] if record_path else None
     g, mse = problem.grad_mse(theta)
-    history[0] = mse
     gnorm = gnorm0 = optimality(theta, g, lr0)
     if not (math.isfinite(mse) and math.isfinite(gnorm0)):
         raise ValueError(OVERFLOW_MESSAGE)
     ref = grad_norm_ref if grad_norm_ref is not None else gnorm0
     loss_cap = _BLOWUP * max(mse, np.finfo(float).tiny)
+    if closed is not None:
+        run = run_linear(
+            closed[1],
+            theta,
+            g,
+            mse,
+            closed[0],
+            lr0,
+            n_iters,
+            gnorm0=gnorm0,
+            stop_below=-math.inf if tol is None else tol * ref,
+            loss_cap=loss_cap,
+            record_path=record_path,
+        )
+        return _linear_result(run, theta0, gnorm0, lr0, optimizer, stable_lr, callback)
+    history = np.empty(n_iters + 1)
+    history[0] = mse
+    path = [theta.copy()] if record_path else None
     t_update = 0
     it = 0
     reason = "max_iter"
@@ -250,11 +314,7 @@ def solve(
         if tol is not None and gnorm <= tol * ref:
             reason = "tol"
     converged = reason in ("tol", "zero_gradient")
-    message = {
-        "tol": f"Converged: gradient norm fell below tol relative to its start in {it} iterations.",
-        "zero_gradient": f"Converged: the gradient is exactly zero after {it} iterations.",
-        "max_iter": f"Ran the full budget of {it} iterations.",
-    }[reason]
+    message = _MESSAGES[reason].format(it=it)
     return FitResult(
         theta=theta,
         theta_init=theta0.copy(),

@@ -1,0 +1,272 @@
+"""Descent trajectories at constant cost per iterate, in the eigenbasis of the Hessian.
+
+On squared loss from sufficient statistics the gradient is affine,
+``g(theta) = g0 + H (theta - theta0)``, so gradient descent, heavy ball and
+Nesterov with a constant learning rate and constant momentum follow a linear
+recurrence. In the eigenbasis ``H = V diag(lam) V^T`` every mode evolves on
+its own: with ``u_t = V^T (theta_t - theta0)`` and ``b = V^T g0``,
+
+``u_{t+1} = a1 u_t + a2 u_{t-1} - lr b``, ``u_0 = u_{-1} = 0``
+
+where ``(a1, a2)`` is ``(1 - lr lam, 0)`` for GD, ``(1 + beta - lr lam,
+-beta)`` for heavy ball and ``((1 - lr lam)(1 + beta), -(1 - lr lam) beta)``
+for Nesterov. The input is constant, so one scalar response per mode
+(``u = -lr b r``) serves every target: an O(f^3) decomposition once, then a
+C-level filter (:func:`scipy.signal.lfilter`) per mode and O(f) work per
+iterate for the loss and the gradient norm, instead of a Python-level step.
+
+This module computes the numbers; :func:`lingrad._solve.solve` decides when
+the recurrence applies and builds its result.
+
+Examples
+--------
+>>> import numpy as np
+>>> lam, b = np.array([1.0]), np.array([[2.0]])
+>>> R = responses(step_coefficients(lam, 0.5, 0.0, "gd"), 3)
+>>> print(-0.5 * b[0, 0] * R[:, 0])  # u_1..u_3 of GD on g = 2 + u, from 0
+[-1.   -1.5  -1.75]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.signal import lfilter
+
+from ._optimizers import GD, GDState, Momentum, MomentumState, Nesterov, NesterovState
+
+__all__ = ["LinearRun", "linear_rule", "run_linear", "step_coefficients", "trajectory_blocks"]
+
+#: Iterates computed per block: bounds memory (about 2 * BLOCK * f numbers) for
+#: any ``n_iters``, and lets a run that meets its tolerance stop early.
+BLOCK = 16384
+
+
+def step_coefficients(
+    lam: np.ndarray, lr: float, beta: float, rule: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(a1, a2)`` of the per-mode recurrence, each of shape (n_modes,)."""
+    shrink = 1.0 - lr * lam
+    if rule == "gd":
+        return shrink, np.zeros_like(lam)
+    if rule == "momentum":
+        return 1.0 + beta - lr * lam, np.full_like(lam, -beta)
+    return shrink * (1.0 + beta), -shrink * beta
+
+
+def responses(
+    coef: tuple[np.ndarray, np.ndarray], n: int, state: np.ndarray | None = None
+) -> np.ndarray:
+    """Unit responses ``r_i(t)``, t = 0..n-1, of every mode (shape (n, n_modes)).
+
+    ``r(t) = 1 + a1 r(t-1) + a2 r(t-2)``; ``state`` (shape (2, n_modes), the
+    filter's memory) continues a previous block and is updated in place.
+    """
+    a1, a2 = coef
+    ones = np.ones(n)
+    out = np.empty((n, a1.size))
+    with np.errstate(over="ignore", invalid="ignore"):
+        for i in range(a1.size):
+            den = (1.0, -a1[i], -a2[i])
+            if state is None:
+                out[:, i] = lfilter((1.0,), den, ones)
+            else:
+                out[:, i], state[:, i] = lfilter((1.0,), den, ones, zi=state[:, i])
+    return out
+
+
+@dataclass
+class Trajectory:
+    """One block of iterates ``t0 + 1 .. t0 + len(mse)`` in the eigenbasis.
+
+    Attributes
+    ----------
+    t0 : int
+        Iterations before the block.
+    r : ndarray of shape (n_block, n_modes)
+        Unit responses: ``u_t = -lr * b * r[t - t0 - 1]``.
+    mse : ndarray of shape (n_block,)
+        Training MSE after each iteration of the block.
+    grad_norm : ndarray of shape (n_block,)
+        Gradient norm after each iteration of the block.
+    """
+
+    t0: int
+    r: np.ndarray
+    mse: np.ndarray
+    grad_norm: np.ndarray
+
+
+def trajectory_blocks(
+    lam: np.ndarray,
+    b: np.ndarray,
+    mse0: float,
+    n_targets: int,
+    lr: float,
+    beta: float,
+    rule: str,
+    n_iters: int,
+) -> Iterator[Trajectory]:
+    """Blocks of the trajectory, up to ``n_iters`` iterations (unpenalised smooth loss).
+
+    Parameters
+    ----------
+    lam : ndarray of shape (n_params,)
+        Eigenvalues of the Hessian.
+    b : ndarray of shape (n_params, n_targets)
+        The starting gradient in the eigenbasis.
+    mse0 : float
+        Training MSE at the start.
+    """
+    coef = step_coefficients(lam, lr, beta, rule)
+    B = np.einsum("ik,ik->i", b, b)  # squared gradient per mode, summed over targets
+    state = np.zeros((2, lam.size))
+    t0 = 0
+    with np.errstate(over="ignore", invalid="ignore"):
+        while t0 < n_iters:
+            n = min(BLOCK, n_iters - t0)
+            r = responses(coef, n, state)
+            # mse(theta0 + V u) = mse0 + (2 b.u + lam u.u) / n_targets, u = -lr b r
+            mse = mse0 + (lr / n_targets) * ((r * (lr * lam * r - 2.0)) @ B)
+            grad = (1.0 - lr * lam * r) ** 2 @ B  # |b + lam u|^2
+            yield Trajectory(t0, r, np.maximum(mse, 0.0), np.sqrt(grad))
+            t0 += n
+
+
+@dataclass
+class LinearRun:
+    """What a closed-form run produced (``solve`` turns it into a ``FitResult``).
+
+    ``diverged_at`` is the first iteration whose loss blew up (0: none);
+    ``stop`` the iterations run when no divergence came first.
+    """
+
+    stop: int
+    reason: str
+    history: np.ndarray
+    theta: np.ndarray
+    grad_norm: float
+    state: object
+    path: np.ndarray | None
+    diverged_at: int = 0
+
+
+def linear_rule(optimizer: object) -> tuple[str, float] | None:
+    """``(rule, beta)`` when the optimizer's update is linear with constant momentum."""
+    if isinstance(optimizer, GD):
+        return "gd", 0.0
+    if isinstance(optimizer, Momentum):
+        return "momentum", float(optimizer.beta)
+    if isinstance(optimizer, Nesterov) and optimizer.beta is not None:
+        return "nesterov", float(optimizer.beta)
+    return None
+
+
+def _first(mask: np.ndarray) -> int:
+    """Index of the first True, or -1."""
+    return int(np.argmax(mask)) if mask.any() else -1
+
+
+class _Modes:
+    """``theta0 + V u`` for the iterates the result needs, from the unit responses."""
+
+    def __init__(self, eig: tuple[np.ndarray, np.ndarray], theta0, g0, lr: float) -> None:
+        self.lam, self.V = eig
+        self.theta0 = theta0
+        self.b = self.V.T @ g0  # (n_params, n_targets)
+        self.scale = -lr * self.b
+
+    def u(self, r_row: np.ndarray) -> np.ndarray:
+        return self.scale * r_row[:, None]
+
+    def theta(self, r_row: np.ndarray) -> np.ndarray:
+        return self.theta0 + self.V @ self.u(r_row)
+
+    def grad(self, r_row: np.ndarray) -> np.ndarray:
+        return self.V @ (self.b + self.lam[:, None] * self.u(r_row))
+
+    def path(self, R: np.ndarray) -> np.ndarray:
+        U = self.scale[None] * R[:, :, None]
+        return self.theta0[None] + np.einsum("ij,tjk->tik", self.V, U)
+
+
+def _state(kind: str, modes: _Modes, last: np.ndarray, before: np.ndarray, n: int) -> object:
+    """The optimizer's state after ``n`` iterations (``last``/``before``: r rows of n, n-1)."""
+    if kind == "gd":
+        return GDState(n)
+    if kind == "momentum":
+        velocity = modes.V @ (modes.u(last) - modes.u(before))
+        return MomentumState(velocity, n)
+    if n == 0:
+        return NesterovState(modes.theta0.copy())
+    return NesterovState(modes.theta(before), modes.grad(before), 1.0, n)
+
+
+def run_linear(
+    eig: tuple[np.ndarray, np.ndarray],
+    theta0: np.ndarray,
+    g0: np.ndarray,
+    mse0: float,
+    rule: tuple[str, float],
+    lr: float,
+    n_iters: int,
+    *,
+    gnorm0: float,
+    stop_below: float,
+    loss_cap: float,
+    record_path: bool,
+) -> LinearRun:
+    """``n_iters`` iterations of a linear rule from ``theta0``, in closed form.
+
+    Stops as the iteration loop does: before the first iteration whose
+    starting gradient norm is at most ``stop_below`` (reason "tol") or exactly
+    zero ("zero_gradient"); reports the first loss above ``loss_cap`` or not
+    finite (``diverged_at``). Shapes: theta0 and g0 (n_params, n_targets).
+    """
+    kind, beta = rule
+    modes = _Modes(eig, theta0, g0, lr)
+    k = theta0.shape[1]
+    tail = np.zeros((2, modes.lam.size))  # r rows of u_{t0-1}, u_{t0}
+    history, blocks = [np.array([mse0])], []
+    prev_gnorm, stop, reason, diverged = gnorm0, n_iters, "", 0
+    for blk in trajectory_blocks(modes.lam, modes.b, mse0, k, lr, beta, kind, n_iters):
+        before = np.concatenate([[prev_gnorm], blk.grad_norm[:-1]])
+        j_s = _first((before <= stop_below) | (before == 0.0))
+        j_d = _first(~np.isfinite(blk.mse) | (blk.mse > loss_cap))
+        if j_d >= 0 and (j_s < 0 or j_d < j_s):
+            diverged = blk.t0 + 1 + j_d
+            break
+        rows = np.vstack([tail, blk.r])  # rows[t - t0 + 1] is the r row of u_t
+        if j_s >= 0:
+            stop = blk.t0 + j_s
+            reason = "tol" if before[j_s] <= stop_below else "zero_gradient"
+            history.append(blk.mse[:j_s])
+            blocks.append(blk.r[:j_s])
+            tail = rows[j_s : j_s + 2]
+            gnorm = float(before[j_s])
+            break
+        history.append(blk.mse)
+        blocks.append(blk.r)
+        tail = rows[-2:]
+        prev_gnorm = gnorm = float(blk.grad_norm[-1])
+    else:
+        if n_iters == 0:
+            gnorm = gnorm0
+        reason = "tol" if gnorm <= stop_below else "max_iter"
+    if diverged:
+        return LinearRun(0, "diverged", np.empty(0), theta0, np.nan, None, None, diverged)
+    path = None
+    if record_path:
+        R = np.vstack([np.zeros((1, modes.lam.size)), *blocks])
+        path = modes.path(R)
+    return LinearRun(
+        stop,
+        reason,
+        np.concatenate(history),
+        modes.theta(tail[1]),
+        gnorm,
+        _state(kind, modes, tail[1], tail[0], stop),
+        path,
+    )
