@@ -93,6 +93,14 @@ def test_runs_longer_than_a_block_continue_exactly(rng):
     _assert_same(a, b, rtol=1e-9)
 
 
+def test_long_gd_runs_equal_the_loop_across_blocks(rng):
+    problem = _problem(rng, kappa=1e4)
+    L, _ = problem.spectrum()
+    a, b = _both(problem, GD(), 2 * BLOCK + 77, 1.0 / L, record_path=True)
+    _assert_same(a, b, rtol=1e-9)
+    np.testing.assert_allclose(a.path, b.path, rtol=1e-9, atol=1e-12)
+
+
 def test_divergence_is_reported_at_the_same_iteration(rng):
     problem = _problem(rng)
     L, _ = problem.spectrum()

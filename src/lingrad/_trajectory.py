@@ -204,6 +204,77 @@ def _state(kind: str, modes: _Modes, last: np.ndarray, before: np.ndarray, n: in
     return NesterovState(modes.theta(before), modes.grad(before), 1.0, n)
 
 
+def _powers(log_q: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """``q_i ** t`` for every t and mode, shape (len(t), n_modes), from ``log q``."""
+    with np.errstate(invalid="ignore"):
+        E = np.exp(np.multiply.outer(t.astype(np.float64), log_q))
+    E[t == 0] = 1.0
+    return E
+
+
+def _gd_run(
+    modes: _Modes,
+    mse0: float,
+    k: int,
+    lr: float,
+    n_iters: int,
+    gnorm0: float,
+    stop_below: float,
+    record_path: bool,
+) -> LinearRun | None:
+    """Plain GD in closed form: ``g_t = rho^t b`` and ``mse_t = mse* + sum w rho^(2t)``.
+
+    The gradient norm falls monotonically, so the stopping iteration is found
+    by bisection and only the iterations run cost anything (one exponential
+    per mode and iterate, for the loss history). None when a mode is flat or
+    unstable (the general recurrence handles those).
+    """
+    lam = modes.lam
+    rho = 1.0 - lr * lam
+    if not (lam.size and lam.min() > lam.max() * 1e-12 and np.abs(rho).max() < 1.0):
+        return None
+    B = np.einsum("ik,ik->i", modes.b, modes.b)
+    with np.errstate(divide="ignore"):
+        log_r2 = 2.0 * np.log(np.abs(rho))
+
+    def gnorm(t: int) -> float:
+        return gnorm0 if t == 0 else float(np.sqrt(_powers(log_r2, np.array([t]))[0] @ B))
+
+    lo, hi = 0, n_iters + 1  # first t <= n_iters with gnorm(t) <= stop_below, else n_iters + 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if gnorm(mid) <= stop_below:
+            hi = mid
+        else:
+            lo = mid + 1
+    stop = min(lo, n_iters)
+    reason = "tol" if lo <= n_iters else "max_iter"
+    w = B / (k * lam)
+    floor = mse0 - w.sum()
+    history = np.empty(stop + 1)
+    table = _powers(log_r2, np.arange(min(BLOCK, stop + 1)))  # rho^(2j), j < BLOCK
+    for t0 in range(0, stop + 1, BLOCK):  # rho^(2(t0 + j)) = rho^(2 t0) rho^(2j): one matvec
+        n = min(BLOCK, stop + 1 - t0)
+        base = _powers(log_r2, np.array([t0]))[0]
+        history[t0 : t0 + n] = np.maximum(floor + table[:n] @ (base * w), 0.0)
+    history[0] = mse0
+    shrunk = _one_minus_power(lr * lam, stop)  # 1 - rho^n per mode
+    theta = modes.theta0 + modes.V @ (-modes.b * (shrunk / lam)[:, None])
+    path = None
+    if record_path:
+        R = np.vstack([_one_minus_power(lr * lam, t) / (lr * lam) for t in range(stop + 1)])
+        path = modes.path(R)
+    return LinearRun(stop, reason, history, theta, gnorm(stop), GDState(stop), path)
+
+
+def _one_minus_power(step: np.ndarray, n: int) -> np.ndarray:
+    """``1 - (1 - step) ** n`` without cancellation for small steps (``step = lr lam``)."""
+    out = 1.0 - np.power(1.0 - step, n)
+    small = step < 1.0
+    out[small] = -np.expm1(n * np.log1p(-step[small]))
+    return out
+
+
 def run_linear(
     eig: tuple[np.ndarray, np.ndarray],
     theta0: np.ndarray,
@@ -228,6 +299,10 @@ def run_linear(
     kind, beta = rule
     modes = _Modes(eig, theta0, g0, lr)
     k = theta0.shape[1]
+    if kind == "gd":
+        run = _gd_run(modes, mse0, k, lr, n_iters, gnorm0, stop_below, record_path)
+        if run is not None:
+            return run
     tail = np.zeros((2, modes.lam.size))  # r rows of u_{t0-1}, u_{t0}
     history, blocks = [np.array([mse0])], []
     prev_gnorm, stop, reason, diverged = gnorm0, n_iters, "", 0
