@@ -7,13 +7,14 @@ Parquet file is opened; ``.npy`` files need NumPy alone.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
 
-from .errors import DataFileError, data_error
+from .errors import DataFileError, data_error, unreadable
 
-__all__ = ["null_error", "pyarrow"]
+__all__ = ["null_error", "numbered_batches", "pyarrow"]
 
 
 def pyarrow(module: str = "pyarrow") -> Any:
@@ -37,3 +38,32 @@ def null_error(path: str, col: Any, name: str, row0: int) -> DataFileError:
         row=row,
         column=name,
     )
+
+
+def numbered_batches(
+    read_next: Callable[[], Any],
+    path: str,
+    invalid: Callable[[Exception, int], DataFileError] | None = None,
+) -> Iterator[tuple[int, Any]]:
+    """``(row0, batch)`` for every non-empty record batch of ``read_next()``.
+
+    ``row0`` counts the rows read before the batch. A read error becomes a
+    DataFileError: ``invalid(exc, row0)`` for pyarrow's ArrowInvalid when
+    given, "cannot be read after row ..." otherwise.
+    """
+    pa = pyarrow()
+    row0 = 0
+    while True:
+        try:
+            batch = read_next()
+        except StopIteration:
+            return
+        except pa.ArrowInvalid as exc:
+            if invalid is None:
+                raise unreadable(path, exc, after_row=row0) from None
+            raise invalid(exc, row0) from None
+        except (OSError, pa.ArrowException) as exc:
+            raise unreadable(path, exc, after_row=row0) from None
+        if batch.num_rows:
+            yield row0, batch
+        row0 += batch.num_rows

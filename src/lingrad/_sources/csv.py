@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .arrow import null_error, pyarrow
+from .arrow import null_error, numbered_batches, pyarrow
 from .errors import (
     DataFileError,
     data_error,
@@ -190,26 +190,13 @@ class CsvReader:
         DataFileError
             At the first empty, missing-value or non-numeric cell, or ragged row.
         """
-        pa = pyarrow()
         reader = self._open(cols)
-        row0 = 0
         try:
-            while True:
-                try:
-                    batch = reader.read_next_batch()
-                except StopIteration:
-                    return
-                except pa.ArrowInvalid as exc:
-                    raise self._translate(exc, None, row0) from None
-                except (OSError, pa.ArrowException) as exc:
-                    raise unreadable(self.path, exc, after_row=row0) from None
-                out = []
+            translate = lambda exc, row0: self._translate(exc, None, row0)  # noqa: E731
+            for row0, batch in numbered_batches(reader.read_next_batch, self.path, translate):
                 for name, col in zip(cols, batch.columns, strict=True):
                     if col.null_count:
                         raise null_error(self.path, col, name, row0)
-                    out.append(col.to_numpy())
-                if batch.num_rows:
-                    yield out
-                row0 += batch.num_rows
+                yield [col.to_numpy() for col in batch.columns]
         finally:
             reader.close()

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from .arrow import null_error, pyarrow
+from .arrow import null_error, numbered_batches, pyarrow
 from .errors import (
     PICK_NUMERIC,
     data_error,
@@ -19,7 +19,6 @@ from .errors import (
     no_such_file,
     non_numeric,
     one_line,
-    unreadable,
 )
 
 __all__ = ["SUFFIXES", "ParquetReader"]
@@ -121,33 +120,16 @@ class ParquetReader:
             raise
 
     def pieces(self, cols: list[str]) -> Iterator[list[np.ndarray]]:
-        """The chosen columns, batch by batch.
+        """The chosen columns, one list of float64 arrays (one per name of ``cols``) per batch.
 
-        Yields
-        ------
-        list of ndarray of shape (n_batch_rows,)
-            One float64 array per name in ``cols``, in that order.
-
-        Raises
-        ------
-        DataFileError
-            For a column of another type, and at the first null or non-numeric string.
+        A column of another type raises :class:`DataFileError` before any row
+        is read; a null or non-numeric string raises it at its row.
         """
-        pa = pyarrow()
         self.check_types(cols)
         pf = self._open()
-        row0 = 0
         try:
             batches = pf.iter_batches(batch_size=self.batch_rows, columns=list(dict.fromkeys(cols)))
-            while True:
-                try:
-                    batch = next(batches)
-                except StopIteration:
-                    return
-                except (OSError, pa.ArrowException) as exc:
-                    raise unreadable(self.path, exc, after_row=row0) from None
-                if batch.num_rows:
-                    yield [self._to_float(batch.column(c), c, row0) for c in cols]
-                row0 += batch.num_rows
+            for row0, batch in numbered_batches(lambda: next(batches), self.path):
+                yield [self._to_float(batch.column(c), c, row0) for c in cols]
         finally:
             pf.close()
