@@ -318,6 +318,9 @@ def open_dataset(
         unreadable, empty or has a header only, or a column is missing or
         duplicated. Bad cells are found while streaming and raise from
         ``fit`` (or ``iter_chunks``), before any model is returned.
+    ParameterError
+        (a ValueError; also a TypeError for the wrong type) A bad ``chunk_rows``,
+        or a ``target``, ``features`` or ``weight`` of the wrong type, empty or repeated.
     ImportError
         For CSV or Parquet without pyarrow.
 
