@@ -25,7 +25,6 @@ from dask.delayed import Delayed
 
 from .._objective import Penalty, _PassesOverData, _sums
 from .._stats import SufficientStats
-from . import Chunk
 from .dask_input import (
     align_rows,
     as_float,
@@ -36,6 +35,8 @@ from .dask_input import (
 )
 
 __all__ = ["DaskLeastSquares", "DaskSource"]
+
+Chunk = tuple[np.ndarray, np.ndarray, np.ndarray | None]
 
 _NAN_FIX = (
     "Remove or impute the missing values (e.g. DataFrame.fillna or dask_ml.impute) and "
