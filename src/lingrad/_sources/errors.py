@@ -103,7 +103,7 @@ def data_error(
 
 def no_such_file(path: str) -> MissingDataFileError:
     """The file does not exist."""
-    return data_error(path, "no such file.", cls=MissingDataFileError)  # type: ignore[return-value]
+    return MissingDataFileError(f"{path}: no such file.", path=path)
 
 
 def unreadable(path: str, exc: object, after_row: int | None = None) -> DataFileError:
