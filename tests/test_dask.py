@@ -160,7 +160,7 @@ def test_a_dask_source_can_be_passed_to_fit_directly():
 
 
 def test_columns_of_one_dataframe_are_counted_in_one_pass():
-    from lingrad._sources.dask import _partition_lengths
+    from lingrad._sources.dask_input import partition_lengths as _partition_lengths
 
     pdf = pd.DataFrame({"a": np.arange(10.0), "y": np.arange(10.0)})
     ddf = dd.from_pandas(pdf, npartitions=3)

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from lingrad import LinearRegression
-from lingrad._sources import ChunkedSource, files
+from lingrad._sources import ChunkedSource, stream
 from lingrad._sources.files import DataFileError, Dataset, MissingDataFileError, open_dataset
 
 pa = pytest.importorskip("pyarrow")
@@ -24,7 +24,7 @@ RTOL = 1e-10
 @pytest.fixture(autouse=True)
 def read_ahead(monkeypatch):
     """Big files are read by a read-ahead thread: test files are small, force it on."""
-    monkeypatch.setattr(files, "_PREFETCH_BYTES", 0)
+    monkeypatch.setattr(stream, "PREFETCH_BYTES", 0)
 
 
 # -- data and writers ------------------------------------------------------
@@ -151,7 +151,7 @@ def test_features_select_and_reorder(tmp_path, fmt, data):
 @pytest.mark.parametrize("ahead", [True, False])
 def test_chunks(tmp_path, fmt, data, monkeypatch, ahead):
     if not ahead:
-        monkeypatch.setattr(files, "_PREFETCH_BYTES", 1 << 40)
+        monkeypatch.setattr(stream, "PREFETCH_BYTES", 1 << 40)
     X, Y, w = data
     path, key = make_file(tmp_path, fmt, data)
     feats = [key(c) for c in NAMES]

@@ -6,6 +6,15 @@ row chunks for second passes (robust standard errors, predictions). Files
 (:mod:`lingrad._sources.files`) and Dask collections
 (:mod:`lingrad._sources.dask`) are sources; in-memory arrays are not (they
 take the faster path in the estimator itself).
+
+The modules, each importing only those listed before it:
+
+- ``errors``: :class:`~.errors.DataFileError` and the wording of data-file errors;
+- ``arrow`` (pyarrow, lazily), ``csv``, ``parquet``, ``npy``: one reader per format;
+- ``columns``: which columns are the features, target(s) and weight;
+- ``stream``: the read-ahead thread for large files;
+- ``files``: :func:`~.files.open_dataset` and the :class:`~.files.Dataset` it returns;
+- ``dask_input`` and ``dask``: Dask collections checked, then summarised on the cluster.
 """
 
 from __future__ import annotations

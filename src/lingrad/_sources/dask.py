@@ -25,10 +25,19 @@ from dask.delayed import Delayed
 
 from .._objective import Penalty, _PassesOverData, _sums
 from .._stats import SufficientStats
+from .dask_input import (
+    align_rows,
+    as_float,
+    check_collection,
+    known_rows,
+    partition_lengths,
+    to_dask_array,
+)
 
 __all__ = ["DaskLeastSquares", "DaskSource"]
 
 Chunk = tuple[np.ndarray, np.ndarray, np.ndarray | None]
+
 _NAN_FIX = (
     "Remove or impute the missing values (e.g. DataFrame.fillna or dask_ml.impute) and "
     "clip infinite values before fitting."
@@ -196,116 +205,6 @@ class DaskLeastSquares(_PassesOverData):
 
 
 # -- the source ----------------------------------------------------------------------------------
-def _kind(obj: Any) -> str:
-    """'array', 'frame', 'series', 'dask-other' or 'memory'."""
-    if isinstance(obj, da.Array):
-        return "array"
-    if type(obj).__module__.split(".")[0] == "dask":
-        if hasattr(obj, "to_dask_array"):
-            return "frame" if obj.ndim == 2 else "series"
-        return "dask-other"
-    return "memory"
-
-
-def _is_real(dtype: Any) -> bool:
-    try:
-        return np.dtype(dtype).kind in "biuf"
-    except TypeError:  # pandas extension dtypes (categorical, string, nullable)
-        return False
-
-
-def _check_numeric(name: str, dtype: np.dtype, columns: list[str] | None = None) -> None:
-    if dtype.kind in "biuf":
-        return
-    what = f"dtype {dtype}"
-    if columns:
-        what = f"non-numeric columns {columns}"
-    raise ValueError(
-        f"{name} must hold real numbers (bool, integer or float); got {what} in the Dask "
-        "collection. Convert or one-hot encode text/categorical columns first "
-        "(e.g. dask_ml.preprocessing.Categorizer and DummyEncoder)."
-    )
-
-
-def _check_collection(name: str, obj: Any) -> None:
-    """Reject other Dask collections, and DataFrames with non-numeric columns (no compute)."""
-    kind = _kind(obj)
-    if kind == "dask-other":
-        raise ValueError(
-            f"{name} must be a Dask array, DataFrame or Series (or an in-memory array); got a "
-            f"{type(obj).__name__}. Convert it first, e.g. with dask.array.from_delayed or "
-            "dask.dataframe.from_delayed."
-        )
-    if kind == "frame":
-        bad = [str(c) for c, t in obj.dtypes.items() if not _is_real(t)]
-        if bad:
-            _check_numeric(name, np.dtype(object), bad)
-
-
-def _partition_lengths(*objs: Any) -> list[tuple[int, ...] | None]:
-    """Rows per partition of each Dask DataFrame/Series among ``objs`` (None for the
-    others), counted in one computation: columns of one DataFrame are read once."""
-    frames = [i for i, o in enumerate(objs) if _kind(o) in ("frame", "series")]
-    counts = dask.compute(*[objs[i].map_partitions(len) for i in frames])
-    out: list[tuple[int, ...] | None] = [None] * len(objs)
-    for i, c in zip(frames, counts, strict=True):
-        out[i] = tuple(int(v) for v in c)
-    return out
-
-
-def _to_dask_array(
-    name: str, obj: Any, lengths: tuple[int, ...] | None
-) -> tuple[da.Array | np.ndarray, list[str] | None]:
-    """A Dask array (or, when ``obj`` lives in memory, a NumPy array) and column names.
-
-    ``lengths`` are the rows per partition of a Dask DataFrame or Series.
-    """
-    kind = _kind(obj)
-    names = None
-    if kind == "frame":
-        columns = list(obj.columns)
-        if all(isinstance(c, str) for c in columns):
-            names = columns
-        obj = obj.to_dask_array(lengths=lengths)
-    elif kind == "series":
-        obj = obj.to_dask_array(lengths=lengths)
-    elif kind == "memory":
-        if hasattr(obj, "columns"):
-            columns = list(obj.columns)
-            if all(isinstance(c, str) for c in columns):
-                names = columns
-        obj = np.asarray(obj)
-    _check_numeric(name, np.dtype(obj.dtype))
-    return obj, names
-
-
-def _as_float(a: da.Array) -> da.Array:
-    """float32/float64 kept; bool, integers and float16 cast to float64 block by block."""
-    return a if a.dtype in (np.float32, np.float64) else a.astype(np.float64)
-
-
-def _known_rows(a: da.Array) -> da.Array:
-    return a.compute_chunk_sizes() if any(np.isnan(c) for c in a.chunks[0]) else a
-
-
-def _align_rows(name: str, a: Any, rows: tuple[int, ...], n: int, x_desc: str) -> da.Array:
-    """``a`` as a Dask array with the row chunks ``rows`` (rechunked or wrapped if needed)."""
-    if not isinstance(a, np.ndarray):
-        a = _known_rows(a)
-    m = a.shape[0]
-    if m != n:
-        raise ValueError(
-            f"X and {name} must have the same number of rows (one per sample); X has {n:,} "
-            f"rows{x_desc} but {name} has {m:,}. Pass collections of the same length, e.g. "
-            f"columns of one Dask DataFrame."
-        )
-    if isinstance(a, np.ndarray):
-        return da.from_array(a, chunks=(rows, *a.shape[1:]))
-    if a.chunks[0] != rows:
-        a = a.rechunk({0: rows})
-    return a
-
-
 class DaskSource:
     """A Dask array or DataFrame (with its target and weights) as a data source.
 
@@ -352,16 +251,16 @@ class DaskSource:
                 "targets as a Dask array or Series with one row per row of X."
             )
         for name, obj in (("X", X), ("y", y), ("sample_weight", sample_weight)):
-            _check_collection(name, obj)
-        lengths = _partition_lengths(X, y, sample_weight)
-        X, names = _to_dask_array("X", X, lengths[0])
+            check_collection(name, obj)
+        lengths = partition_lengths(X, y, sample_weight)
+        X, names = to_dask_array("X", X, lengths[0])
         if X.ndim != 2:
             raise ValueError(
                 f"Expected 2D array for X, got a {X.ndim}-D collection of shape {X.shape}. "
                 "lingrad needs X as a 2-D array of shape (n_samples, n_features): reshape a "
                 "single feature with X.reshape(-1, 1) (or series.to_frame())."
             )
-        y, _ = _to_dask_array("y", y, lengths[1])
+        y, _ = to_dask_array("y", y, lengths[1])
         if y.ndim not in (1, 2) or (y.ndim == 2 and y.shape[1] == 0):
             raise ValueError(
                 f"y must be of shape (n_samples,) or (n_samples, n_targets) with n_targets >= 1; "
@@ -369,35 +268,35 @@ class DaskSource:
             )
         w = None
         if sample_weight is not None:
-            w, _ = _to_dask_array("sample_weight", sample_weight, lengths[2])
+            w, _ = to_dask_array("sample_weight", sample_weight, lengths[2])
             if w.ndim != 1:
                 raise ValueError(
                     f"sample_weight must be of shape (n_samples,); got shape {w.shape}. "
                     "Pass one non-negative, finite weight per sample."
                 )
         if isinstance(X, np.ndarray):  # only y (or w) is Dask: follow its row blocks
-            ref = _known_rows(y if isinstance(y, da.Array) else w)
+            ref = known_rows(y if isinstance(y, da.Array) else w)
             X = da.from_array(X, chunks=(ref.chunks[0], X.shape[1]))
-        X = _known_rows(X)
+        X = known_rows(X)
         if len(X.chunks[1]) > 1:
             X = X.rechunk({1: -1})
         n, f = X.shape
         desc = f" in {X.numblocks[0]} blocks"
         rows = X.chunks[0]
-        Y = _align_rows("y", y, rows, n, desc)
+        Y = align_rows("y", y, rows, n, desc)
         self.one_d = Y.ndim == 1
         Y = Y[:, None] if self.one_d else Y
         if len(Y.chunks[1]) > 1:
             Y = Y.rechunk({1: -1})
         if w is not None:
-            w = _as_float(_align_rows("sample_weight", w, rows, n, desc))
+            w = as_float(align_rows("sample_weight", w, rows, n, desc))
         if n == 0 or f == 0:
             raise ValueError(
                 f"Found a Dask collection X of shape {X.shape}: a minimum of 1 sample and 1 "
                 "feature is required. Pass at least one sample (row) and one feature (column)."
             )
-        self._X = _as_float(X)
-        self._Y = _as_float(Y)
+        self._X = as_float(X)
+        self._Y = as_float(Y)
         self._w = w
         self.n_samples = int(n)
         self.n_features = int(f)

@@ -1,0 +1,69 @@
+"""What the CSV and Parquet readers share: pyarrow, imported lazily, and Arrow nulls.
+
+pyarrow (``pip install "lingrad[files]"``) is imported only when a CSV or
+Parquet file is opened; ``.npy`` files need NumPy alone.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+
+from .errors import DataFileError, data_error, unreadable
+
+__all__ = ["null_error", "numbered_batches", "pyarrow"]
+
+
+def pyarrow(module: str = "pyarrow") -> Any:
+    """Import ``pyarrow`` (or one of its modules) lazily, with a one-line install hint."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise ImportError(
+            f'Reading CSV and Parquet files needs pyarrow: pip install "lingrad[files]" ({exc}).'
+        ) from exc
+
+
+def null_error(path: str, col: Any, name: str, row0: int) -> DataFileError:
+    """The first null of the Arrow column ``col`` (read after row ``row0``), located."""
+    i = int(np.argmax(col.is_null().to_numpy(zero_copy_only=False)))
+    row = row0 + i + 1
+    return data_error(
+        path,
+        f"column {name!r} is empty or a missing-value marker (NA, nan, ...) at row {row}. "
+        "lingrad needs a number in every cell: fill or drop that row.",
+        row=row,
+        column=name,
+    )
+
+
+def numbered_batches(
+    read_next: Callable[[], Any],
+    path: str,
+    invalid: Callable[[Exception, int], DataFileError] | None = None,
+) -> Iterator[tuple[int, Any]]:
+    """``(row0, batch)`` for every non-empty record batch of ``read_next()``.
+
+    ``row0`` counts the rows read before the batch. A read error becomes a
+    DataFileError: ``invalid(exc, row0)`` for pyarrow's ArrowInvalid when
+    given, "cannot be read after row ..." otherwise.
+    """
+    pa = pyarrow()
+    row0 = 0
+    while True:
+        try:
+            batch = read_next()
+        except StopIteration:
+            return
+        except pa.ArrowInvalid as exc:
+            if invalid is None:
+                raise unreadable(path, exc, after_row=row0) from None
+            raise invalid(exc, row0) from None
+        except (OSError, pa.ArrowException) as exc:
+            raise unreadable(path, exc, after_row=row0) from None
+        if batch.num_rows:
+            yield row0, batch
+        row0 += batch.num_rows

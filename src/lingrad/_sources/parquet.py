@@ -1,0 +1,135 @@
+"""The Parquet reader: ``ParquetFile.iter_batches``, the memory of one row group.
+
+Numeric, boolean, decimal and string (parsed as numbers) columns are read;
+any other type is refused before the first row is read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from .arrow import null_error, numbered_batches, pyarrow
+from .errors import (
+    PICK_NUMERIC,
+    data_error,
+    listed,
+    no_such_file,
+    non_numeric,
+    one_line,
+)
+
+__all__ = ["SUFFIXES", "ParquetReader"]
+
+SUFFIXES = (".parquet", ".pq")
+
+
+class ParquetReader:
+    """Parquet through ``ParquetFile.iter_batches``: memory of one row group.
+
+    Parameters
+    ----------
+    path : str
+    chunk_rows : int
+        Rows per read batch.
+
+    Attributes
+    ----------
+    columns : list of str
+        The schema's names, in file order.
+    types : dict
+        Column name -> Arrow type.
+    n_rows : int
+        From the file's metadata.
+
+    Raises
+    ------
+    DataFileError
+        A missing, unreadable or empty file, or one without rows.
+    """
+
+    format = "parquet"
+
+    def __init__(self, path: str, chunk_rows: int) -> None:
+        self.path = path
+        self.batch_rows = chunk_rows
+        pf = self._open()
+        try:
+            schema = pf.schema_arrow
+            self.columns = list(schema.names)
+            self.types = {f.name: f.type for f in schema}
+            self.n_rows: int | None = pf.metadata.num_rows
+        finally:
+            pf.close()
+        if self.n_rows == 0:
+            raise data_error(self.path, f"the file has columns {listed(self.columns)} but no rows.")
+
+    def _open(self) -> Any:
+        pa, pq = pyarrow(), pyarrow("pyarrow.parquet")
+        try:
+            return pq.ParquetFile(self.path)
+        except FileNotFoundError:
+            raise no_such_file(self.path) from None
+        except (OSError, pa.ArrowException) as exc:
+            msg = "the file is empty" if "size is 0" in str(exc) else one_line(exc)
+            raise data_error(self.path, f"cannot be read as Parquet ({msg}).") from None
+
+    def check_types(self, cols: list[str]) -> None:
+        """Numbers, booleans and strings (parsed) only."""
+        t = pyarrow().types
+        for c in cols:
+            typ = self.types[c]
+            if t.is_dictionary(typ):
+                typ = typ.value_type
+            ok = (
+                t.is_integer(typ)
+                or t.is_floating(typ)
+                or t.is_boolean(typ)
+                or t.is_decimal(typ)
+                or t.is_string(typ)
+                or t.is_large_string(typ)
+                or t.is_null(typ)
+            )
+            if not ok:
+                raise data_error(
+                    self.path,
+                    f"column {c!r} holds {typ} values (every row); lingrad needs numbers: ",
+                    *PICK_NUMERIC,
+                    column=c,
+                )
+
+    def _to_float(self, col: Any, name: str, row0: int) -> np.ndarray:
+        pa = pyarrow()
+        if col.null_count:
+            raise null_error(self.path, col, name, row0)
+        if pa.types.is_dictionary(col.type):
+            col = col.dictionary_decode()
+        if pa.types.is_floating(col.type) and col.type.bit_width == 64:
+            return col.to_numpy()
+        try:
+            return col.cast(pa.float64(), safe=False).to_numpy()
+        except pa.ArrowInvalid:
+            for i, v in enumerate(col.to_pylist()):
+                try:
+                    pa.array([v]).cast(pa.float64())
+                except pa.ArrowInvalid:
+                    row = row0 + i + 1
+                    raise non_numeric(self.path, name, v, f"row {row}", row=row) from None
+            raise
+
+    def pieces(self, cols: list[str]) -> Iterator[list[np.ndarray]]:
+        """The chosen columns, one list of float64 arrays (one per name of ``cols``) per batch.
+
+        A column of another type raises :class:`DataFileError` before any row
+        is read; a null or non-numeric string raises it at its row.
+        """
+        self.check_types(cols)
+        pf = self._open()
+        try:
+            batches = pf.iter_batches(batch_size=self.batch_rows, columns=list(dict.fromkeys(cols)))
+            for row0, batch in numbered_batches(lambda: next(batches), self.path):
+                yield [self._to_float(batch.column(c), c, row0) for c in cols]
+        finally:
+            pf.close()
