@@ -19,7 +19,8 @@ from sklearn.utils.validation import check_is_fitted
 from ._fitted import LAZY_ATTRIBUTES
 from ._fitting import run
 from ._online import OnlineState, online_plan, param_snapshot, sgd_step
-from ._params import ENGINES, PARAMETERS, Params, check_params
+from ._params import ENGINES as ENGINES  # re-exported for the command line, for now
+from ._params import PARAMETERS, Params, check_params
 from ._plan import plan_arrays, plan_source
 from ._predict import predict
 from ._sources import as_source
@@ -27,8 +28,6 @@ from ._stats import SufficientStats
 from ._validation import validate_xy
 
 __all__ = ["LinearRegression"]
-
-assert ENGINES  # re-exported for the command line (lingrad._params holds it)
 
 
 class LinearRegression(RegressorMixin, BaseEstimator):

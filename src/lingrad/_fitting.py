@@ -163,9 +163,18 @@ def run(plan: Plan, callback: Callable[[int, float], None] | None = None) -> Fit
     if kappa > ILL_CONDITIONED:  # nan (not computed) compares False
         warnings.warn(ill_conditioned_warning(kappa), stacklevel=_STACKLEVEL)
     solved = Solved(
-        plan.problem, res, plan.stats, plan.engine, p.optimizer, lr, L, mu, rates.stable_lr,
-        p.tol, plan.one_d,
-    )  # fmt: skip
+        problem=plan.problem,
+        result=res,
+        stats=plan.stats,
+        engine=plan.engine,
+        optimizer=p.optimizer,
+        lr=lr,
+        lipschitz=L,
+        smallest_eigenvalue=mu,
+        stable_lr=rates.stable_lr,
+        tol=p.tol,
+        one_d=plan.one_d,
+    )
     diagnostics = diagnose(solved)
     if p.tol is not None and not res.converged:
         warnings.warn(not_converged_warning(res, diagnostics, p.tol), stacklevel=_STACKLEVEL)

@@ -25,6 +25,7 @@ import numpy as np
 from sklearn.utils import check_random_state
 
 from ._fitted import FittedState
+from ._fitting import fitted_state
 from ._objective import DirectLeastSquares, StatsLeastSquares
 from ._optimizers import Optimizer, Schedule, auto_lr, make_optimizer
 from ._params import Params
@@ -251,15 +252,17 @@ def sgd_step(
     sgd.theta, sgd.state = res.theta, res.state
     sgd.updates += -(-n // bs)  # batches in this epoch
     sgd.history.append(res.loss_history[-1])
-    coef, intercept = split_theta(
-        res.theta, X.shape[1], one_d=on.one_d, fit_intercept=params.fit_intercept
+    # What the fitted state reports: this batch's problem, the first start.
+    f, stats = X.shape[1], on.stats()
+    plan = Plan(
+        params, batch, on.theta0, "direct", on.one_d, np.float64, stats, f, feature_names_in
     )
     coef_init, intercept_init = split_theta(
-        on.theta0, X.shape[1], one_d=on.one_d, fit_intercept=params.fit_intercept
+        on.theta0, f, one_d=on.one_d, fit_intercept=params.fit_intercept
     )
-    return FittedState(
-        coef=coef,
-        intercept=intercept,
+    return fitted_state(
+        plan,
+        res,
         coef_init=coef_init,
         intercept_init=intercept_init,
         n_iter=len(sgd.history),
@@ -267,10 +270,4 @@ def sgd_step(
         converged=False,
         stop_reason="max_iter",
         lr=float(sgd.schedule.lr),
-        engine="direct",
-        diagnostics=None,
-        stats=on.stats(),
-        fit_result=res,
-        n_features_in=X.shape[1],
-        feature_names_in=feature_names_in,
     )
