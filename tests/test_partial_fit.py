@@ -130,7 +130,7 @@ def test_sgd_mode_schedule_continues_across_calls(rng):
     # the same updates with the step count restarting at each call would differ
     restart = LinearRegression(batch_size=100, **kw)
     restart.partial_fit(X[:600], y[:600])
-    restart._online["sgd"]["updates"] = 0
+    restart._online.sgd.updates = 0
     restart.partial_fit(X[600:], y[600:])
     assert not np.allclose(split.coef_, restart.coef_)
-    assert split._online["sgd"]["updates"] == 12
+    assert split._online.sgd.updates == 12

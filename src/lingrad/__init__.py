@@ -3,12 +3,13 @@
 >>> from lingrad import LinearRegression
 """
 
-from ._diagnostics import Diagnostics, IllConditionedWarning
+from ._diagnostics import Diagnostics, IllConditionedWarning, NotConvergedWarning
 from ._estimator import LinearRegression
 from ._jsonable import to_jsonable
 from ._messages import render
 from ._optimum import exact_optimum
 from ._params import PARAMETERS, SUMMARY_PARAMETERS, ParameterError
+from ._predict import predict_linear
 from ._solve import DivergenceError, DivergenceWarning, FitResult, solve
 from ._sources.files import DataFileError, Dataset, open_dataset
 from ._stats import SufficientStats
@@ -27,12 +28,14 @@ __all__ = [
     "IllConditionedWarning",
     "LinearRegression",
     "ModelFileError",
+    "NotConvergedWarning",
     "ParameterError",
     "SufficientStats",
     "__version__",
     "exact_optimum",
     "load_model",
     "open_dataset",
+    "predict_linear",
     "render",
     "save_model",
     "solve",

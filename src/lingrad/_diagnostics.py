@@ -9,17 +9,44 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, fields
+from typing import Any
 
 import numpy as np
+from sklearn.exceptions import ConvergenceWarning
 
-__all__ = ["Diagnostics", "IllConditionedWarning"]
+from ._messages import LingradMessage, Part, Set
+from ._optimum import optimum_theta
+from ._solve import FitResult
+from ._stats import SufficientStats
+from ._theta import split_theta
+
+__all__ = [
+    "Diagnostics",
+    "IllConditionedWarning",
+    "NotConvergedWarning",
+    "Solved",
+    "condition",
+    "diagnose",
+    "not_converged_parts",
+]
 
 #: Condition numbers above this draw an :class:`IllConditionedWarning`.
 ILL_CONDITIONED = 1e12
 
 
-class IllConditionedWarning(UserWarning):
+class IllConditionedWarning(LingradMessage, UserWarning):
     """The features are collinear or badly scaled: coefficients may be unreliable."""
+
+
+class NotConvergedWarning(LingradMessage, ConvergenceWarning):
+    """A fit with ``tol`` ran out of ``n_iters`` first (a scikit-learn ``ConvergenceWarning``)."""
+
+
+def condition(L: float, mu: float) -> float:
+    """The condition number ``L / mu`` (inf when singular, nan when ``mu`` is unknown)."""
+    if math.isnan(mu):
+        return math.nan
+    return L / mu if mu > 0 else math.inf
 
 
 def ill_conditioned_message(kappa: float) -> str:
@@ -38,6 +65,11 @@ def ill_conditioned_message(kappa: float) -> str:
         "(sklearn.preprocessing.StandardScaler) and drop constant or duplicated columns; see "
         "diagnostics_ for the gap to the exact optimum."
     )
+
+
+def ill_conditioned_warning(kappa: float) -> IllConditionedWarning:
+    """The warning for a condition number above :data:`ILL_CONDITIONED`."""
+    return IllConditionedWarning(ill_conditioned_message(kappa), condition_number=kappa)
 
 
 #: Relative gradient tolerance assumed by the iteration estimates when ``tol=None``.
@@ -160,3 +192,134 @@ class Diagnostics:
 
 def _count(x: float) -> str:
     return "never (unstable or singular)" if not math.isfinite(x) else f"{int(x):,}"
+
+
+@dataclass(frozen=True)
+class Solved:
+    """A finished solve, as the diagnostics need it.
+
+    Attributes
+    ----------
+    problem : StatsLeastSquares or DirectLeastSquares
+        The full objective (all rows).
+    result : FitResult
+    stats : SufficientStats or None
+        The statistics behind ``problem`` (engine "stats"), for the exact optimum.
+    engine, optimizer : str
+    lr : float
+        Base learning rate used.
+    lipschitz, smallest_eigenvalue : float
+        Curvature bounds (``smallest_eigenvalue`` nan when not computed).
+    stable_lr : float
+        Largest stable learning rate of the optimizer used.
+    tol : float or None
+        The fit's ``tol``.
+    one_d : bool
+        One target given as 1-D ``y``.
+    """
+
+    problem: Any
+    result: FitResult
+    stats: SufficientStats | None
+    engine: str
+    optimizer: str
+    lr: float
+    lipschitz: float
+    smallest_eigenvalue: float
+    stable_lr: float
+    tol: float | None
+    one_d: bool
+
+
+def objective(problem: Any, theta: np.ndarray) -> float:
+    """Half the MSE plus the penalty (per target) at ``theta`` (n_params, n_targets)."""
+    f = problem.n_features
+    return 0.5 * problem.mse(theta) + problem.penalty.value(theta[:f]) / problem.n_targets
+
+
+_GAPS = ("max_coef_gap", "rel_coef_gap", "objective_gap")
+
+
+def _optimum_gaps(s: Solved) -> dict[str, Any]:
+    """Gaps to the exact optimum (from the statistics), and the optimum itself."""
+    full, res = s.problem, s.result
+    theta_star = optimum_theta(s.stats, full.fit_intercept, full.penalty)
+    diff = np.abs(res.theta - theta_star)
+    gap = float(diff.max()) if diff.size else 0.0
+    scale = float(np.abs(theta_star).max()) if theta_star.size else 0.0
+    coef, intercept = split_theta(
+        theta_star, full.n_features, one_d=s.one_d, fit_intercept=full.fit_intercept
+    )
+    return {
+        "max_coef_gap": gap,
+        "rel_coef_gap": gap / scale if scale > 0 else gap,
+        "objective_gap": float(max(objective(full, res.theta) - objective(full, theta_star), 0.0)),
+        "exact_coef": coef,
+        "exact_intercept": intercept,
+    }
+
+
+def diagnose(s: Solved) -> Diagnostics:
+    """The :class:`Diagnostics` of a finished solve."""
+    L, mu, res, lr = s.lipschitz, s.smallest_eigenvalue, s.result, s.lr
+    tol = s.tol if s.tol is not None else DEFAULT_ESTIMATE_TOL
+    kappa = condition(L, mu)
+    rate_gd = max(abs(1 - lr * L), abs(1 - lr * mu)) if math.isfinite(mu) else math.nan
+    it_nag = math.ceil(math.sqrt(kappa) * math.log(1 / tol)) if math.isfinite(kappa) else math.inf
+    # The exact optimum needs the statistics: unknown (nan) for the "direct" engine.
+    gaps = _optimum_gaps(s) if s.engine == "stats" else dict.fromkeys(_GAPS, math.nan)
+    return Diagnostics(
+        engine=s.engine,
+        optimizer=s.optimizer,
+        lr=float(lr),
+        lipschitz=float(L),
+        smallest_eigenvalue=float(mu),
+        condition_number=float(kappa),
+        stable_lr=2.0 / L if L > 0 else math.inf,
+        stable_lr_optimizer=float(s.stable_lr),
+        tol=float(tol),
+        est_iters_gd=iterations_to(rate_gd, tol),
+        est_iters_nesterov=it_nag,
+        grad_norm=float(res.grad_norm),
+        grad_norm_rel=float(res.grad_norm / res.grad_norm_init) if res.grad_norm_init else 0.0,
+        **gaps,
+    )
+
+
+def not_converged_parts(res: FitResult, d: Diagnostics, tol: float) -> tuple[Part, ...]:
+    """What to do about a fit that ran out of ``n_iters`` before ``tol``."""
+    rel = res.grad_norm / res.grad_norm_init if res.grad_norm_init else 0.0
+    rate_needed: tuple[Part, ...] = ()
+    if math.isfinite(d.est_iters_gd) and d.est_iters_gd > res.n_iter:
+        rate_needed = (f" Plain GD at this lr needs about {int(d.est_iters_gd):,} iterations",)
+        if math.isfinite(d.est_iters_nesterov):
+            rate_needed += (
+                "; ",
+                Set("optimizer", "'nesterov'"),
+                " with ",
+                Set("lr", "'auto'"),
+                f" about {int(d.est_iters_nesterov):,}",
+            )
+        rate_needed += (".",)
+    return (
+        "lingrad did not converge in ",
+        Set("n_iters", str(res.n_iter)),
+        f": the gradient norm is {rel:.3g} of its start, above ",
+        Set("tol", f"{tol:g}"),
+        ".",
+        *rate_needed,
+        " Increase ",
+        Set("n_iters"),
+        ", use ",
+        Set("lr", "'auto'"),
+        " or ",
+        Set("optimizer", "'nesterov'"),
+        ", or standardise the features.",
+    )
+
+
+def not_converged_warning(res: FitResult, d: Diagnostics, tol: float) -> NotConvergedWarning:
+    """The warning for a fit that ran out of ``n_iters`` before ``tol``."""
+    return NotConvergedWarning(
+        not_converged_parts(res, d, tol), n_iter=res.n_iter, tol=tol, grad_norm_rel=d.grad_norm_rel
+    )

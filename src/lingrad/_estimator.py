@@ -1,78 +1,33 @@
 """``LinearRegression``: a thin scikit-learn shell over :func:`lingrad._solve.solve`.
 
-``fit`` validates, builds the problem (statistics or direct), calls one solve
-and unpacks its :class:`~lingrad._solve.FitResult`. Defaults reproduce the
-tutorial exactly: weights from ``rand(n_features)``, bias 0, ``n_iters`` plain
-gradient-descent steps at ``lr=0.01``.
+``fit`` validates (:mod:`lingrad._validation`, :mod:`lingrad._params`), builds
+a plan (:mod:`lingrad._plan`), runs it (:mod:`lingrad._fitting`) and applies
+the resulting :class:`~lingrad._fitted.FittedState`. ``partial_fit`` keeps its
+state in :mod:`lingrad._online`; ``predict`` is :mod:`lingrad._predict`.
+Defaults reproduce the tutorial exactly: weights from ``rand(n_features)``,
+bias 0, ``n_iters`` plain gradient-descent steps at ``lr=0.01``.
 """
 
 from __future__ import annotations
 
-import math
-import warnings
 from collections.abc import Callable
 
 import numpy as np
-import scipy.sparse as sp
-from scipy.sparse.linalg import ArpackError
 from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import check_random_state
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
-from . import _validation as V
-from ._diagnostics import (
-    DEFAULT_ESTIMATE_TOL,
-    ILL_CONDITIONED,
-    Diagnostics,
-    IllConditionedWarning,
-    ill_conditioned_message,
-    iterations_to,
-)
-from ._objective import DirectLeastSquares, Penalty, StatsLeastSquares
-from ._optimizers import GD, OPTIMIZERS, SCHEDULES, Schedule, auto_lr, make_optimizer
-from ._solve import (
-    OVERFLOW_MESSAGE,
-    DivergenceError,
-    DivergenceWarning,
-    FitResult,
-    divergence_message,
-    solve,
-)
-from ._sources import _is_dask, as_source
-from ._stats import RawAccumulator, SufficientStats
+from ._fitted import LAZY_ATTRIBUTES
+from ._fitting import run
+from ._online import OnlineState, online_plan, param_snapshot, sgd_step
+from ._params import ENGINES as ENGINES  # re-exported for the command line, for now
+from ._params import PARAMETERS, Params, check_params
+from ._plan import plan_arrays, plan_source
+from ._predict import predict
+from ._sources import as_source
+from ._stats import SufficientStats
+from ._validation import validate_xy
 
 __all__ = ["LinearRegression"]
-
-ENGINES = ("auto", "stats", "direct")
-# Dense feature-space work above this many parameters costs more memory than
-# it saves (an f x f float64 matrix of 8192^2 is 512 MiB).
-_STATS_MAX_PARAMS = 8192
-
-
-def _condition(L: float, mu: float) -> float:
-    if math.isnan(mu):
-        return math.nan
-    return L / mu if mu > 0 else math.inf
-
-
-def _shuffled_batches(rng, n: int, batch_size: int):
-    """``batches(epoch)``: row indices in batches, reshuffled every epoch with ``rng``."""
-
-    def batches(epoch):
-        order = rng.permutation(n)
-        for start in range(0, n, batch_size):
-            yield np.sort(order[start : start + batch_size])
-
-    return batches
-
-
-class _Minibatch:
-    """Batch gradients from the data, full-data monitoring from ``monitor``."""
-
-    def __init__(self, direct: DirectLeastSquares, monitor) -> None:
-        self.batch_grad = direct.batch_grad
-        self.grad_mse = monitor.grad_mse
 
 
 class LinearRegression(RegressorMixin, BaseEstimator):
@@ -250,151 +205,13 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         return tags
 
     # -- validation --------------------------------------------------------------
-    def _check_params(self) -> dict:
-        me = type(self).__name__
-        p = {}
-        if isinstance(self.lr, str):
-            if self.lr != "auto":
-                raise V.param_error(
-                    me,
-                    "lr",
-                    "a positive float or 'auto'",
-                    self.lr,
-                    "Use e.g. lr=0.01 or lr='auto'.",
-                )
-            p["lr"] = "auto"
-        else:
-            p["lr"] = V.check_real(
-                me,
-                "lr",
-                self.lr,
-                low=0.0,
-                low_open=True,
-                fix="Use a positive learning rate such as lr=0.01, or lr='auto'.",
-            )
-        p["n_iters"] = V.check_int(
-            me, "n_iters", self.n_iters, low=0, fix="Use a whole number of iterations, e.g. 1000."
-        )
-        if self.tol is not None:
-            p["tol"] = V.check_real(
-                me,
-                "tol",
-                self.tol,
-                low=0.0,
-                low_open=True,
-                fix="Use a small positive tolerance such as tol=1e-6, or None.",
-            )
-        else:
-            p["tol"] = None
-        p["engine"] = V.check_option(me, "engine", self.engine, ENGINES)
-        p["optimizer"] = V.check_option(me, "optimizer", self.optimizer, OPTIMIZERS)
-        if self.momentum is not None:
-            p["momentum"] = V.check_real(
-                me,
-                "momentum",
-                self.momentum,
-                low=0.0,
-                high=1.0,
-                high_open=True,
-                fix="Use a momentum in [0, 1), e.g. 0.9, or None for the data-driven default.",
-            )
-        else:
-            p["momentum"] = None
-        if self.batch_size is not None:
-            p["batch_size"] = V.check_int(
-                me,
-                "batch_size",
-                self.batch_size,
-                low=1,
-                fix="Use a positive number of rows per batch, or None for full batch.",
-            )
-        else:
-            p["batch_size"] = None
-        p["on_divergence"] = V.check_option(
-            me, "on_divergence", self.on_divergence, ("recover", "raise")
-        )
-        p["partial_fit_mode"] = V.check_option(
-            me, "partial_fit_mode", self.partial_fit_mode, ("exact", "sgd")
-        )
-        p["learning_rate"] = V.check_option(me, "learning_rate", self.learning_rate, SCHEDULES)
-        p["alpha"] = V.check_real(
-            me, "alpha", self.alpha, low=0.0, fix="Use alpha >= 0 (0 means no penalty)."
-        )
-        p["l1_ratio"] = V.check_real(
-            me,
-            "l1_ratio",
-            self.l1_ratio,
-            low=0.0,
-            high=1.0,
-            fix="Use l1_ratio between 0 (ridge) and 1 (lasso).",
-        )
-        if not isinstance(self.fit_intercept, bool | np.bool_):
-            raise V.param_error(
-                me,
-                "fit_intercept",
-                "True or False",
-                self.fit_intercept,
-                "Pass fit_intercept=True or fit_intercept=False.",
-            )
-        return p
+    def _check_params(self) -> Params:
+        return check_params(type(self).__name__, {name: getattr(self, name) for name in PARAMETERS})
 
-    def _validate_xy(self, X, y, sample_weight, *, reset: bool):
-        if y is None:
-            raise ValueError(
-                f"{type(self).__name__} requires y to be passed, but the target y is None. "
-                "Pass the targets as y (or a dataset from lingrad.open_dataset, which holds them)."
-            )
-        try:
-            X, y = validate_data(
-                self,
-                X,
-                y,
-                reset=reset,
-                accept_sparse=("csr", "csc"),
-                dtype=[np.float64, np.float32],
-                multi_output=True,
-                y_numeric=True,
-            )
-        except ValueError as err:
-            raise V.add_hint(err) from err
-        if y.ndim == 2 and y.shape[1] == 0:
-            raise ValueError(
-                "y has no target columns. Pass y of shape (n_samples,) or "
-                "(n_samples, n_targets) with n_targets >= 1."
-            )
-        sw = None
-        if sample_weight is not None:
-            try:
-                sw = _check_sample_weight(
-                    sample_weight, X, dtype=np.float64, ensure_non_negative=True
-                )
-            except ValueError as err:
-                raise ValueError(f"{err} Pass one non-negative, finite weight per sample.") from err
-        return X, y, sw
+    def _feature_names(self) -> np.ndarray | None:
+        return self.__dict__.get("feature_names_in_")
 
     # -- fitting -------------------------------------------------------------------
-    def _choose_engine(self, X, n_targets: int, p: dict) -> str:
-        if p["engine"] != "auto":
-            return p["engine"]
-        n, f = X.shape
-        if f + 1 > _STATS_MAX_PARAMS:
-            return "direct"
-        passes = p["n_iters"] if p["tol"] is None else max(p["n_iters"], 1)
-        if sp.issparse(X):
-            nnz_row = X.nnz / max(n, 1)
-            stats_cost = n * nnz_row * nnz_row + f * f * (passes + f)
-            direct_cost = 2.0 * X.nnz * n_targets * passes
-        else:
-            stats_cost = n * (f + n_targets) ** 2 / 2 + f * f * (n_targets * passes + f)
-            direct_cost = 2.0 * n * f * n_targets * passes
-        return "stats" if stats_cost <= direct_cost else "direct"
-
-    def _init_theta(self, rng, f: int, k: int, one_d: bool, dtype) -> np.ndarray:
-        W = rng.rand(f) if one_d else rng.rand(k, f).T
-        theta = np.zeros((f + int(self.fit_intercept), k), dtype=dtype)
-        theta[:f] = W.reshape(f, k)
-        return theta
-
     def fit(
         self, X, y=None, sample_weight=None, *, callback: Callable[[int, float], None] | None = None
     ):
@@ -416,274 +233,17 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         -------
         self : LinearRegression
         """
-        p = self._check_params()
+        params = self._check_params()
         self.__dict__.pop("_online", None)
         self.__dict__.pop("_pending_solve", None)
         source = as_source(X, y, sample_weight)
         if source is not None:
-            return self._fit_source(source, p, callback)
-        X, y, sw = self._validate_xy(X, y, sample_weight, reset=True)
-        one_d = y.ndim == 1
-        Y = y.reshape(len(y), -1)
-        n, f = X.shape
-        k = Y.shape[1]
-        engine = self._choose_engine(X, k, p)
-        penalty = Penalty(p["alpha"], p["l1_ratio"])
-        stats = None
-        if engine == "stats":
-            with np.errstate(over="ignore", invalid="ignore"):  # overflow is checked in _run
-                stats = SufficientStats.from_arrays(X, Y, sw)
-            full = StatsLeastSquares(stats, self.fit_intercept, penalty)
-            work_dtype = np.float64
+            plan = plan_source(params, source)
         else:
-            work_dtype = X.dtype
-            Y = Y.astype(work_dtype, copy=False)
-            full = DirectLeastSquares(X, Y, sw, self.fit_intercept, penalty)
-        rng = check_random_state(self.random_state)
-        theta0 = self._init_theta(rng, f, k, one_d, work_dtype)
-        batches = None
-        if p["batch_size"] is not None:
-            direct = (
-                full
-                if engine == "direct"
-                else DirectLeastSquares(
-                    X, Y.astype(theta0.dtype, copy=False), sw, self.fit_intercept, penalty
-                )
-            )
-            batches = _shuffled_batches(rng, n, p["batch_size"])
-        self.stats_ = stats
-        return self._run(
-            full,
-            penalty,
-            theta0,
-            p,
-            engine,
-            one_d,
-            X.dtype,
-            callback,
-            None if batches is None else (_Minibatch(direct, full), batches),
-        )
-
-    def _fit_source(self, source, p: dict, callback):
-        """Fit from a data source (file, Dask collection): statistics in one pass."""
-        if p["batch_size"] is not None:
-            raise ValueError(
-                "batch_size (mini-batch SGD) needs the data in memory; a file or Dask source "
-                "is fitted exactly from its statistics. Drop batch_size, or call "
-                "partial_fit on chunks with partial_fit_mode='sgd'."
-            )
-        f, k = source.n_features, source.n_targets
-        if k == 0:
-            raise ValueError(
-                f"{source.description} was opened without a target column, so there is nothing "
-                "to fit: open it with open_dataset(path, target='column'). (A dataset without "
-                "a target is for predict.)"
-            )
-        self.n_features_in_ = f
-        if source.feature_names is not None:
-            self.feature_names_in_ = np.asarray(source.feature_names, dtype=object)
-        elif hasattr(self, "feature_names_in_"):
-            del self.feature_names_in_
-        engine = p["engine"]
-        if engine == "auto":
-            engine = "stats" if f + 1 <= _STATS_MAX_PARAMS else "direct"
-        penalty = Penalty(p["alpha"], p["l1_ratio"])
-        stats = None
-        if engine == "stats":
-            with np.errstate(over="ignore", invalid="ignore"):  # overflow is checked in _run
-                stats = source.sufficient_stats()
-            full = StatsLeastSquares(stats, self.fit_intercept, penalty)
-        else:
-            full = source.direct_problem(self.fit_intercept, penalty)
-        rng = check_random_state(self.random_state)
-        theta0 = self._init_theta(rng, f, k, source.one_d, np.float64)
-        self.stats_ = stats
-        return self._run(full, penalty, theta0, p, engine, source.one_d, np.float64, callback)
-
-    def _run(self, full, penalty, theta0, p, engine, one_d, dtype, callback, minibatch=None):
-        """Resolve lr and optimizer from the curvature, solve, unpack, diagnose."""
-        name = p["optimizer"]
-        problem, batches = (full, None) if minibatch is None else minibatch
-        # Curvature: exact from the statistics; by Lanczos (a few passes) for "direct".
-        with np.errstate(over="ignore", invalid="ignore"):
-            try:
-                L, mu = full.spectrum()
-            except (np.linalg.LinAlgError, ArpackError):
-                L = mu = math.nan  # Lanczos on overflowing data
-        if not math.isfinite(L):
-            raise ValueError(OVERFLOW_MESSAGE)
-        kappa = _condition(L, mu)
-        opt = make_optimizer(name, p["momentum"], kappa if engine == "stats" else None)
-        lr = auto_lr(name, L, mu if engine == "stats" else None) if p["lr"] == "auto" else p["lr"]
-        stable = opt.stable_lr(L) if math.isfinite(L) else math.nan
-        safe_lr = auto_lr(name, L, mu if engine == "stats" else None)
-        if isinstance(opt, GD) and lr * L >= 2.0 and p["n_iters"] > 0:
-            lr = self._diverged(lr, stable, safe_lr, name, 0, p)
-        f = theta0.shape[0] - int(self.fit_intercept)
-        prox = penalty.prox_for(f)
-        cb = self._verbose_callback(p["n_iters"], callback)
-
-        def run(rate):
-            return solve(
-                problem,
-                theta0,
-                opt,
-                Schedule(rate, p["learning_rate"]),
-                p["n_iters"],
-                tol=p["tol"],
-                stable_lr=stable,
-                prox=prox,
-                batches=batches,
-                callback=cb,
-                record_path=bool(self.record_path),
-            )
-
-        # Overflow shows up as non-finite losses, which solve checks and explains.
-        with np.errstate(over="ignore", invalid="ignore"):
-            try:
-                res = run(lr)
-            except DivergenceError as err:
-                lr = self._diverged(lr, stable, safe_lr, name, err.iteration, p)
-                res = run(lr)
-        if kappa > ILL_CONDITIONED:  # nan (not computed) compares False
-            warnings.warn(ill_conditioned_message(kappa), IllConditionedWarning, stacklevel=3)
-        self._unpack(res, f, one_d, dtype)
-        self.engine_ = engine
-        self.lr_ = float(lr)
-        self.diagnostics_ = self._diagnose(full, res, engine, name, lr, L, mu, stable, p, one_d)
-        if p["tol"] is not None and not res.converged:
-            warnings.warn(self._not_converged_message(res, p), ConvergenceWarning, stacklevel=3)
+            X, y, sw = validate_xy(self, X, y, sample_weight, reset=True)
+            plan = plan_arrays(params, X, y, sw, self._feature_names())
+        run(plan, callback).apply(self)
         return self
-
-    def _diverged(self, lr, stable, safe_lr, name, iteration, p) -> float:
-        """Raise, or warn and return the safe learning rate (``on_divergence``)."""
-        msg = divergence_message(lr, stable, name, iteration)
-        if p["on_divergence"] == "raise":
-            raise DivergenceError(msg, lr, stable, iteration)
-        warnings.warn(
-            f"{msg} Recovered: refitted from the same start with lr={safe_lr:.6g} "
-            "(lr='auto'); see lr_. Pass on_divergence='raise' to get an error instead.",
-            DivergenceWarning,
-            stacklevel=4,
-        )
-        return safe_lr
-
-    def _verbose_callback(self, n_iters, callback):
-        if not self.verbose:
-            return callback
-        every = max(1, n_iters // 10)
-
-        def cb(it, mse):
-            if it % every == 0 or it == n_iters:
-                print(f"[lingrad] iteration {it:>7d}/{n_iters}  mse={mse:.6g}")
-            if callback is not None:
-                callback(it, mse)
-
-        return cb
-
-    def _split_theta(self, theta: np.ndarray, f: int, one_d: bool, dtype):
-        """``theta`` (n_params, n_targets) -> (coef, intercept) in scikit-learn's shapes."""
-        theta = theta.astype(dtype, copy=False)
-        W = theta[:f]
-        b = theta[f] if self.fit_intercept else np.zeros(theta.shape[1], dtype=dtype)
-        if one_d:
-            return W[:, 0].copy(), float(b[0])
-        return W.T.copy(), b.copy()
-
-    def _unpack(self, res: FitResult, f: int, one_d: bool, dtype) -> None:
-        self.coef_, self.intercept_ = self._split_theta(res.theta, f, one_d, dtype)
-        self.coef_init_, self.intercept_init_ = self._split_theta(res.theta_init, f, one_d, dtype)
-        for stale in ("coef_path_", "intercept_path_"):
-            self.__dict__.pop(stale, None)
-        if res.path is not None:
-            path = res.path.astype(dtype, copy=False)  # (n_iter + 1, n_params, n_targets)
-            W = path[:, :f]
-            b = path[:, f] if self.fit_intercept else np.zeros((len(path), path.shape[2]), dtype)
-            self.coef_path_ = W[:, :, 0].copy() if one_d else np.swapaxes(W, 1, 2).copy()
-            self.intercept_path_ = b[:, 0].copy() if one_d else b.copy()
-        self.n_iter_ = res.n_iter
-        self.loss_history_ = res.loss_history
-        self.converged_ = res.converged
-        self.stop_reason_ = res.stop_reason
-        self.fit_result_ = res
-
-    def _not_converged_message(self, res: FitResult, p: dict) -> str:
-        d = self.diagnostics_
-        rel = res.grad_norm / res.grad_norm_init if res.grad_norm_init else 0.0
-        rate_needed = ""
-        if math.isfinite(d.est_iters_gd) and d.est_iters_gd > res.n_iter:
-            rate_needed = f" Plain GD at this lr needs about {int(d.est_iters_gd):,} iterations"
-            if math.isfinite(d.est_iters_nesterov):
-                rate_needed += (
-                    f"; optimizer='nesterov' with lr='auto' about {int(d.est_iters_nesterov):,}"
-                )
-            rate_needed += "."
-        return (
-            f"lingrad did not converge in n_iters={res.n_iter}: the gradient norm is "
-            f"{rel:.3g} of its start, above tol={p['tol']:g}.{rate_needed} Increase n_iters, "
-            "use lr='auto' or optimizer='nesterov', or standardise the features."
-        )
-
-    def _diagnose(self, full, res, engine, name, lr, L, mu, stable, p, one_d) -> Diagnostics:
-        tol = p["tol"] if p["tol"] is not None else DEFAULT_ESTIMATE_TOL
-        kappa = _condition(L, mu)
-        rate_gd = max(abs(1 - lr * L), abs(1 - lr * mu)) if math.isfinite(mu) else math.nan
-        it_gd = iterations_to(rate_gd, tol)
-        it_nag = (
-            math.ceil(math.sqrt(kappa) * math.log(1 / tol)) if math.isfinite(kappa) else math.inf
-        )
-        gap = rel_gap = obj_gap = math.nan
-        exact_coef = exact_b = None
-        if engine == "stats":
-            theta_star = self._exact_theta(full, L, mu)
-            f = full.n_features
-            diff = np.abs(res.theta - theta_star)
-            gap = float(diff.max()) if diff.size else 0.0
-            scale = float(np.abs(theta_star).max()) if theta_star.size else 0.0
-            rel_gap = gap / scale if scale > 0 else gap
-            obj_gap = max(self._objective(full, res.theta) - self._objective(full, theta_star), 0.0)
-            W = theta_star[:f]
-            b = theta_star[f] if self.fit_intercept else np.zeros(theta_star.shape[1])
-            exact_coef = W[:, 0].copy() if one_d else W.T.copy()
-            exact_b = float(b[0]) if one_d else b.copy()
-        return Diagnostics(
-            engine=engine,
-            optimizer=name,
-            lr=float(lr),
-            lipschitz=float(L),
-            smallest_eigenvalue=float(mu),
-            condition_number=float(kappa),
-            stable_lr=2.0 / L if L > 0 else math.inf,
-            stable_lr_optimizer=float(stable),
-            tol=float(tol),
-            est_iters_gd=it_gd,
-            est_iters_nesterov=it_nag,
-            grad_norm=float(res.grad_norm),
-            grad_norm_rel=float(res.grad_norm / res.grad_norm_init) if res.grad_norm_init else 0.0,
-            max_coef_gap=gap,
-            rel_coef_gap=rel_gap,
-            objective_gap=float(obj_gap),
-            exact_coef=exact_coef,
-            exact_intercept=exact_b,
-        )
-
-    @staticmethod
-    def _objective(full, theta) -> float:
-        f = full.n_features
-        return 0.5 * full.mse(theta) + full.penalty.value(theta[:f]) / full.n_targets
-
-    def _exact_theta(self, full: StatsLeastSquares, L: float, mu: float) -> np.ndarray:
-        """The exact optimum from the statistics: minimum-norm least squares or
-        ridge in closed form; with L1, accelerated proximal gradient in feature
-        space (O(f^2) per step) down to the precision the statistics allow."""
-        theta = full.solve_exact()
-        if full.penalty.l1 == 0:
-            return theta
-        prox = full.penalty.prox_for(full.n_features)
-        kappa = _condition(L, mu)
-        opt = make_optimizer("nesterov", None, kappa if math.isfinite(kappa) else None)
-        res = solve(full, theta, opt, Schedule(1.0 / L), 20_000, tol=1e-11, prox=prox)
-        return res.theta
 
     # -- inference ---------------------------------------------------------------------
     def summary(
@@ -734,7 +294,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
             if source is not None:
                 stats = source.sufficient_stats()
             elif X is not None and y is not None:
-                Xv, yv, sw = self._validate_xy(X, y, sample_weight, reset=False)
+                Xv, yv, sw = validate_xy(self, X, y, sample_weight, reset=False)
                 stats = SufficientStats.from_arrays(Xv, yv.reshape(len(yv), -1), sw)
             else:
                 raise ValueError(
@@ -786,205 +346,54 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         -------
         self : LinearRegression
         """
-        on = self.__dict__.get("_online")
-        if on is not None and on["snapshot"] == self._param_snapshot():
-            p = on["params"]  # unchanged since the last call: no need to re-validate
-            if p["partial_fit_mode"] == "exact" and self._add_plain_batch(X, y, sample_weight):
-                self._invalidate()
+        on: OnlineState | None = self.__dict__.get("_online")
+        if on is not None and on.snapshot == param_snapshot(self):
+            params = on.params  # unchanged since the last call: no need to re-validate
+            if self._add_plain_batch(on, params, X, y, sample_weight):
                 return self
         else:
-            p = self._check_params()
+            params = self._check_params()
         if on is None and self.__dict__.get("stats_") is not None:
-            on = self._continue_from_fit()
-        X, y, sw = self._validate_xy(X, y, sample_weight, reset=on is None)
-        Y = y.reshape(len(y), -1)
+            sgd = params.partial_fit_mode == "sgd"
+            on = self._online = OnlineState.after_fit(self, sgd)
+        X, y, sw = validate_xy(self, X, y, sample_weight, reset=on is None)
         if on is None:
-            rng = check_random_state(self.random_state)
-            on = self._online = {
-                "one_d": y.ndim == 1,
-                "n_targets": Y.shape[1],
-                "acc": None,
-                "extra": SufficientStats.empty(X.shape[1], Y.shape[1]),
-                "theta0": self._init_theta(rng, X.shape[1], Y.shape[1], y.ndim == 1, np.float64),
-                "rng": rng,
-                "sgd": None,
-            }
-        elif (y.ndim == 1) != on["one_d"] or Y.shape[1] != on["n_targets"]:
-            expected = "1-D y" if on["one_d"] else f"{on['n_targets']} target columns"
-            raise ValueError(
-                "y has a different number of targets than in earlier partial_fit calls: "
-                f"expected {expected}, got shape {y.shape}. "
-                "Pass every batch with the same target columns."
-            )
-        on["snapshot"], on["params"] = self._param_snapshot(), p
-        if sw is None and type(X) is np.ndarray and X.dtype == np.float64:
-            if on["acc"] is None:
-                on["acc"] = RawAccumulator.start(X, Y)
-            on["acc"].add(X, Y.astype(np.float64, copy=False), check=False)
+            on = self._online = OnlineState.start(self.random_state, X, y, params.fit_intercept)
         else:
-            on["extra"] = on["extra"].merge(SufficientStats.from_arrays(X, Y, sw))
-        if p["partial_fit_mode"] == "exact":
+            on.check_targets(y)
+        on.snapshot, on.params = param_snapshot(self), params
+        Y = y.reshape(len(y), -1)
+        on.add(X, Y, sw)
+        if params.partial_fit_mode == "exact":
             self._invalidate()
         else:
-            self._sgd_step(X, Y, sw, p)
+            sgd_step(on, X, Y, sw, params, feature_names_in=self._feature_names()).apply(self)
         return self
 
-    def _param_snapshot(self) -> tuple:
-        names = type(self).__dict__.get("_param_names_cache")
-        if names is None:  # inspect.signature is slow: once per class
-            names = tuple(self._get_param_names())
-            type(self)._param_names_cache = names
-        d = self.__dict__
-        return tuple(d[name] for name in names)
-
-    def _add_plain_batch(self, X, y, sample_weight) -> bool:
-        """The lean path of exact partial_fit: a plain float64 array batch.
-
-        Taken only when validation could change nothing (float64 ndarrays of
-        the fitted width, no feature names, no weights); a batch with NaN or
-        inf is refused here and then explained by the full validation.
-        """
-        on = self._online
-        if (
-            sample_weight is not None
-            or type(X) is not np.ndarray
-            or type(y) is not np.ndarray
-            or X.dtype != np.float64
-            or y.dtype != np.float64
-            or X.ndim != 2
-            or X.shape[1] != self.n_features_in_
-            or X.shape[0] == 0
-            or y.shape[0] != X.shape[0]
-            or (y.ndim == 1) != on["one_d"]
-            or (y.ndim == 2 and y.shape[1] != on["n_targets"])
-            or "feature_names_in_" in self.__dict__
-        ):
+    def _add_plain_batch(self, on: OnlineState, params: Params, X, y, sample_weight) -> bool:
+        """Exact mode's lean path (no validation needed); True when the batch was taken."""
+        if params.partial_fit_mode != "exact" or sample_weight is not None:
             return False
-        Y = y.reshape(len(y), -1)
-        if on["acc"] is None:
-            if not (np.isfinite(X).all() and np.isfinite(Y).all()):
-                return False
-            on["acc"] = RawAccumulator.start(X, Y)
-        return on["acc"].add(X, Y)
-
-    def _online_stats(self) -> SufficientStats:
-        on = self._online
-        return on["extra"] if on["acc"] is None else on["extra"].merge(on["acc"].stats())
-
-    def _continue_from_fit(self) -> dict:
-        """partial_fit after fit: keep the fitted data's statistics and starting point."""
-        sgd = self.partial_fit_mode == "sgd"
-        res = self.fit_result_
-        self._online = {
-            "one_d": np.ndim(self.intercept_) == 0,
-            "n_targets": self.stats_.n_targets,
-            "acc": None,
-            "extra": self.stats_,
-            # SGD resumes from the fitted coefficients; exact mode re-solves from the start
-            "theta0": (res.theta if sgd else res.theta_init).astype(np.float64),
-            "rng": check_random_state(self.random_state),
-            "sgd": None,
-        }
-        return self._online
-
-    _LAZY = frozenset(
-        {
-            "coef_",
-            "intercept_",
-            "n_iter_",
-            "loss_history_",
-            "converged_",
-            "stop_reason_",
-            "fit_result_",
-            "coef_init_",
-            "intercept_init_",
-            "engine_",
-            "lr_",
-            "diagnostics_",
-            "stats_",
-        }
-    )
+        if "feature_names_in_" in self.__dict__ or not on.add_plain(X, y, self.n_features_in_):
+            return False
+        self._invalidate()
+        return True
 
     def _invalidate(self) -> None:
-        for name in self._LAZY:
+        for name in LAZY_ATTRIBUTES:
             self.__dict__.pop(name, None)
         self.__dict__["_pending_solve"] = True
 
     def __getattr__(self, name: str):
         # Only reached when normal lookup fails: solve a deferred partial_fit.
-        if name in LinearRegression._LAZY and self.__dict__.get("_pending_solve"):
+        if name in LAZY_ATTRIBUTES and self.__dict__.get("_pending_solve"):
             self.__dict__["_pending_solve"] = False
-            self._solve_online()
+            plan = online_plan(
+                self._online, self._check_params(), self.n_features_in_, self._feature_names()
+            )
+            run(plan).apply(self)
             return getattr(self, name)
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-
-    def _solve_online(self) -> None:
-        p = self._check_params()
-        on = self._online
-        stats = self._online_stats()
-        penalty = Penalty(p["alpha"], p["l1_ratio"])
-        full = StatsLeastSquares(stats, self.fit_intercept, penalty)
-        theta0 = on["theta0"]
-        if theta0.shape[0] != full.n_params:  # fit_intercept changed since the first batch
-            theta0 = np.zeros((full.n_params, theta0.shape[1]))
-            theta0[: stats.n_features] = on["theta0"][: stats.n_features]
-        self.stats_ = stats
-        self._run(full, penalty, theta0, p, "stats", on["one_d"], np.float64, None)
-
-    def _sgd_step(self, X, Y, sw, p) -> None:
-        """One epoch of mini-batch updates over this batch, resuming the optimizer."""
-        on = self._online
-        penalty = Penalty(p["alpha"], p["l1_ratio"])
-        Yw = Y.astype(np.float64, copy=False)
-        batch = DirectLeastSquares(X, Yw, sw, self.fit_intercept, penalty)
-        sgd = on["sgd"]
-        if sgd is None:
-            L, _ = StatsLeastSquares(self._online_stats(), self.fit_intercept, penalty).spectrum()
-            lr = auto_lr(p["optimizer"], L, None) if p["lr"] == "auto" else p["lr"]
-            opt = make_optimizer(p["optimizer"], p["momentum"], None)
-            sgd = on["sgd"] = {
-                "theta": on["theta0"].copy(),
-                "opt": opt,
-                "state": None,
-                "updates": 0,
-                "schedule": Schedule(lr, p["learning_rate"]),
-                "history": [],
-                "L": L,
-            }
-        n = X.shape[0]
-        bs = p["batch_size"] or n
-        batches = _shuffled_batches(on["rng"], n, bs)
-        prox = penalty.prox_for(X.shape[1])
-        schedule = sgd["schedule"]
-        schedule.start = sgd["updates"]
-        res = solve(
-            _Minibatch(batch, batch),
-            sgd["theta"],
-            sgd["opt"],
-            schedule,
-            1,
-            prox=prox,
-            batches=batches,
-            state=sgd["state"],
-            stable_lr=sgd["opt"].stable_lr(sgd["L"]),
-        )
-        sgd["theta"], sgd["state"] = res.theta, res.state
-        sgd["updates"] += -(-n // bs)
-        sgd["history"].append(res.loss_history[-1])
-        one_d = on["one_d"]
-        f = X.shape[1]
-        self._unpack(res, f, one_d, np.float64)
-        self.coef_init_, self.intercept_init_ = self._split_theta(
-            on["theta0"], f, one_d, np.float64
-        )
-        self.n_iter_ = len(sgd["history"])
-        self.loss_history_ = np.asarray(sgd["history"])
-        self.converged_ = False
-        self.stop_reason_ = "max_iter"
-        self.engine_ = "direct"
-        self.lr_ = float(schedule.lr)
-        self.stats_ = self._online_stats()
-        self.__dict__.pop("diagnostics_", None)
 
     # -- prediction ------------------------------------------------------------------
     def predict(self, X):
@@ -1002,67 +411,4 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         y_pred : ndarray (or Dask array) of shape (n_samples,) or (n_samples, n_targets)
         """
         check_is_fitted(self)
-        if getattr(X, "__lingrad_source__", False):
-            self._check_source_columns(X)
-            parts = [self._linear(np.asarray(Xc)) for Xc, _, _ in X.iter_chunks()]
-            if parts:
-                return np.concatenate(parts)
-            return np.empty((0,) if np.ndim(self.coef_) == 1 else (0, self.coef_.shape[0]))
-        if _is_dask(X):
-            return self._predict_dask(X)
-        try:
-            X = validate_data(
-                self, X, reset=False, accept_sparse=("csr", "csc"), dtype=[np.float64, np.float32]
-            )
-        except ValueError as err:
-            raise V.add_hint(err) from err
-        return self._linear(X)
-
-    def _linear(self, X):
-        coef = self.coef_.astype(X.dtype, copy=False)
-        out = X @ (coef if coef.ndim == 1 else coef.T)
-        return np.asarray(out) + np.asarray(self.intercept_, dtype=out.dtype)
-
-    def _check_source_columns(self, source) -> None:
-        names = getattr(self, "feature_names_in_", None)
-        got = source.feature_names
-        if source.n_features != self.n_features_in_:
-            raise ValueError(
-                f"{source.description} has {source.n_features} feature columns, but "
-                f"{type(self).__name__} was fitted with {self.n_features_in_}. Open it with "
-                "the same features=... as at fit time."
-            )
-        if names is not None and got is not None and list(got) != list(names):
-            raise ValueError(
-                f"{source.description} has feature columns {list(got)}, but the model was "
-                f"fitted on {list(names)}. Pass features={list(names)!r} to open_dataset."
-            )
-
-    def _predict_dask(self, X):
-        """Lazy predictions for a Dask array or DataFrame, one block at a time."""
-
-        if hasattr(X, "columns"):  # a Dask DataFrame: check the names, keep the partitions
-            names = getattr(self, "feature_names_in_", None)
-            if names is not None and list(X.columns) != list(names):
-                raise ValueError(
-                    f"The Dask DataFrame has columns {list(X.columns)}, but the model was "
-                    f"fitted on {list(names)}. Select them in that order: X[{list(names)!r}]."
-                )
-            X = X.to_dask_array(lengths=True)
-        if X.ndim != 2 or X.shape[1] != self.n_features_in_:
-            raise ValueError(
-                f"X has shape {X.shape}, but {type(self).__name__} is expecting "
-                f"{self.n_features_in_} features as input. Pass a 2-D Dask array with the "
-                "columns used at fit time."
-            )
-        X = X.rechunk({1: -1})
-        one_d = np.ndim(self.coef_) == 1
-        dtype = np.result_type(X.dtype, np.float32)
-
-        def block(b):
-            return self._linear(np.asarray(b, dtype=dtype))
-
-        if one_d:
-            return X.map_blocks(block, drop_axis=1, dtype=dtype)
-        k = self.coef_.shape[0]
-        return X.map_blocks(block, chunks=(X.chunks[0], (k,)), dtype=dtype)
+        return predict(self, X)

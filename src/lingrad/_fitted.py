@@ -39,6 +39,7 @@ class FittedState:
     lr : float
     engine : str
     diagnostics : Diagnostics or None
+        None (SGD-mode ``partial_fit``) leaves no ``diagnostics_``.
     stats : SufficientStats or None
     fit_result : FitResult or None
         None for a model loaded from a file.
@@ -84,7 +85,8 @@ class FittedState:
 
 
 _NAMES = tuple(f.name for f in fields(FittedState))
-_REMOVED_WHEN_NONE = frozenset({"feature_names_in", "coef_path", "intercept_path"})
+# None removes these (SGD-mode partial_fit has no diagnostics; most fits keep no path).
+_REMOVED_WHEN_NONE = frozenset({"feature_names_in", "coef_path", "intercept_path", "diagnostics"})
 
 #: Every fitted attribute, as the estimator holds it.
 FITTED_ATTRIBUTES = tuple(name + "_" for name in _NAMES)

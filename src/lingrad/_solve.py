@@ -13,18 +13,30 @@ from typing import Any
 
 import numpy as np
 
+from ._messages import LingradMessage, Part, Set, render
 from ._optimizers import Optimizer, Schedule
 from ._trajectory import linear_rule, run_linear
 
-__all__ = ["DivergenceError", "DivergenceWarning", "FitResult", "solve"]
+__all__ = [
+    "OVERFLOW_MESSAGE",
+    "DataOverflowError",
+    "DivergenceError",
+    "DivergenceWarning",
+    "FitResult",
+    "divergence_parts",
+    "solve",
+]
 
 # The loss may grow this much above its starting value before the run is
 # declared divergent (momentum methods overshoot, but never by this much).
 _BLOWUP = 1e8
 
 
-class DivergenceError(FloatingPointError, ValueError):
+class DivergenceError(LingradMessage, FloatingPointError, ValueError):
     """Gradient descent diverged (or would): the learning rate is too large.
+
+    Built from message parts (see :mod:`lingrad._messages`): ``str(err)`` is
+    the Python wording, ``err.render("cli")`` the command line's.
 
     Attributes
     ----------
@@ -35,13 +47,21 @@ class DivergenceError(FloatingPointError, ValueError):
     iteration : int
         Iteration at which divergence was detected (0 when detected before
         iterating).
+    fields : dict
+        ``lr``, ``stable_lr`` and ``iteration``.
     """
 
-    def __init__(self, message: str, lr: float, stable_lr: float, iteration: int) -> None:
-        super().__init__(message)
+    def __init__(
+        self, message: str | tuple[Part, ...], lr: float, stable_lr: float, iteration: int
+    ) -> None:
+        super().__init__(message, lr=lr, stable_lr=stable_lr, iteration=iteration)
         self.lr = lr
         self.stable_lr = stable_lr
         self.iteration = iteration
+
+
+class DataOverflowError(LingradMessage, ValueError):
+    """The squared-error arithmetic overflows float64 (see :data:`OVERFLOW_MESSAGE`)."""
 
 
 OVERFLOW_MESSAGE = (
@@ -59,23 +79,32 @@ def _round_down(x: float) -> str:
     return f"{math.floor(x / scale) * scale:.3g}"
 
 
-class DivergenceWarning(UserWarning):
+class DivergenceWarning(LingradMessage, UserWarning):
     """The learning rate was too large; the fit recovered with a stable one."""
 
 
-def divergence_message(lr: float, stable_lr: float, optimizer: str, iteration: int) -> str:
-    """The one explanation of a too-large learning rate."""
+def divergence_parts(
+    lr: float, stable_lr: float, optimizer: str, iteration: int
+) -> tuple[Part, ...]:
+    """The one explanation of a too-large learning rate, as message parts."""
     where = (
         "before iterating"
         if iteration == 0
         else f"at iteration {iteration}, where the loss blew up"
     )
     return (
-        f"Gradient descent ({optimizer}) diverges with lr={lr:.6g}: the largest stable "
-        f"learning rate for this data is {stable_lr:.6g} (detected {where}). "
-        f"Use a smaller lr (below {_round_down(stable_lr)}), or lr='auto', or standardise the "
-        "features (e.g. sklearn.preprocessing.StandardScaler in a Pipeline)."
+        f"Gradient descent ({optimizer}) diverges with ",
+        Set("lr", f"{lr:.6g}"),
+        f": the largest stable learning rate for this data is {stable_lr:.6g} (detected "
+        f"{where}). Use a smaller lr (below {_round_down(stable_lr)}), or ",
+        Set("lr", "'auto'"),
+        ", or standardise the features (e.g. sklearn.preprocessing.StandardScaler in a Pipeline).",
     )
+
+
+def divergence_message(lr: float, stable_lr: float, optimizer: str, iteration: int) -> str:
+    """The one explanation of a too-large learning rate (Python wording)."""
+    return render(divergence_parts(lr, stable_lr, optimizer, iteration))
 
 
 def _norm(v: np.ndarray) -> float:
@@ -246,7 +275,7 @@ def solve(
     g, mse = problem.grad_mse(theta)
     gnorm = gnorm0 = optimality(theta, g, lr0)
     if not (math.isfinite(mse) and math.isfinite(gnorm0)):
-        raise ValueError(OVERFLOW_MESSAGE)
+        raise DataOverflowError(OVERFLOW_MESSAGE)
     ref = grad_norm_ref if grad_norm_ref is not None else gnorm0
     loss_cap = _BLOWUP * max(mse, np.finfo(float).tiny)
     if closed is not None:
@@ -300,7 +329,7 @@ def solve(
             path.append(theta.copy())
         if not math.isfinite(mse) or mse > loss_cap:
             raise DivergenceError(
-                divergence_message(lr0, stable_lr, optimizer.name, it), lr0, stable_lr, it
+                divergence_parts(lr0, stable_lr, optimizer.name, it), lr0, stable_lr, it
             )
         schedule.observe(mse)
         gnorm = optimality(theta, g, schedule(t_update))

@@ -2,27 +2,39 @@
 
 Every message names the parameter, what was expected, what was received and
 what to do about it. Internals trust their inputs; only public entry points
-call into this module.
+call into this module. Arrays are validated on one path,
+:func:`validate_xy` (training data) and :func:`validate_x` (data to predict),
+with scikit-learn's checks plus lingrad's remedies; parameters against the
+table in :mod:`lingrad._params`.
+
+Examples
+--------
+>>> import numpy as np
+>>> X, y, sw = validate_xy(None, [[1.0], [2.0]], [1.0, 2.0])
+>>> X.shape, y.shape, sw
+((2, 1), (2,), None)
 """
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
+from sklearn.utils.validation import _check_sample_weight, check_array, check_X_y, validate_data
+
+from ._params import Constraint, ParameterError
+from ._params import param_error as _param_error
+
+__all__ = ["add_hint", "check_sample_weight", "validate_x", "validate_xy"]
+
+#: What lingrad accepts as X: dense or CSR/CSC sparse, float64 or float32.
+_ACCEPT = {"accept_sparse": ("csr", "csc"), "dtype": [np.float64, np.float32]}
 
 
-def _fmt(value: Any) -> str:
-    return repr(value) if not isinstance(value, np.generic) else repr(value.item())
-
-
-def param_error(owner: str, name: str, expected: str, value: Any, fix: str) -> ValueError:
-    """Build the one error format used for bad parameters."""
-    return ValueError(
-        f"The {name!r} parameter of {owner} must be {expected}; got {_fmt(value)}. {fix}"
-    )
+def param_error(owner: str, name: str, expected: str, value: Any, fix: str) -> ParameterError:
+    """Build the one error format used for bad parameters (see :mod:`lingrad._params`)."""
+    return _param_error(owner, name, expected, value, fix)
 
 
 def check_real(
@@ -37,39 +49,19 @@ def check_real(
     fix: str,
 ) -> float:
     """Validate a real number in an interval and return it as float."""
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
-    if ok:
-        v = float(value)
-        ok = np.isfinite(v)
-        if ok and low is not None:
-            ok = v > low if low_open else v >= low
-        if ok and high is not None:
-            ok = v < high if high_open else v <= high
-    if not ok:
-        lo = "(" if low_open else "["
-        hi = ")" if high_open else "]"
-        lo_v = "-inf" if low is None else repr(low)
-        hi_v = "inf" if high is None else repr(high)
-        raise param_error(
-            owner, name, f"a finite real number in {lo}{lo_v}, {hi_v}{hi}", value, fix
-        )
-    return v
+    c = Constraint(name, "real", None, low, high, low_open, high_open, fix=(fix,))
+    return c.check(owner, value)
 
 
 def check_int(owner: str, name: str, value: Any, *, low: int, fix: str) -> int:
     """Validate an integer >= low (bools are rejected)."""
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or int(value) < low:
-        raise param_error(owner, name, f"an integer >= {low}", value, fix)
-    return int(value)
+    return Constraint(name, "int", None, low=low, fix=(fix,)).check(owner, value)
 
 
 def check_option(owner: str, name: str, value: Any, options: Iterable[str], fix: str = "") -> str:
     """Validate a string among a fixed set of options."""
-    options = tuple(options)
-    if not isinstance(value, str) or value not in options:
-        choices = ", ".join(repr(o) for o in options)
-        raise param_error(owner, name, f"one of {choices}", value, fix or f"Use one of {choices}.")
-    return value
+    c = Constraint(name, "option", None, options=tuple(options), fix=(fix,) if fix else ())
+    return c.check(owner, value)
 
 
 # Hints appended to scikit-learn's own data-validation messages. Their text is
@@ -96,3 +88,77 @@ def add_hint(err: Exception) -> Exception:
         if key in msg and hint not in msg:
             return type(err)(f"{msg} {hint}")
     return err
+
+
+def check_sample_weight(sample_weight: Any, X: Any) -> np.ndarray | None:
+    """One non-negative, finite float64 weight per row of ``X`` (None stays None).
+
+    Returns
+    -------
+    sample_weight : ndarray of shape (n_samples,) or None
+    """
+    if sample_weight is None:
+        return None
+    try:
+        return _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+    except ValueError as err:
+        raise ValueError(f"{err} Pass one non-negative, finite weight per sample.") from err
+
+
+def validate_xy(
+    estimator: Any, X: Any, y: Any, sample_weight: Any = None, *, reset: bool = True
+) -> tuple[Any, np.ndarray, np.ndarray | None]:
+    """The one validation of training data (scikit-learn's checks, lingrad's remedies).
+
+    Parameters
+    ----------
+    estimator : estimator or None
+        With an estimator, scikit-learn's ``validate_data``: ``reset=True``
+        records ``n_features_in_`` (and ``feature_names_in_``), ``reset=False``
+        checks X against them. None checks the arrays alone.
+    X : array-like or sparse matrix of shape (n_samples, n_features)
+    y : array-like of shape (n_samples,) or (n_samples, n_targets)
+    sample_weight : array-like of shape (n_samples,), default=None
+    reset : bool, default=True
+
+    Returns
+    -------
+    X : ndarray or sparse matrix of shape (n_samples, n_features), float64 or float32
+    y : ndarray of shape (n_samples,) or (n_samples, n_targets)
+    sample_weight : ndarray of shape (n_samples,) or None
+    """
+    if y is None:
+        owner = type(estimator).__name__ if estimator is not None else "lingrad"
+        raise ValueError(
+            f"{owner} requires y to be passed, but the target y is None. "
+            "Pass the targets as y (or a dataset from lingrad.open_dataset, which holds them)."
+        )
+    kw = {**_ACCEPT, "multi_output": True, "y_numeric": True}
+    try:
+        if estimator is None:
+            X, y = check_X_y(X, y, **kw)
+        else:
+            X, y = validate_data(estimator, X, y, reset=reset, **kw)
+    except ValueError as err:
+        raise add_hint(err) from err
+    if y.ndim == 2 and y.shape[1] == 0:
+        raise ValueError(
+            "y has no target columns. Pass y of shape (n_samples,) or "
+            "(n_samples, n_targets) with n_targets >= 1."
+        )
+    return X, y, check_sample_weight(sample_weight, X)
+
+
+def validate_x(estimator: Any, X: Any) -> Any:
+    """The one validation of data to predict on (against a fitted ``estimator``, or alone).
+
+    Returns
+    -------
+    X : ndarray or sparse matrix of shape (n_samples, n_features), float64 or float32
+    """
+    try:
+        if estimator is None:
+            return check_array(X, **_ACCEPT)
+        return validate_data(estimator, X, reset=False, **_ACCEPT)
+    except ValueError as err:
+        raise add_hint(err) from err

@@ -1,0 +1,181 @@
+"""Carry out a :class:`~lingrad._plan.Plan`: solve, recover from divergence, diagnose.
+
+:func:`run` is the one place a fit calls :func:`lingrad._solve.solve`. A
+learning rate at or above the stable limit of plain gradient descent is
+caught before iterating; a loss that blows up during the solve raises
+:class:`~lingrad._solve.DivergenceError`. Either way ``on_divergence`` says
+what happens: raise, or warn and solve again from the same start at the safe
+rate (``lr='auto'``). The result is the :class:`~lingrad._fitted.FittedState`
+the estimator applies to itself.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ._diagnostics import (
+    ILL_CONDITIONED,
+    Solved,
+    condition,
+    diagnose,
+    ill_conditioned_warning,
+    not_converged_warning,
+)
+from ._fitted import FittedState
+from ._messages import Alt, Set
+from ._optimizers import GD, Schedule
+from ._plan import Plan, Rates, curvature, resolve_rates
+from ._solve import DivergenceError, DivergenceWarning, FitResult, divergence_parts, solve
+from ._theta import split_path, split_theta
+
+__all__ = ["diverged", "fitted_state", "run"]
+
+#: Warnings from :func:`run` point at the line that called ``fit`` (run <- fit <- user).
+_STACKLEVEL = 3
+
+
+def diverged(rates: Rates, lr: float, optimizer: str, iteration: int, on_divergence: str) -> float:
+    """Raise :class:`DivergenceError`, or warn and return the safe rate (``on_divergence``)."""
+    parts = divergence_parts(lr, rates.stable_lr, optimizer, iteration)
+    if on_divergence == "raise":
+        raise DivergenceError(parts, lr, rates.stable_lr, iteration)
+    recovered = (
+        " Recovered: refitted from the same start with ",
+        Set("lr", f"{rates.safe_lr:.6g}"),
+        " (",
+        Set("lr", "'auto'"),
+        ")",
+        Alt("; see lr_", ""),
+        ". Pass ",
+        Set("on_divergence", "'raise'"),
+        " to get an error instead.",
+    )
+    fields = {"lr": lr, "stable_lr": rates.stable_lr, "iteration": iteration}
+    warnings.warn(
+        DivergenceWarning((*parts, *recovered), safe_lr=rates.safe_lr, **fields),
+        stacklevel=_STACKLEVEL + 2,  # diverged <- _solve <- run
+    )
+    return rates.safe_lr
+
+
+def verbose_callback(
+    verbose: Any, n_iters: int, callback: Callable[[int, float], None] | None
+) -> Callable[[int, float], None] | None:
+    """``callback``, printing the MSE about ten times when ``verbose``."""
+    if not verbose:
+        return callback
+    every = max(1, n_iters // 10)
+
+    def cb(it: int, mse: float) -> None:
+        if it % every == 0 or it == n_iters:
+            print(f"[lingrad] iteration {it:>7d}/{n_iters}  mse={mse:.6g}")
+        if callback is not None:
+            callback(it, mse)
+
+    return cb
+
+
+def _solve(plan: Plan, rates: Rates, callback: Callable | None) -> tuple[FitResult, float]:
+    """Solve at ``rates.lr``; on divergence, raise or solve again at the safe rate."""
+    p = plan.params
+    problem, batches = (plan.problem, None) if plan.minibatch is None else plan.minibatch
+    lr = rates.lr
+    if isinstance(rates.optimizer, GD) and lr * rates.lipschitz >= 2.0 and p.n_iters > 0:
+        lr = diverged(rates, lr, p.optimizer, 0, p.on_divergence)
+    prox = plan.problem.penalty.prox_for(plan.problem.n_features)
+    cb = verbose_callback(p.verbose, p.n_iters, callback)
+
+    def attempt(rate: float) -> FitResult:
+        return solve(
+            problem,
+            plan.theta0,
+            rates.optimizer,
+            Schedule(rate, p.learning_rate),
+            p.n_iters,
+            tol=p.tol,
+            stable_lr=rates.stable_lr,
+            prox=prox,
+            batches=batches,
+            callback=cb,
+            record_path=bool(p.record_path),
+        )
+
+    # Overflow shows up as non-finite losses, which solve checks and explains.
+    with np.errstate(over="ignore", invalid="ignore"):
+        try:
+            return attempt(lr), lr
+        except DivergenceError as err:
+            lr = diverged(rates, lr, p.optimizer, err.iteration, p.on_divergence)
+            return attempt(lr), lr
+
+
+def fitted_state(plan: Plan, res: FitResult, **overrides: Any) -> FittedState:
+    """The fitted attributes of ``res`` for ``plan`` (``overrides``: fields to replace)."""
+    f, fi = plan.problem.n_features, plan.params.fit_intercept
+    layout = {"one_d": plan.one_d, "fit_intercept": fi, "dtype": plan.dtype}
+    coef, intercept = split_theta(res.theta, f, **layout)
+    coef_init, intercept_init = split_theta(res.theta_init, f, **layout)
+    paths = (None, None) if res.path is None else split_path(res.path, f, **layout)
+    fields = {
+        "coef": coef,
+        "intercept": intercept,
+        "coef_init": coef_init,
+        "intercept_init": intercept_init,
+        "n_iter": res.n_iter,
+        "loss_history": res.loss_history,
+        "converged": res.converged,
+        "stop_reason": res.stop_reason,
+        "lr": float(res.lr),
+        "engine": plan.engine,
+        "diagnostics": None,
+        "stats": plan.stats,
+        "fit_result": res,
+        "n_features_in": plan.n_features_in,
+        "feature_names_in": plan.feature_names_in,
+        "coef_path": paths[0],
+        "intercept_path": paths[1],
+    }
+    return FittedState(**{**fields, **overrides})
+
+
+def run(plan: Plan, callback: Callable[[int, float], None] | None = None) -> FittedState:
+    """Solve ``plan`` (recovering from divergence as it says), warn, diagnose.
+
+    Parameters
+    ----------
+    plan : Plan
+    callback : callable, default=None
+        ``callback(iteration, mse)`` after every iteration.
+
+    Returns
+    -------
+    FittedState
+    """
+    p = plan.params
+    L, mu = curvature(plan.problem)
+    rates = resolve_rates(p, plan.engine, L, mu)
+    res, lr = _solve(plan, rates, callback)
+    kappa = condition(L, mu)
+    if kappa > ILL_CONDITIONED:  # nan (not computed) compares False
+        warnings.warn(ill_conditioned_warning(kappa), stacklevel=_STACKLEVEL)
+    solved = Solved(
+        problem=plan.problem,
+        result=res,
+        stats=plan.stats,
+        engine=plan.engine,
+        optimizer=p.optimizer,
+        lr=lr,
+        lipschitz=L,
+        smallest_eigenvalue=mu,
+        stable_lr=rates.stable_lr,
+        tol=p.tol,
+        one_d=plan.one_d,
+    )
+    diagnostics = diagnose(solved)
+    if p.tol is not None and not res.converged:
+        warnings.warn(not_converged_warning(res, diagnostics, p.tol), stacklevel=_STACKLEVEL)
+    return fitted_state(plan, res, lr=float(lr), diagnostics=diagnostics)

@@ -1,0 +1,121 @@
+"""Prediction: the one linear map, on arrays, datasets and Dask collections.
+
+:func:`predict_linear` is the one prediction function (``X coef^T +
+intercept``); the estimator, the plots and the command line call it.
+:func:`predict` dispatches a fitted model's input: a dataset from
+:func:`lingrad.open_dataset` is streamed chunk by chunk, a Dask collection
+gives a lazy Dask array, anything else is validated as an array.
+
+Examples
+--------
+>>> import numpy as np
+>>> predict_linear(np.array([2.0]), 1.0, np.array([[0.0], [1.0]]))
+array([1., 3.])
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ._sources import _is_dask
+from ._validation import validate_x
+
+__all__ = ["predict", "predict_linear"]
+
+
+def predict_linear(coef: np.ndarray, intercept: Any, X: Any) -> np.ndarray:
+    """``X @ coef.T + intercept`` in X's float type.
+
+    Parameters
+    ----------
+    coef : ndarray of shape (n_features,) or (n_targets, n_features)
+    intercept : float or ndarray of shape (n_targets,)
+    X : ndarray or sparse matrix of shape (n_samples, n_features)
+
+    Returns
+    -------
+    y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
+    """
+    coef = np.asarray(coef).astype(X.dtype, copy=False)
+    out = X @ (coef if coef.ndim == 1 else coef.T)
+    return np.asarray(out) + np.asarray(intercept, dtype=out.dtype)
+
+
+def _model_linear(model: Any, X: Any) -> np.ndarray:
+    return predict_linear(model.coef_, model.intercept_, X)
+
+
+def check_source_columns(model: Any, source: Any) -> None:
+    """Refuse a dataset whose feature columns differ from the model's."""
+    names = getattr(model, "feature_names_in_", None)
+    got = source.feature_names
+    if source.n_features != model.n_features_in_:
+        raise ValueError(
+            f"{source.description} has {source.n_features} feature columns, but "
+            f"{type(model).__name__} was fitted with {model.n_features_in_}. Open it with "
+            "the same features=... as at fit time."
+        )
+    if names is not None and got is not None and list(got) != list(names):
+        raise ValueError(
+            f"{source.description} has feature columns {list(got)}, but the model was "
+            f"fitted on {list(names)}. Pass features={list(names)!r} to open_dataset."
+        )
+
+
+def predict_source(model: Any, source: Any) -> np.ndarray:
+    """Predictions for a dataset, one chunk at a time."""
+    check_source_columns(model, source)
+    parts = [_model_linear(model, np.asarray(Xc)) for Xc, _, _ in source.iter_chunks()]
+    if parts:
+        return np.concatenate(parts)
+    return np.empty((0,) if np.ndim(model.coef_) == 1 else (0, model.coef_.shape[0]))
+
+
+def predict_dask(model: Any, X: Any) -> Any:
+    """Lazy predictions for a Dask array or DataFrame, one block at a time."""
+    if hasattr(X, "columns"):  # a Dask DataFrame: check the names, keep the partitions
+        names = getattr(model, "feature_names_in_", None)
+        if names is not None and list(X.columns) != list(names):
+            raise ValueError(
+                f"The Dask DataFrame has columns {list(X.columns)}, but the model was "
+                f"fitted on {list(names)}. Select them in that order: X[{list(names)!r}]."
+            )
+        X = X.to_dask_array(lengths=True)
+    if X.ndim != 2 or X.shape[1] != model.n_features_in_:
+        raise ValueError(
+            f"X has shape {X.shape}, but {type(model).__name__} is expecting "
+            f"{model.n_features_in_} features as input. Pass a 2-D Dask array with the "
+            "columns used at fit time."
+        )
+    X = X.rechunk({1: -1})
+    dtype = np.result_type(X.dtype, np.float32)
+    coef, intercept = model.coef_, model.intercept_
+
+    def block(b: Any) -> np.ndarray:
+        return predict_linear(coef, intercept, np.asarray(b, dtype=dtype))
+
+    if np.ndim(coef) == 1:
+        return X.map_blocks(block, drop_axis=1, dtype=dtype)
+    return X.map_blocks(block, chunks=(X.chunks[0], (coef.shape[0],)), dtype=dtype)
+
+
+def predict(model: Any, X: Any) -> Any:
+    """A fitted model's predictions for arrays, a dataset or a Dask collection.
+
+    Parameters
+    ----------
+    model : LinearRegression
+        Fitted.
+    X : array-like, sparse matrix, dataset or Dask collection of shape (n_samples, n_features)
+
+    Returns
+    -------
+    y_pred : ndarray (or Dask array) of shape (n_samples,) or (n_samples, n_targets)
+    """
+    if getattr(X, "__lingrad_source__", False):
+        return predict_source(model, X)
+    if _is_dask(X):
+        return predict_dask(model, X)
+    return _model_linear(model, validate_x(model, X))
