@@ -182,7 +182,7 @@ def _linear_result(run, theta0, gnorm0, lr0, optimizer, stable_lr, callback) -> 
     if run.diverged_at:
         it = run.diverged_at
         raise DivergenceError(
-            divergence_message(lr0, stable_lr, optimizer.name, it), lr0, stable_lr, it
+            divergence_parts(lr0, stable_lr, optimizer.name, it), lr0, stable_lr, it
         )
     if callback is not None:
         for it in range(1, run.stop + 1):
@@ -264,20 +264,14 @@ def solve(
     closed = _closed_form(problem, optimizer, schedule, prox, batches, state)
     if state is None:
         state = optimizer.init(theta)
-    proxf = prox if prox is not None else (lambda th, step: th)
-    lr0 = schedule(0)
-
-    def optimality(th, g, lr):
-        if prox is None:
-            return _norm(g)
-        return _norm(th - proxf(th - lr * g, lr)) / lr
-
+    loop = _Loop(problem, optimizer, schedule, prox, batches, stable_lr)
     g, mse = problem.grad_mse(theta)
-    gnorm = gnorm0 = optimality(theta, g, lr0)
+    gnorm0 = loop.optimality(theta, g, loop.lr0)
     if not (math.isfinite(mse) and math.isfinite(gnorm0)):
         raise DataOverflowError(OVERFLOW_MESSAGE)
     ref = grad_norm_ref if grad_norm_ref is not None else gnorm0
-    loss_cap = _BLOWUP * max(mse, np.finfo(float).tiny)
+    stop_below = -math.inf if tol is None else tol * ref
+    loop.loss_cap = _BLOWUP * max(mse, np.finfo(float).tiny)
     if closed is not None:
         run = run_linear(
             closed[1],
@@ -285,76 +279,123 @@ def solve(
             g,
             mse,
             closed[0],
-            lr0,
+            loop.lr0,
             n_iters,
             gnorm0=gnorm0,
-            stop_below=-math.inf if tol is None else tol * ref,
-            loss_cap=loss_cap,
+            stop_below=stop_below,
+            loss_cap=loop.loss_cap,
             record_path=record_path,
         )
-        return _linear_result(run, theta0, gnorm0, lr0, optimizer, stable_lr, callback)
-    history = np.empty(n_iters + 1)
-    history[0] = mse
-    path = [theta.copy()] if record_path else None
-    t_update = 0
-    it = 0
-    reason = "max_iter"
-    for it in range(1, n_iters + 1):
-        if tol is not None and gnorm <= tol * ref:
-            it -= 1
-            reason = "tol"
-            break
-        if gnorm == 0.0:
-            it -= 1
-            reason = "zero_gradient"
-            break
-        if batches is None:
-            lr = schedule(t_update)
-            theta, state = optimizer.update(state, theta, lr, grad=g, prox=proxf)
-            t_update += 1
-        else:
-            for rows in batches(it - 1):
-                lr = schedule(t_update)
-                theta, state = optimizer.update(
-                    state,
-                    theta,
-                    lr,
-                    grad_fn=lambda point, rows=rows: problem.batch_grad(point, rows),
-                    prox=proxf,
-                )
-                t_update += 1
-        g, mse = problem.grad_mse(theta)
-        history[it] = mse
-        if record_path:
-            path.append(theta.copy())
-        if not math.isfinite(mse) or mse > loss_cap:
-            raise DivergenceError(
-                divergence_parts(lr0, stable_lr, optimizer.name, it), lr0, stable_lr, it
-            )
-        schedule.observe(mse)
-        gnorm = optimality(theta, g, schedule(t_update))
-        if callback is not None:
-            callback(it, mse)
-    else:
-        if tol is not None and gnorm <= tol * ref:
-            reason = "tol"
-    if n_iters == 0:
-        it = 0
-        if tol is not None and gnorm <= tol * ref:
-            reason = "tol"
-    converged = reason in ("tol", "zero_gradient")
-    message = _MESSAGES[reason].format(it=it)
+        return _linear_result(run, theta0, gnorm0, loop.lr0, optimizer, stable_lr, callback)
+    end = loop.run(theta, state, g, mse, gnorm0, n_iters, stop_below, record_path, callback)
     return FitResult(
-        theta=theta,
+        theta=end.theta,
         theta_init=theta0.copy(),
-        n_iter=it,
-        converged=converged,
-        stop_reason=reason,
-        loss_history=history[: it + 1].copy(),
-        grad_norm=gnorm,
+        n_iter=end.n_iter,
+        converged=end.reason in ("tol", "zero_gradient"),
+        stop_reason=end.reason,
+        loss_history=end.history,
+        grad_norm=end.grad_norm,
         grad_norm_init=gnorm0,
-        lr=lr0,
-        state=state,
-        message=message,
-        path=np.stack(path) if record_path else None,
+        lr=loop.lr0,
+        state=end.state,
+        message=_MESSAGES[end.reason].format(it=end.n_iter),
+        path=end.path,
     )
+
+
+@dataclass
+class _End:
+    """How an iteration loop ended."""
+
+    theta: np.ndarray
+    state: Any
+    n_iter: int
+    reason: str
+    history: np.ndarray
+    grad_norm: float
+    path: np.ndarray | None
+
+
+class _History:
+    """Loss history that grows with the iterations run (never ``n_iters`` up front)."""
+
+    def __init__(self, first: float, budget: int) -> None:
+        self._a = np.empty(min(budget + 1, 1024))
+        self._a[0] = first
+        self.n = 1
+
+    def append(self, value: float) -> None:
+        if self.n == self._a.size:
+            self._a = np.concatenate([self._a, np.empty(self._a.size)])
+        self._a[self.n] = value
+        self.n += 1
+
+    def array(self) -> np.ndarray:
+        return self._a[: self.n].copy()
+
+
+class _Loop:
+    """The iteration loop of :func:`solve`: one update per iteration (or per batch)."""
+
+    def __init__(self, problem, optimizer, schedule, prox, batches, stable_lr: float) -> None:
+        self.problem, self.optimizer, self.schedule = problem, optimizer, schedule
+        self.prox, self.batches, self.stable_lr = prox, batches, stable_lr
+        self.proxf = prox if prox is not None else (lambda th, step: th)
+        self.lr0 = schedule(0)
+        self.loss_cap = math.inf
+        self.t_update = 0
+
+    def optimality(self, theta: np.ndarray, g: np.ndarray, lr: float) -> float:
+        """The (proximal) gradient norm: the stopping rule's measure."""
+        if self.prox is None:
+            return _norm(g)
+        return _norm(theta - self.proxf(theta - lr * g, lr)) / lr
+
+    def step(self, theta: np.ndarray, state: Any, g: np.ndarray, epoch: int):
+        """One iteration: a full-batch update, or one epoch of mini-batch updates."""
+        opt, schedule = self.optimizer, self.schedule
+        if self.batches is None:
+            theta, state = opt.update(
+                state, theta, schedule(self.t_update), grad=g, prox=self.proxf
+            )
+            self.t_update += 1
+            return theta, state
+        for rows in self.batches(epoch):
+            theta, state = opt.update(
+                state,
+                theta,
+                schedule(self.t_update),
+                grad_fn=lambda point, rows=rows: self.problem.batch_grad(point, rows),
+                prox=self.proxf,
+            )
+            self.t_update += 1
+        return theta, state
+
+    def run(self, theta, state, g, mse, gnorm, n_iters, stop_below, record_path, callback) -> _End:
+        """Iterate until the budget, the tolerance or a zero gradient; raise on blow-up."""
+        history = _History(mse, n_iters)
+        path = [theta.copy()] if record_path else None
+        it, reason = 0, "max_iter"
+        for it in range(1, n_iters + 1):
+            if gnorm <= stop_below or gnorm == 0.0:
+                it -= 1
+                reason = "tol" if gnorm <= stop_below else "zero_gradient"
+                break
+            theta, state = self.step(theta, state, g, it - 1)
+            g, mse = self.problem.grad_mse(theta)
+            history.append(mse)
+            if record_path:
+                path.append(theta.copy())
+            if not math.isfinite(mse) or mse > self.loss_cap:
+                parts = divergence_parts(self.lr0, self.stable_lr, self.optimizer.name, it)
+                raise DivergenceError(parts, self.lr0, self.stable_lr, it)
+            self.schedule.observe(mse)
+            gnorm = self.optimality(theta, g, self.schedule(self.t_update))
+            if callback is not None:
+                callback(it, mse)
+        else:
+            if gnorm <= stop_below:
+                reason = "tol"
+        path_arr = np.stack(path) if record_path else None
+        return _End(theta, state, it, reason, history.array(), gnorm, path_arr)
