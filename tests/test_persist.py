@@ -13,7 +13,9 @@ import pytest
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
-from lingrad import LinearRegression, SufficientStats, persist
+import lingrad
+from lingrad import LinearRegression, SufficientStats
+from lingrad._modelfile import schema
 from lingrad.persist import (
     FORMAT,
     SCHEMA_VERSION,
@@ -146,7 +148,7 @@ def test_target_names_and_metadata(tmp_path):
     info = read_model_file(path)
     assert info.target_names == ["price", "rent"]
     assert info.schema_version == SCHEMA_VERSION
-    assert info.lingrad_version == persist.__version__
+    assert info.lingrad_version == lingrad.__version__
     assert datetime.fromisoformat(info.created).tzinfo is not None
     assert info.notes == ()
     _assert_same_model(model, info.model)
@@ -183,7 +185,7 @@ def test_file_is_standard_json_with_schema_fields(tmp_path):
     doc = json.loads(path.read_text(encoding="utf-8"), parse_constant=no_constants)
     assert doc["format"] == FORMAT == "lingrad-model"
     assert doc["schema_version"] == SCHEMA_VERSION == 1
-    assert set(doc) == set(persist._FIELD_ORDER)
+    assert set(doc) == set(schema.FIELD_ORDER)
     assert doc["params"] == model.get_params()
     assert doc["n_features_in"] == 3 and doc["n_targets"] == 1 and doc["y_ndim"] == 1
     assert doc["dtype"] == "float64"
