@@ -203,11 +203,4 @@ def read_model_file(path: str | os.PathLike) -> ModelFile:
     doc = read_document(path)
     model = LinearRegression(**doc.params)
     doc.state.apply(model)
-    return ModelFile(
-        model=model,
-        target_names=doc.target_names,
-        lingrad_version=doc.lingrad_version,
-        created=doc.created,
-        schema_version=doc.schema_version,
-        notes=doc.notes,
-    )
+    return ModelFile(model=model, **doc.metadata)

@@ -50,19 +50,14 @@ class ModelDocument:
         Hyperparameters (``LinearRegression(**params)``); absent ones take their default.
     state : FittedState
         The fitted attributes (``fit_result`` and recorded paths are None).
-    target_names : list of str or None
-    lingrad_version, created : str
-    schema_version : int
-    notes : tuple of str
+    metadata : dict
+        The other fields of :class:`lingrad.persist.ModelFile`: ``target_names``,
+        ``lingrad_version``, ``created``, ``schema_version``, ``notes`` (a tuple).
     """
 
     params: dict[str, Any]
     state: FittedState
-    target_names: list[str] | None
-    lingrad_version: str
-    created: str
-    schema_version: int
-    notes: tuple[str, ...]
+    metadata: dict[str, Any]
 
 
 def build(v: Fields, doc: Any) -> ModelDocument:
@@ -94,15 +89,14 @@ def build(v: Fields, doc: Any) -> ModelDocument:
     if not isinstance(notes, list) or not all(isinstance(n, str) for n in notes):
         raise v.fail("'notes' must be a list of strings")
     _check_values(v, f.params)
-    return ModelDocument(
-        params=f.params,
-        state=state,
-        target_names=f.target_names,
-        lingrad_version=doc["lingrad_version"],
-        created=doc["created"],
-        schema_version=doc["schema_version"],
-        notes=tuple(notes),
-    )
+    metadata = {
+        "target_names": f.target_names,
+        "lingrad_version": doc["lingrad_version"],
+        "created": doc["created"],
+        "schema_version": doc["schema_version"],
+        "notes": tuple(notes),
+    }
+    return ModelDocument(params=f.params, state=state, metadata=metadata)
 
 
 class _Fitted:

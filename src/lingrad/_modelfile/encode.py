@@ -49,31 +49,14 @@ __all__ = ["chunks", "document", "encode_nonfinite", "write_model"]
 
 
 def write_model(model: Any, path: str | os.PathLike, *, target_names: Any = None) -> Path:
-    """Write a fitted model to a JSON model file, atomically (see :func:`lingrad.save_model`).
+    """Write a fitted model to a JSON model file, atomically: :func:`lingrad.persist.save_model`.
 
-    Parameters
-    ----------
-    model : LinearRegression
-        A fitted model (any estimator with lingrad's fitted attributes).
-    path : str or path-like
-        File to write; its directory must exist. An existing file is replaced
-        only once the new one is complete.
-    target_names : str or sequence of str, default=None
-        Names of the ``n_targets`` targets, stored as metadata.
-
-    Returns
-    -------
-    path : Path
-        The file written.
-
-    Raises
-    ------
-    sklearn.exceptions.NotFittedError
-        If ``model`` is not fitted.
-    ValueError
-        If the model holds what a model file cannot represent.
-    OSError
-        If ``path`` cannot be written; a previous file there is left intact.
+    The same parameters, return value and errors, without the type check: any
+    estimator with lingrad's fitted attributes (``FittedState``) and
+    ``get_params`` is written, so ``LinearRegression.save`` needs no import of
+    ``lingrad.persist``. A ``NotFittedError`` for an unfitted ``model``; a
+    ``ValueError`` for what a file cannot hold; an ``OSError`` (a previous
+    file intact) when ``path`` cannot be written. Returns ``path`` as a Path.
     """
     check_is_fitted(
         model,

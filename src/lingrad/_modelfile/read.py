@@ -30,22 +30,10 @@ __all__ = ["parse", "read_document"]
 
 
 def read_document(path: str | os.PathLike) -> ModelDocument:
-    """Read and validate the model file at ``path``.
+    """The validated contents of the model file at ``path``.
 
-    Parameters
-    ----------
-    path : str or path-like
-
-    Returns
-    -------
-    ModelDocument
-
-    Raises
-    ------
-    OSError
-        If the file cannot be read.
-    ModelFileError
-        If the file is not a valid lingrad model file.
+    An ``OSError`` when it cannot be read, a ``ModelFileError`` when it is not
+    a valid lingrad model file (see :func:`lingrad.persist.read_model_file`).
     """
     path = Path(os.fspath(path))
     return build(Fields(path), parse(path, path.read_bytes()))
