@@ -6,14 +6,18 @@ import json
 import math
 import os
 import stat
+import warnings
 from datetime import datetime
+from pathlib import Path
 
 import numpy as np
 import pytest
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
-from lingrad import LinearRegression, SufficientStats, persist
+import lingrad
+from lingrad import LinearRegression, SufficientStats
+from lingrad._modelfile import schema
 from lingrad.persist import (
     FORMAT,
     SCHEMA_VERSION,
@@ -146,7 +150,7 @@ def test_target_names_and_metadata(tmp_path):
     info = read_model_file(path)
     assert info.target_names == ["price", "rent"]
     assert info.schema_version == SCHEMA_VERSION
-    assert info.lingrad_version == persist.__version__
+    assert info.lingrad_version == lingrad.__version__
     assert datetime.fromisoformat(info.created).tzinfo is not None
     assert info.notes == ()
     _assert_same_model(model, info.model)
@@ -183,7 +187,7 @@ def test_file_is_standard_json_with_schema_fields(tmp_path):
     doc = json.loads(path.read_text(encoding="utf-8"), parse_constant=no_constants)
     assert doc["format"] == FORMAT == "lingrad-model"
     assert doc["schema_version"] == SCHEMA_VERSION == 1
-    assert set(doc) == set(persist._FIELD_ORDER)
+    assert set(doc) == set(schema.FIELD_ORDER)
     assert doc["params"] == model.get_params()
     assert doc["n_features_in"] == 3 and doc["n_targets"] == 1 and doc["y_ndim"] == 1
     assert doc["dtype"] == "float64"
@@ -590,3 +594,31 @@ def test_unwritable_directory_message(monkeypatch, tmp_path):
     msg = str(info.value)
     assert str(tmp_path / "model.json") in msg
     assert "Permission denied" in msg and "writable by this user" in msg
+
+
+# ------------------------------------------------------------ files of earlier lingrads
+
+_DATA = Path(__file__).parent / "data"
+
+
+def test_model_file_of_schema_1_loads_and_predicts_identically(tmp_path):
+    """tests/data/model_v1.json was written by lingrad before model files became a package."""
+    info = read_model_file(_DATA / "model_v1.json")
+    expected = json.loads((_DATA / "model_v1_predictions.json").read_text(encoding="utf-8"))
+    model = info.model
+    assert info.schema_version == 1 and info.target_names == ["price", "rent"]
+    assert info.created == "2026-12-01T08:33:20+00:00" and info.notes == ()
+    assert list(model.feature_names_in_) == expected["feature_names"]
+    assert model.get_params()["optimizer"] == "nesterov" and model.engine_ == "stats"
+    assert model.coef_.shape == (2, 3) and model.stats_.n_targets == 2
+    X = np.asarray(expected["X"])
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="X does not have valid feature names")
+        assert model.predict(X).tolist() == expected["predictions"]  # bit for bit
+
+    # Saved again, it is the same file, but for the time of writing.
+    again = save_model(model, tmp_path / "again.json", target_names=info.target_names)
+    old = (_DATA / "model_v1.json").read_text(encoding="utf-8").splitlines()
+    new = again.read_text(encoding="utf-8").splitlines()
+    changed = [a for a, b in zip(old, new, strict=True) if a != b]
+    assert all('"created"' in line or '"lingrad_version"' in line for line in changed)
