@@ -18,6 +18,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._fitted import LAZY_ATTRIBUTES
 from ._fitting import run
+from ._modelfile import write_model
 from ._online import OnlineState, online_plan, param_snapshot, sgd_step
 from ._params import ENGINES as ENGINES  # re-exported for the command line, for now
 from ._params import PARAMETERS, Params, check_params
@@ -328,9 +329,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         pathlib.Path
             The path written (atomically: a temporary file, then a rename).
         """
-        from .persist import save_model  # persist imports this module
-
-        return save_model(self, path, target_names=target_names)
+        return write_model(self, path, target_names=target_names)
 
     # -- online learning ---------------------------------------------------------------
     def partial_fit(self, X, y, sample_weight=None):

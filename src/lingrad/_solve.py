@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ._messages import LingradMessage, Part, Set, render
+from ._messages import LingradMessage, Part, Set
 from ._optimizers import Optimizer, Schedule
 from ._trajectory import linear_rule, run_linear
 
@@ -100,11 +100,6 @@ def divergence_parts(
         Set("lr", "'auto'"),
         ", or standardise the features (e.g. sklearn.preprocessing.StandardScaler in a Pipeline).",
     )
-
-
-def divergence_message(lr: float, stable_lr: float, optimizer: str, iteration: int) -> str:
-    """The one explanation of a too-large learning rate (Python wording)."""
-    return render(divergence_parts(lr, stable_lr, optimizer, iteration))
 
 
 def _norm(v: np.ndarray) -> float:
@@ -273,12 +268,13 @@ def solve(
     stop_below = -math.inf if tol is None else tol * ref
     loop.loss_cap = _BLOWUP * max(mse, np.finfo(float).tiny)
     if closed is not None:
+        rule, eig = closed
         run = run_linear(
-            closed[1],
+            eig,
             theta,
             g,
             mse,
-            closed[0],
+            rule,
             loop.lr0,
             n_iters,
             gnorm0=gnorm0,
@@ -288,20 +284,7 @@ def solve(
         )
         return _linear_result(run, theta0, gnorm0, loop.lr0, optimizer, stable_lr, callback)
     end = loop.run(theta, state, g, mse, gnorm0, n_iters, stop_below, record_path, callback)
-    return FitResult(
-        theta=end.theta,
-        theta_init=theta0.copy(),
-        n_iter=end.n_iter,
-        converged=end.reason in ("tol", "zero_gradient"),
-        stop_reason=end.reason,
-        loss_history=end.history,
-        grad_norm=end.grad_norm,
-        grad_norm_init=gnorm0,
-        lr=loop.lr0,
-        state=end.state,
-        message=_MESSAGES[end.reason].format(it=end.n_iter),
-        path=end.path,
-    )
+    return end.result(theta0, gnorm0, loop.lr0)
 
 
 @dataclass
@@ -315,6 +298,22 @@ class _End:
     history: np.ndarray
     grad_norm: float
     path: np.ndarray | None
+
+    def result(self, theta0: np.ndarray, gnorm0: float, lr0: float) -> FitResult:
+        return FitResult(
+            theta=self.theta,
+            theta_init=theta0.copy(),
+            n_iter=self.n_iter,
+            converged=self.reason in ("tol", "zero_gradient"),
+            stop_reason=self.reason,
+            loss_history=self.history,
+            grad_norm=self.grad_norm,
+            grad_norm_init=gnorm0,
+            lr=lr0,
+            state=self.state,
+            message=_MESSAGES[self.reason].format(it=self.n_iter),
+            path=self.path,
+        )
 
 
 class _History:
