@@ -134,3 +134,35 @@ def test_sgd_mode_schedule_continues_across_calls(rng):
     restart.partial_fit(X[600:], y[600:])
     assert not np.allclose(split.coef_, restart.coef_)
     assert split._online.sgd.updates == 12
+
+
+def test_partial_fit_continues_a_loaded_model_with_all_its_rows(tmp_path, rng):
+    from lingrad import load_model
+
+    X = rng.standard_normal((80, 3))
+    y = X @ np.array([1.0, -2.0, 0.5]) + 3.0 + 0.1 * rng.standard_normal(80)
+    kw = dict(lr="auto", optimizer="nesterov", tol=1e-12, n_iters=20_000, random_state=0)
+    LinearRegression(**kw).fit(X[:50], y[:50]).save(tmp_path / "m.json")
+    loaded = load_model(tmp_path / "m.json").partial_fit(X[50:], y[50:])
+    full = LinearRegression(**kw).fit(X, y)
+    assert loaded.stats_.n_samples == 80
+    np.testing.assert_allclose(loaded.coef_, full.coef_, rtol=1e-10)
+    np.testing.assert_allclose(loaded.intercept_, full.intercept_, rtol=1e-10)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_exact_partial_fit_after_a_direct_fit_refuses_rather_than_forget_rows(sparse, rng):
+    import scipy.sparse as sp
+
+    X = rng.standard_normal((60, 4))
+    y = X.sum(axis=1)
+    Xf = sp.csr_array(X) if sparse else X
+    model = LinearRegression(lr="auto", n_iters=50, engine="direct", random_state=0)
+    model.fit(Xf[:30], y[:30])
+    with pytest.raises(ValueError, match="engine='stats'"):
+        model.partial_fit(Xf[30:], y[30:])
+    assert model.coef_.shape == (4,)  # the fitted model is untouched and usable
+    sgd = LinearRegression(lr="auto", n_iters=50, engine="direct", partial_fit_mode="sgd")
+    before = sgd.fit(Xf[:30], y[:30]).coef_.copy()
+    sgd.partial_fit(Xf[30:], y[30:])
+    assert not np.array_equal(sgd.coef_, before)  # continued from the fitted coefficients

@@ -31,6 +31,14 @@ from ._validation import validate_xy
 __all__ = ["LinearRegression"]
 
 
+_NO_STATS_TO_CONTINUE = (
+    "partial_fit cannot continue this model exactly: it was fitted with the {engine!r} engine, "
+    "which keeps no sufficient statistics of the rows fitted so far, so the new batch would "
+    "replace them. Fit with engine='stats' to continue with partial_fit, refit on all the "
+    "rows, or use partial_fit_mode='sgd' to continue from the fitted coefficients."
+)
+
+
 class LinearRegression(RegressorMixin, BaseEstimator):
     """Linear regression trained by gradient descent on the mean squared error.
 
@@ -352,8 +360,10 @@ class LinearRegression(RegressorMixin, BaseEstimator):
                 return self
         else:
             params = self._check_params()
-        if on is None and self.__dict__.get("stats_") is not None:
+        if on is None and "coef_" in self.__dict__:  # fitted (or loaded): continue from it
             sgd = params.partial_fit_mode == "sgd"
+            if self.__dict__.get("stats_") is None and not sgd:
+                raise ValueError(_NO_STATS_TO_CONTINUE.format(engine=self.engine_))
             on = self._online = OnlineState.after_fit(self, sgd)
         X, y, sw = validate_xy(self, X, y, sample_weight, reset=on is None)
         if on is None:

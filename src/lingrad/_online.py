@@ -32,7 +32,7 @@ from ._params import Params
 from ._plan import Minibatch, Plan, penalty_of, shuffled_batches
 from ._solve import solve
 from ._stats import RawAccumulator, SufficientStats
-from ._theta import init_theta, split_theta
+from ._theta import init_theta, join_theta, split_theta
 
 __all__ = ["OnlineState", "SGDState", "online_plan", "param_snapshot", "sgd_step"]
 
@@ -111,13 +111,19 @@ class OnlineState:
     @classmethod
     def after_fit(cls, model: Any, sgd: bool) -> OnlineState:
         """``partial_fit`` after ``fit``: keep the fitted data's statistics and start."""
-        res = model.fit_result_
+        # SGD resumes from the fitted coefficients; exact mode re-solves from the start
+        # (a model file without its starting point: from the fitted coefficients).
+        start = model.coef_init_ is not None and not sgd
+        coef = model.coef_init_ if start else model.coef_
+        intercept = model.intercept_init_ if start else model.intercept_
+        stats = model.stats_
+        one_d = np.ndim(model.intercept_) == 0
+        k = 1 if one_d else len(model.intercept_)
         return cls(
-            one_d=np.ndim(model.intercept_) == 0,
-            n_targets=model.stats_.n_targets,
-            extra=model.stats_,
-            # SGD resumes from the fitted coefficients; exact mode re-solves from the start
-            theta0=(res.theta if sgd else res.theta_init).astype(np.float64),
+            one_d=one_d,
+            n_targets=k,
+            extra=stats if stats is not None else SufficientStats.empty(model.n_features_in_, k),
+            theta0=join_theta(coef, intercept, model.fit_intercept),
             rng=check_random_state(model.random_state),
         )
 

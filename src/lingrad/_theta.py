@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["init_theta", "split_path", "split_theta"]
+__all__ = ["init_theta", "join_theta", "split_path", "split_theta"]
 
 
 def init_theta(
@@ -71,6 +71,19 @@ def split_theta(
     if one_d:
         return W[:, 0].copy(), float(b[0])
     return W.T.copy(), b.copy()
+
+
+def join_theta(coef: Any, intercept: Any, fit_intercept: bool) -> np.ndarray:
+    """(coef, intercept) in scikit-learn's shapes -> ``theta`` (n_params, n_targets), float64.
+
+    The inverse of :func:`split_theta`.
+    """
+    W = np.atleast_2d(np.asarray(coef, dtype=np.float64))  # (n_targets, f)
+    theta = np.zeros((W.shape[1] + int(fit_intercept), W.shape[0]))
+    theta[: W.shape[1]] = W.T
+    if fit_intercept:
+        theta[-1] = np.broadcast_to(np.asarray(intercept, dtype=np.float64), (W.shape[0],))
+    return theta
 
 
 def split_path(
