@@ -205,6 +205,28 @@ def test_error_handling_turns_warnings_and_errors_into_lines(capsys):
     assert capsys.readouterr().err.splitlines() == ["Warning: first second", "Error: disk full"]
 
 
+def test_library_errors_are_worded_for_the_command_line_not_parsed(capsys):
+    from lingrad import PARAMETERS
+    from lingrad._messages import LingradMessage, Set
+
+    class Advice(LingradMessage, ValueError):
+        pass
+
+    def bad_parameter():
+        PARAMETERS["n_iters"].check("LinearRegression", -1)
+
+    def structured():
+        raise Advice(("Use ", Set("lr", "'auto'"), " or increase ", Set("n_iters"), "."))
+
+    for fn in (bad_parameter, structured):
+        with pytest.raises(typer.Exit):
+            handle_errors(fn)()
+    assert capsys.readouterr().err.splitlines() == [
+        "Error: --n-iters must be a whole number >= 0; got -1.",
+        "Error: Use --lr auto or increase --n-iters.",
+    ]
+
+
 def test_progress_bar_only_on_a_terminal():
     X, y = make_tutorial_data()
     buf = io.StringIO()

@@ -34,7 +34,9 @@ from .options import (
     check_param,
     check_rows,
     check_seed,
+    out_option,
     parse_lr,
+    weight_option,
 )
 from .render import coef_table, diagnostics_table, fmt, key_value_table, print_json
 from .render import console as make_console
@@ -69,10 +71,7 @@ TargetOpt = Annotated[
         show_default=False,
     ),
 ]
-OutOpt = Annotated[
-    Path,
-    typer.Option("--out", "-o", help="Model file to write (JSON), atomically.", show_default=False),
-]
+OutOpt = Annotated[Path, out_option("Model file to write (JSON), atomically.")]
 FeaturesOpt = Annotated[
     list[str] | None,
     typer.Option(
@@ -83,12 +82,7 @@ FeaturesOpt = Annotated[
         show_default=False,
     ),
 ]
-FitWeightOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--weight", "-w", help="Column of non-negative sample weights.", show_default=False
-    ),
-]
+FitWeightOpt = Annotated[str | None, weight_option("Column of non-negative sample weights.")]
 
 
 def _check_options(options: dict[str, Any], seed: int, chunk_rows: int, out: Path) -> dict:

@@ -43,7 +43,9 @@ __all__ = [
     "check_param",
     "check_rows",
     "check_seed",
+    "out_option",
     "parse_lr",
+    "weight_option",
 ]
 
 SEED_RANGE = "an integer in [0, 2**32 - 1]"
@@ -126,6 +128,17 @@ EngineOpt = Annotated[str, _param_option("engine")]
 SeedOpt = Annotated[int, _param_option("random_state")]
 OnDivergenceOpt = Annotated[str, _param_option("on_divergence")]
 
+
+def out_option(help_text: str) -> Any:
+    """``--out``/``-o``: the file a command writes (required)."""
+    return typer.Option("--out", "-o", help=help_text, show_default=False)
+
+
+def weight_option(help_text: str) -> Any:
+    """``--weight``/``-w``: the column of sample weights (optional)."""
+    return typer.Option("--weight", "-w", help=help_text, show_default=False)
+
+
 ModelArg = Annotated[
     Path, typer.Argument(help="Model file written by lingrad fit -o.", show_default=False)
 ]
@@ -146,9 +159,4 @@ TargetsOpt = Annotated[
         show_default=False,
     ),
 ]
-WeightOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--weight", "-w", help="Column of sample weights (a weighted fit's).", show_default=False
-    ),
-]
+WeightOpt = Annotated[str | None, weight_option("Column of sample weights (a weighted fit's).")]

@@ -16,7 +16,15 @@ from lingrad import LinearRegression
 from .app import command, examples
 from .columns import n_targets
 from .io import atomic_output, check_out_file, open_for_model, read_model
-from .options import ChunkRowsOpt, ModelArg, TargetsOpt, WeightOpt, check, check_rows
+from .options import (
+    ChunkRowsOpt,
+    ModelArg,
+    TargetsOpt,
+    WeightOpt,
+    check,
+    check_rows,
+    out_option,
+)
 from .render import console
 from .training import fit_dataset
 
@@ -163,18 +171,13 @@ def plot(
         typer.Option(
             "--kind",
             "-k",
-            help="fit, loss, residuals, predicted, path, coef-paths or animation.",
+            help=f"{', '.join(PLOT_KINDS[:-1])} or {PLOT_KINDS[-1]}.",
             show_default=False,
         ),
     ],
     out: Annotated[
         Path,
-        typer.Option(
-            "--out",
-            "-o",
-            help="Figure file: .png, .svg, .pdf, ... (.gif for animation); written atomically.",
-            show_default=False,
-        ),
+        out_option("Figure file: .png, .svg, .pdf, ... (.gif for animation); written atomically."),
     ],
     data: Annotated[
         Path | None,

@@ -18,7 +18,7 @@ from .io import (
     prediction_writer,
     read_model,
 )
-from .options import ChunkRowsOpt, ModelArg, check, check_rows
+from .options import ChunkRowsOpt, ModelArg, check, check_rows, out_option
 from .render import console
 
 __all__ = ["predict"]
@@ -45,11 +45,8 @@ def predict(
     ],
     out: Annotated[
         Path,
-        typer.Option(
-            "--out",
-            "-o",
-            help="Predictions file, .csv or .parquet (format from the suffix); written atomically.",
-            show_default=False,
+        out_option(
+            "Predictions file, .csv or .parquet (format from the suffix); written atomically."
         ),
     ],
     chunk_rows: ChunkRowsOpt = 65536,

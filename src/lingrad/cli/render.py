@@ -155,8 +155,10 @@ def _parameter_error_text(err: ParameterError) -> str:
     """``--OPTION must be EXPECTED; got VALUE.``, from the error's fields."""
     fields = err.fields
     param = str(fields.get("param", ""))
-    table = PARAMETERS if fields.get("owner") == "LinearRegression" else SUMMARY_PARAMETERS
-    constraint = table.get(param)
+    # The parameter's constraint; of two of that name (alpha), the one the error states.
+    found = [t[param] for t in (PARAMETERS, SUMMARY_PARAMETERS) if param in t]
+    same = [c for c in found if c.expected == fields.get("expected")]
+    constraint = (same or found or [None])[0]
     expected = expected_text(constraint) if constraint is not None else fields.get("expected")
     return f"{option_name(param)} must be {expected}; got {fields.get('value')!r}."
 
