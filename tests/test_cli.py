@@ -18,6 +18,8 @@ from rich.console import Console  # noqa: E402
 from typer.testing import CliRunner  # noqa: E402
 
 from lingrad import LinearRegression, __version__, cli  # noqa: E402
+from lingrad.cli.app import handle_errors  # noqa: E402
+from lingrad.cli.training import fit_with_progress  # noqa: E402
 from lingrad.datasets import make_tutorial_data  # noqa: E402
 
 runner = CliRunner()
@@ -198,26 +200,51 @@ def test_error_handling_turns_warnings_and_errors_into_lines(capsys):
         raise OSError("disk\n full")
 
     with pytest.raises(typer.Exit) as exc:
-        cli._handle_errors(boom)()
+        handle_errors(boom)()
     assert exc.value.exit_code == 1
     assert capsys.readouterr().err.splitlines() == ["Warning: first second", "Error: disk full"]
+
+
+def test_library_errors_are_worded_for_the_command_line_not_parsed(capsys):
+    from lingrad import PARAMETERS
+    from lingrad._messages import LingradMessage, Set
+
+    class Advice(LingradMessage, ValueError):
+        pass
+
+    def bad_parameter():
+        PARAMETERS["n_iters"].check("LinearRegression", -1)
+
+    def structured():
+        raise Advice(("Use ", Set("lr", "'auto'"), " or increase ", Set("n_iters"), "."))
+
+    for fn in (bad_parameter, structured):
+        with pytest.raises(typer.Exit):
+            handle_errors(fn)()
+    assert capsys.readouterr().err.splitlines() == [
+        "Error: --n-iters must be a whole number >= 0; got -1.",
+        "Error: Use --lr auto or increase --n-iters.",
+    ]
 
 
 def test_progress_bar_only_on_a_terminal():
     X, y = make_tutorial_data()
     buf = io.StringIO()
     tty = Console(file=buf, force_terminal=True, width=80)
-    m = cli._fit_with_progress(LinearRegression(random_state=0, n_iters=50), X, y, tty)
+    m = fit_with_progress(LinearRegression(random_state=0, n_iters=50), X, y, tty)
     assert "training" in buf.getvalue()
     ref = LinearRegression(random_state=0, n_iters=50).fit(X, y)
     np.testing.assert_array_equal(m.coef_, ref.coef_)
     buf = io.StringIO()
-    cli._fit_with_progress(LinearRegression(random_state=0, n_iters=50), X, y, Console(file=buf))
+    fit_with_progress(LinearRegression(random_state=0, n_iters=50), X, y, Console(file=buf))
     assert buf.getvalue() == ""
 
 
 def test_main_without_typer_says_how_to_install(monkeypatch, capsys):
-    monkeypatch.setattr(cli, "app", None)
+    import importlib
+
+    # main() reads the app of the module that defines it (the name lingrad.cli.app is the app)
+    monkeypatch.setattr(importlib.import_module("lingrad.cli.app"), "app", None)
     with pytest.raises(SystemExit) as exc:
         cli.main([])
     assert exc.value.code == 1

@@ -26,6 +26,10 @@ from sklearn import metrics  # noqa: E402
 from typer.testing import CliRunner  # noqa: E402
 
 from lingrad import LinearRegression, cli, load_model, open_dataset  # noqa: E402
+from lingrad.cli import io as cli_io  # noqa: E402
+from lingrad.cli.plot import sample_rows  # noqa: E402
+from lingrad.cli.render import fmt  # noqa: E402
+from lingrad.cli.training import fit_with_progress  # noqa: E402
 from lingrad.persist import read_model_file  # noqa: E402
 
 runner = CliRunner()
@@ -208,7 +212,7 @@ def test_human_output_of_each_command(round_trip, tmp_path):
         assert text in out, text
     for name, value in zip(FEATURES, ref.coef_, strict=True):
         line = next(ln for ln in out.splitlines() if f"│ {name} " in ln)
-        assert cli._fmt(value) in line
+        assert fmt(value) in line
     out = ok(invoke("evaluate", model, data)).stdout
     assert "240 rows" in out and "R²" in out and "RMSE" in out
     out = ok(invoke("summary", model)).stdout
@@ -294,7 +298,7 @@ def test_batch_size_loads_the_file_into_memory(files, table, tmp_path, monkeypat
     ref = LinearRegression(batch_size=32, n_iters=20, random_state=5).fit(X_of(table), table["y"])
     np.testing.assert_array_equal(list(doc["coefficients"].values()), ref.coef_)
     assert list(load_model(out).feature_names_in_) == FEATURES
-    monkeypatch.setattr(cli, "IN_MEMORY_LIMIT", 1000)
+    monkeypatch.setattr(cli_io, "IN_MEMORY_LIMIT", 1000)
     result = invoke("fit", data, "-t", "y", "--batch-size", "32", "-o", tmp_path / "big.json")
     one_error_line(result, "--batch-size", "train.csv", "Drop --batch-size")
     no_files_like(tmp_path, "big.json")
@@ -353,7 +357,7 @@ def test_plot_samples_large_files_and_warns_on_a_different_refit(one_feature, tm
     out = tmp_path / "r.png"
     result = ok(invoke("plot", model, data, "--kind", "residuals", "--max-points", "50", "-o", out))
     assert "a random sample of 50 of 120 rows" in result.stdout
-    X, Y, n = cli._sample(open_dataset(data, target="y", chunk_rows=16), 50)
+    X, Y, n = sample_rows(open_dataset(data, target="y", chunk_rows=16), 50)
     assert n == 120 and X.shape == (50, 1) and Y.shape == (50, 1)
     full = open_dataset(data, target="y")
     X_all = next(iter(full.iter_chunks()))[0][:, 0]
@@ -659,7 +663,7 @@ def test_fit_progress_on_a_terminal_for_a_file(files):
     buf = io.StringIO()
     tty = Console(file=buf, force_terminal=True, width=80)
     ds = open_dataset(files["csv"], target="y")
-    m = cli._fit_with_progress(LinearRegression(random_state=0, n_iters=30), ds, None, tty,
+    m = fit_with_progress(LinearRegression(random_state=0, n_iters=30), ds, None, tty,
                                reading="reading train.csv")  # fmt: skip
     assert "training" in buf.getvalue()
     ref = LinearRegression(random_state=0, n_iters=30).fit(ds)

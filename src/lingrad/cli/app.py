@@ -1,0 +1,118 @@
+"""The typer application, its shared error handling, command registration and ``main``.
+
+Every command is registered with :func:`command` (not ``@app.command``): it
+adds the shared error handling, so every lingrad, ``ValueError``, ``OSError``
+or missing-extra ``ImportError`` becomes one line ``Error: <message>`` on
+stderr and exit status 1, and every warning one line ``Warning: <message>``
+(worded by :func:`lingrad.cli.render.message_text`). Usage errors stay
+typer's (exit status 2).
+
+typer and rich are an optional extra: without them ``app`` is None and
+:func:`main` prints how to install it.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+import warnings
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any, TypeVar
+
+from lingrad import __version__
+
+from .render import message_text
+
+try:
+    import typer
+except ImportError:  # pragma: no cover - exercised only without the extra
+    typer = None
+
+__all__ = ["INSTALL_HINT", "app", "command", "examples", "handle_errors", "main"]
+
+INSTALL_HINT = 'lingrad\'s command line needs typer and rich: pip install "lingrad[cli]"'
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        print(f"lingrad {__version__}")
+        raise typer.Exit()
+
+
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            "-V",
+            help="Print lingrad's version and exit.",
+            callback=_version_callback,
+            is_eager=True,
+        ),
+    ] = False,
+) -> None:
+    """lingrad: linear regression trained by gradient descent, from first principles on NumPy."""
+
+
+if typer is not None:
+    app = typer.Typer(
+        name="lingrad",
+        help=_root.__doc__,
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_show_locals=False,
+    )
+    app.callback()(_root)
+else:  # pragma: no cover
+    app = None
+
+
+def handle_errors(fn: F) -> F:
+    """Run a command; errors and warnings become one line each on stderr."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        def show(message, category, filename, lineno, file=None, line=None) -> None:
+            print(f"Warning: {message_text(message)}", file=sys.stderr)
+
+        with warnings.catch_warnings():
+            warnings.showwarning = show
+            try:
+                return fn(*args, **kwargs)
+            except (ValueError, OSError, ImportError) as err:
+                # DivergenceError, NotFittedError, DataFileError and ModelFileError are
+                # ValueErrors; pyarrow's ArrowInvalid is a ValueError, ArrowIOError an OSError.
+                print(f"Error: {message_text(err)}", file=sys.stderr)
+                raise typer.Exit(1) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def command(fn: F | None = None, *, name: str | None = None, epilog: str | None = None) -> Any:
+    """Register ``fn`` as a subcommand, with the shared error handling.
+
+    Use as ``@command`` or ``@command(name="...", epilog="Examples: ...")``; the
+    docstring is the help (its first line is the summary in ``lingrad --help``)
+    and ``epilog`` is printed after the options.
+    """
+
+    def register(f: F) -> F:
+        if app is not None:
+            app.command(name=name or f.__name__.replace("_", "-"), epilog=epilog)(handle_errors(f))
+        return f
+
+    return register(fn) if fn is not None else register
+
+
+def examples(*lines: str) -> str:
+    """An epilog: "Examples:" and one indented command per paragraph."""
+    return "Examples:\n\n" + "\n\n".join(f"  {line}" for line in lines)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point of the ``lingrad`` script (and ``python -m lingrad``)."""
+    if app is None:
+        print(INSTALL_HINT, file=sys.stderr)
+        raise SystemExit(1)
+    app(args=list(argv) if argv is not None else None, prog_name="lingrad")
