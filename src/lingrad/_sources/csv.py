@@ -16,6 +16,7 @@ import numpy as np
 
 from .arrow import null_error, numbered_batches, pyarrow
 from .errors import (
+    NO_ROWS_HINT,
     DataFileError,
     data_error,
     listed,
@@ -107,7 +108,9 @@ class CsvReader:
                 rows = reader.read_next_batch().num_rows
         except StopIteration:
             raise data_error(
-                self.path, f"the header names columns {listed(names)} but there are no data rows."
+                self.path,
+                f"the header names columns {listed(names)} but there are no data rows.",
+                NO_ROWS_HINT,
             ) from None
         except pa.ArrowInvalid as exc:
             if "Empty CSV file" in str(exc) and len(lines) <= 1:
@@ -115,6 +118,7 @@ class CsvReader:
                     self.path,
                     f"the header ({one_line(lines[0].decode(errors='replace'))}) "
                     "is followed by no data rows.",
+                    NO_ROWS_HINT,
                 ) from None
             raise self._translate(exc, None, 0) from None
         except (OSError, pa.ArrowException) as exc:

@@ -94,6 +94,10 @@ def one_line(text: object, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+#: What the command line adds to "no rows" errors (Python callers get the message alone).
+NO_ROWS_HINT = Alt("", " Give a file with at least one data row after the header.")
+
+
 def data_error(
     path: str, *parts: Part, cls: type[DataFileError] = DataFileError, **fields: Any
 ) -> DataFileError:

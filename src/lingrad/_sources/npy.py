@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from . import Chunk
-from .errors import data_error, no_such_file, one_line
+from .errors import NO_ROWS_HINT, data_error, no_such_file, one_line
 
 __all__ = ["SUFFIXES", "NpyReader"]
 
@@ -58,7 +58,9 @@ class NpyReader:
         self.columns = [f"x{j}" for j in range(arr.shape[1])]
         del arr
         if self.n_rows == 0:
-            raise data_error(self.path, f"the array has {len(self.columns)} columns but no rows.")
+            raise data_error(
+                self.path, f"the array has {len(self.columns)} columns but no rows.", NO_ROWS_HINT
+            )
 
     def open(self) -> np.ndarray:
         """The array, memory-mapped, of shape (n_rows, n_columns)."""

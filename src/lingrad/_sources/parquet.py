@@ -13,6 +13,7 @@ import numpy as np
 
 from .arrow import null_error, numbered_batches, pyarrow
 from .errors import (
+    NO_ROWS_HINT,
     PICK_NUMERIC,
     data_error,
     listed,
@@ -64,7 +65,9 @@ class ParquetReader:
         finally:
             pf.close()
         if self.n_rows == 0:
-            raise data_error(self.path, f"the file has columns {listed(self.columns)} but no rows.")
+            raise data_error(
+                self.path, f"the file has columns {listed(self.columns)} but no rows.", NO_ROWS_HINT
+            )
 
     def _open(self) -> Any:
         pa, pq = pyarrow(), pyarrow("pyarrow.parquet")

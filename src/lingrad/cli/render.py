@@ -175,40 +175,4 @@ def message_text(message: BaseException | str) -> str:
     if parts is not None:
         return one_line(render(parts, "cli"))
     text = re.sub(r"^\[Errno \d+\] ", "", one_line(message))
-    # TEMPORARY: removed at merge once every library message is structured
-    return _cli_wording(text)
-
-
-# TEMPORARY (with _cli_wording): removed at merge once every library message is structured.
-_PARAM_OPTIONS = (
-    "lr",
-    "n_iters",
-    "tol",
-    "optimizer",
-    "batch_size",
-    "alpha",
-    "l1_ratio",
-    "engine",
-    "on_divergence",
-)
-_PARAM_RE = re.compile(rf"\b({'|'.join(_PARAM_OPTIONS)})=('?)([\w.+-]+)\2")
-_NO_ROWS_RE = re.compile(r"(?<!: )no data rows\.|but no rows\.")
-
-
-def _cli_wording(message: str) -> str:
-    """TEMPORARY: library advice in command-line terms, for messages not yet structured.
-
-    Cosmetic only: a message this does not recognise stays correct, in Python terms.
-    """
-    message = message.replace("with features=[...]", "with --features")
-    message = message.replace("with lingrad.persist.save_model", "(lingrad fit ... -o MODEL)")
-    message = message.replace(
-        "Pass a file written by lingrad.persist.save_model",
-        "Pass a model file written by lingrad fit",
-    )
-    message = re.sub(r"; see lr_(?=\.)", "", message)
-    message = re.sub(r"\bIncrease n_iters\b", "Increase --n-iters", message)
-    message = re.sub(r"The '(\w+)' parameter of open_dataset", lambda m: option_name(m[1]), message)
-    if _NO_ROWS_RE.search(message):  # a data file with a header and no rows
-        message += " Give a file with at least one data row after the header."
-    return _PARAM_RE.sub(lambda m: f"{option_name(m[1])} {m[3]}", message)
+    return text
