@@ -55,7 +55,9 @@ def optimum_theta(
     """
     penalty = penalty or Penalty()
     full = StatsLeastSquares(stats, fit_intercept, penalty)
-    theta = full.solve_exact()
+    theta = _centred_optimum(stats, fit_intercept, penalty.l2)
+    if theta is None:  # singular (minimum-norm), overflowed or very large: the Hessian's way
+        theta = full.solve_exact()
     if penalty.l1 == 0:
         return theta
     L, mu = full.spectrum()
@@ -63,6 +65,37 @@ def optimum_theta(
     opt = make_optimizer("nesterov", None, kappa if math.isfinite(kappa) else None)
     prox = penalty.prox_for(full.n_features)
     return solve(full, theta, opt, Schedule(1.0 / L), _L1_ITERS, tol=_L1_TOL, prox=prox).theta
+
+
+def _centred_optimum(stats: SufficientStats, fit_intercept: bool, l2: float) -> np.ndarray | None:
+    """The smooth (ridge) optimum in well-conditioned coordinates; None when singular.
+
+    With an intercept, ``(C + l2 I) W = Cxy`` on the centred scatter ``C`` and
+    ``b = ȳ - x̄ᵀW``; without, ``C + x̄x̄ᵀ = GᵀG`` from a square root ``G`` of it
+    (its SVD, never the squared matrix). Data far from the origin then lose no
+    digits, where the uncentred Hessian squares their offset into its
+    condition number. Returns shape (n_params, n_targets), intercept last.
+    """
+    f = stats.n_features
+    S = float(stats.sum_weights)
+    C = np.asarray(stats.xx, dtype=np.float64) / S
+    Cxy = np.asarray(stats.xy, dtype=np.float64) / S
+    mu = np.asarray(stats.x_mean, dtype=np.float64)
+    ybar = np.asarray(stats.y_mean, dtype=np.float64)
+    if f == 0 or f > StatsLeastSquares._EIGH_MAX or not np.isfinite(C).all():
+        return None
+    lam, U = np.linalg.eigh((C + C.T) / 2)
+    lam = np.clip(lam, 0.0, None)
+    if fit_intercept:
+        V, ev, rhs = U, lam + l2, Cxy
+    else:
+        G = np.vstack([mu[None, :], np.sqrt(lam)[:, None] * U.T])  # GᵀG = C + x̄x̄ᵀ
+        _, s, Vt = np.linalg.svd(G, full_matrices=False)
+        V, ev, rhs = Vt.T, s * s + l2, Cxy + np.outer(mu, ybar)
+    if not ev.max() > 0 or (ev <= ev.max() * (f + 1) * np.finfo(float).eps).any():
+        return None
+    W = V @ ((V.T @ rhs) / ev[:, None])
+    return np.vstack([W, ybar - mu @ W]) if fit_intercept else W
 
 
 def exact_optimum(
