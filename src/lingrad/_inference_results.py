@@ -283,12 +283,20 @@ class Summary:
         """``json.dumps(self.to_dict(), **kwargs)``."""
         return json.dumps(self.to_dict(), **kwargs)
 
+    def to_text(self, style: Style = "python") -> str:
+        """The text table (``str(self)``), its notes worded for ``style`` ("python" or "cli")."""
+        return render_text(self, style)
+
+    def to_rich(self, style: Style = "python") -> Any:
+        """The rich renderable (``self.__rich__()``), its notes worded for ``style``."""
+        return render_rich(self, style)
+
     def __str__(self) -> str:
-        return render_text(self)
+        return self.to_text()
 
     def __rich__(self) -> Any:
         """A rich renderable: the header, the coefficient table and the notes."""
-        return render_rich(self)
+        return self.to_rich()
 
     def __repr__(self) -> str:
         return (

@@ -22,12 +22,14 @@ def _wrap(text: str, width: int) -> list[str]:
     return textwrap.wrap(text, width, subsequent_indent="    ") or [""]
 
 
-def render_text(summary: Any) -> str:
+def render_text(summary: Any, style: str = "python") -> str:
     """The summary as a fixed-width text table: title, header, coefficients, notes.
 
     Parameters
     ----------
     summary : Summary
+    style : {"python", "cli"}, default="python"
+        Wording of parameter settings in the notes (``lr='auto'`` or ``--lr auto``).
 
     Returns
     -------
@@ -48,6 +50,6 @@ def render_text(summary: Any) -> str:
         lines.append(f"{name:<{nw}}" + "".join(f" {x:>{cw}}" for x in row))
     lines.append("=" * width)
     lines.append("Notes:")
-    for i, note in enumerate(s.notes(), 1):
+    for i, note in enumerate(s.render_notes(style), 1):
         lines.extend(_wrap(f"[{i}] {note}", width))
     return "\n".join(lines)
