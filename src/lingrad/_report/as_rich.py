@@ -15,15 +15,7 @@ __all__ = ["render_rich"]
 def render_rich(summary: Any, style: str = "python") -> Any:
     """The coefficient table, the header and the notes, as a ``rich.console.Group``.
 
-    Parameters
-    ----------
-    summary : Summary
-    style : {"python", "cli"}, default="python"
-        Wording of parameter settings in the notes (``lr='auto'`` or ``--lr auto``).
-
-    Returns
-    -------
-    rich.console.Group
+    ``summary`` and ``style`` as in :func:`lingrad._report.as_text.render_text`.
     """
     from rich.console import Group
     from rich.table import Table
