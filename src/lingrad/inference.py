@@ -74,7 +74,6 @@ from typing import Any
 import numpy as np
 from sklearn.utils.validation import _check_sample_weight, check_array, check_is_fitted
 
-from . import _validation as V
 from ._inference_compute import exact_params, rel_gap, target_numbers
 from ._inference_design import build_design
 from ._inference_notes import CONVERGED_REL_GAP, validity_notes
@@ -83,6 +82,7 @@ from ._inference_results import Summary
 from ._messages import Alt, Set, render
 from ._params import COV_TYPES, SUMMARY_PARAMETERS, ParameterError, param_error
 from ._stats import SufficientStats
+from ._validation import add_hint
 
 __all__ = ["CONVERGED_REL_GAP", "COV_TYPES", "Summary", "summarize"]
 
@@ -326,7 +326,7 @@ def _data_source(
         Xa = check_array(X, accept_sparse=("csr",), dtype=[np.float64, np.float32])
         Ya = check_array(y, ensure_2d=False, dtype=np.float64)
     except ValueError as err:
-        raise V.add_hint(err) from err
+        raise add_hint(err) from err
     Ya = Ya.reshape(len(Ya), -1)
     if Xa.shape[1] != f or Ya.shape[1] != k or len(Ya) != Xa.shape[0]:
         raise ValueError(
