@@ -211,6 +211,19 @@ def test_gradient_descent_fit_matches_statsmodels_on_diabetes():
     assert "Classical inference applies" in str(s)
 
 
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("offset", [1e4, 1e6])
+def test_exact_optimum_is_exact_far_from_the_origin(offset, fit_intercept):
+    # The gap to the exact optimum decides validity: data far from the origin
+    # must not make the exact least-squares coefficients lose digits.
+    X, y = _offset(offset=offset, intercept=3.0 if fit_intercept else 0.0)
+    w = _weights(len(X))
+    model = _exact_model(X, y, w, fit_intercept=fit_intercept)
+    s = summarize(model, SufficientStats.from_arrays(X, y, w))
+    assert s.rel_coef_gap <= 1e-9, s.rel_coef_gap
+    assert s.classical_inference_valid, s.warnings
+
+
 def test_data_pass_gives_the_same_numbers_as_the_statistics():
     X, y = _offset()
     w = _weights(len(y))

@@ -39,44 +39,52 @@ _L1_TOL = 1e-11
 _EPS = np.finfo(np.float64).eps
 
 
-def _normal_equations(
+def _scaled_root(
     stats: SufficientStats, fit_intercept: bool, l2: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """``(G, r)`` with ``G b = r`` the normal equations of the coefficients.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(R, d, r)``: the normal equations ``G b = r`` of the coefficients, with
+    ``G = diag(d) RᵀR diag(d)`` and the columns of R of unit norm.
 
-    With an intercept they are centred (``G`` the centred scatter), which
-    removes the offsets' ill-conditioning; without, ``G = XᵀWX`` rebuilt from
-    the centred statistics. The L2 part adds ``sum(w) * l2`` to the diagonal.
+    With an intercept G is the centred scatter (the offsets' ill-conditioning
+    removed); without, ``XᵀWX = C + S x̄x̄ᵀ``, whose square root stacks
+    ``sqrt(S) x̄`` on a root of C, so the offsets are never squared into it.
+    The columns are scaled to unit length before any factorisation (units do
+    not matter); the L2 part adds ``sqrt(S l2)`` rows.
     """
     S = float(stats.sum_weights)
     xbar = np.asarray(stats.x_mean, dtype=np.float64)
-    G = np.array(stats.xx, dtype=np.float64)
+    C = np.asarray(stats.xx, dtype=np.float64)
     r = np.array(stats.xy, dtype=np.float64)
+    d = np.sqrt(np.clip(np.diag(C), 0.0, None))
+    d[~(d > 0)] = 1.0
+    lam, U = np.linalg.eigh((C + C.T) / 2 / d[:, None] / d[None, :])
+    rows = [np.sqrt(np.clip(lam, 0.0, None))[:, None] * U.T]  # a root of the scaled C
     if not fit_intercept:
-        G += S * np.outer(xbar, xbar)
+        rows.insert(0, math.sqrt(S) * (xbar / d)[None, :])
         r += S * np.outer(xbar, stats.y_mean)
-    G = (G + G.T) / 2
     if l2 > 0:
-        G[np.diag_indices_from(G)] += S * l2
-    return G, r
+        rows.append(np.diag(math.sqrt(S * l2) / d))
+    R = np.vstack(rows)
+    d2 = np.linalg.norm(R, axis=0)
+    d2[~(d2 > 0)] = 1.0
+    return R / d2, d * d2, r
 
 
-def _min_norm_solve(G: np.ndarray, r: np.ndarray) -> np.ndarray:
-    """Minimum-norm solution of ``G b = r`` (G symmetric positive semi-definite).
+def _min_norm_solve(R: np.ndarray, d: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """Minimum-norm solution of ``diag(d) RᵀR diag(d) b = r``.
 
-    Solved in diagonally scaled coordinates ``G = D⁻¹ (D G D) D⁻¹`` with
-    ``D = diag(G)^(-1/2)``, where the rank is decided; when rank deficient, the
-    scaled solution is projected onto the row space of ``G`` in the original
-    coordinates, which gives the minimum-norm solution ``numpy.linalg.lstsq``
-    returns.
+    From the SVD of the scaled root R, where the rank is decided; when rank
+    deficient, the scaled solution is projected onto the row space in the
+    original coordinates, which gives the minimum-norm solution
+    ``numpy.linalg.lstsq`` returns.
     """
-    f = G.shape[0]
+    f = R.shape[1]
     if f == 0:
         return np.zeros((0, r.shape[1]))
-    d = np.sqrt(np.diag(G))
-    d[~(d > 0)] = 1.0
-    ev, V = np.linalg.eigh(G / d[:, None] / d[None, :])
-    keep = ev > max(ev[-1], 0.0) * f * _EPS
+    _, sv, Vt = np.linalg.svd(R, full_matrices=False)
+    ev = sv * sv
+    keep = ev > ev.max(initial=0.0) * f * _EPS
+    V = Vt.T
     z = V[:, keep] @ ((V[:, keep].T @ (r / d[:, None])) / ev[keep, None])
     b = z / d[:, None]
     if keep.all():
@@ -109,9 +117,8 @@ def optimum_theta(
     """
     penalty = penalty or Penalty()
     f = stats.n_features
-    G, r = _normal_equations(stats, fit_intercept, penalty.l2)
     theta = np.empty((f + int(fit_intercept), stats.n_targets))
-    theta[:f] = _min_norm_solve(G, r)
+    theta[:f] = _min_norm_solve(*_scaled_root(stats, fit_intercept, penalty.l2))
     if fit_intercept:
         theta[f] = stats.y_mean - stats.x_mean @ theta[:f]
     if penalty.l1 == 0:
@@ -182,19 +189,15 @@ _REFINEMENT_STEPS = 1
 def scaled_condition(stats: SufficientStats, fit_intercept: bool) -> float:
     """Condition number of the diagonally scaled (and, with intercept, centred) design.
 
-    The square root of the condition number of the scaled normal matrix: what
-    limits the accuracy of any float64 least-squares solve, once units and
-    offsets are taken out.
+    What limits the accuracy of any float64 least-squares solve, once units
+    and offsets are taken out (from the statistics: tiny singular values are
+    resolved only down to about ``sqrt(eps)`` of the largest).
     """
-    G, _ = _normal_equations(stats, fit_intercept, 0.0)
-    if G.shape[0] == 0:
+    R, _, _ = _scaled_root(stats, fit_intercept, 0.0)
+    if R.shape[1] == 0:
         return 1.0
-    d = np.sqrt(np.diag(G))
-    d[~(d > 0)] = 1.0
-    ev = np.linalg.eigvalsh(G / d[:, None] / d[None, :])
-    if not ev[0] > 0:
-        return math.inf
-    return math.sqrt(ev[-1] / ev[0])
+    sv = np.linalg.svd(R, compute_uv=False)
+    return float(sv[0] / sv[-1]) if sv[-1] > 0 else math.inf
 
 
 def refined_lstsq(

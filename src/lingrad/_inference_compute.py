@@ -1,0 +1,181 @@
+"""The numbers of classical inference for one target, from a design and residual sums.
+
+Covariances (classical or sandwich), the residual sum of squares from the
+statistics, the F test and the gap to the exact least-squares optimum (from
+:func:`lingrad._optimum.optimum_theta`, the one exact optimum). The residual
+sum of squares from the statistics, ``yy - 2 bᵀxy + bᵀ xx b + S (ȳ - x̄ᵀb - c)²``,
+is exact algebra; in floating point its relative error is about
+``1e-16 / (1 - R²)``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from scipy import stats as sps
+
+from ._inference_design import Design
+from ._inference_pass import Pass
+from ._optimum import optimum_theta
+from ._stats import SufficientStats
+
+__all__ = ["exact_params", "f_test", "rel_gap", "ssr_from_stats", "target_numbers"]
+
+
+def exact_params(stats: SufficientStats, fit_intercept: bool) -> np.ndarray:
+    """Exact least-squares parameters of every target, intercept first.
+
+    Returns
+    -------
+    ndarray of shape (n_targets, n_params)
+    """
+    theta = optimum_theta(stats, fit_intercept)  # (n_params, n_targets), intercept last
+    if fit_intercept:
+        theta = np.roll(theta, 1, axis=0)
+    return theta.T
+
+
+def rel_gap(theta: np.ndarray, exact: np.ndarray) -> float:
+    """``max |theta - exact| / max |exact|`` (the absolute gap when ``exact`` is 0)."""
+    if not exact.size:
+        return 0.0
+    scale = float(np.abs(exact).max())
+    diff = float(np.abs(theta - exact).max())
+    return diff / scale if scale > 0 else diff
+
+
+def ssr_from_stats(stats: SufficientStats, j: int, b: np.ndarray, c: float) -> float:
+    """``sum_i w_i (y_i - x_i b - c)²`` from the centred statistics."""
+    xx = np.asarray(stats.xx, dtype=np.float64)
+    xy = np.asarray(stats.xy[:, j], dtype=np.float64)
+    yy = float(stats.yy[j, j])
+    d = float(stats.y_mean[j]) - float(stats.x_mean @ b) - c
+    ssr = yy - float(b @ (2.0 * xy - xx @ b)) + float(stats.sum_weights) * d * d
+    return max(ssr, 0.0)
+
+
+def f_test(
+    design: Design,
+    theta: np.ndarray,
+    cov: np.ndarray,
+    Q: np.ndarray | None,
+    ess: float,
+    ssr: float,
+    df_model: float,
+    df_resid: float,
+) -> tuple[float, float]:
+    """F test that every non-constant coefficient is 0 (statsmodels' ``fvalue``).
+
+    With a robust ``Q`` (the covariance in working coordinates) the Wald
+    statistic is computed where it is well conditioned: the slopes' covariance
+    is ``Q[1:, 1:]`` exactly with an intercept, and without one the whitened
+    coefficients ``diag(s) Vᵀ b`` have covariance ``Q``.
+    """
+    if df_model <= 0 or df_resid <= 0:
+        return math.nan, math.nan
+    if Q is None:
+        fvalue = (ess / df_model) / (ssr / df_resid)
+        return fvalue, float(sps.f.sf(fvalue, df_model, df_resid))
+    p = len(theta)
+    if design.fit_intercept:
+        g, v = theta[1:], Q[1:, 1:]
+    elif design.k_constant == 0 and design.rank == p:
+        g, v = design.singular_values**2 * (design.tinv.T @ theta), Q
+    elif design.k_constant == 1 and design.const_idx is None:
+        return math.nan, math.nan  # implicit constant: statsmodels gives nan (its #2444)
+    else:
+        idx = [i for i in range(p) if i != design.const_idx]
+        g, v = theta[idx], cov[np.ix_(idx, idx)]
+    if g.size == 0:
+        return math.nan, math.nan
+    try:
+        quad = float(g @ np.linalg.solve(v, g))
+    except np.linalg.LinAlgError:
+        quad = float(g @ np.linalg.pinv(v, hermitian=True) @ g)
+    fvalue = quad / g.size
+    return fvalue, float(sps.f.sf(fvalue, g.size, df_resid))
+
+
+def covariance(
+    design: Design, ssr: float, meat: np.ndarray | None, cov_type: str, nobs: float
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Covariance of the parameters and, when robust, in working coordinates.
+
+    Parameters
+    ----------
+    design : Design
+    ssr : float
+        Residual sum of squares (classical covariance).
+    meat : ndarray of shape (n_working, n_working) or None
+        The sandwich's meat of this target (robust covariances).
+    cov_type : str
+    nobs : float
+
+    Returns
+    -------
+    cov : ndarray of shape (n_params, n_params)
+    Q : ndarray of shape (n_working, n_working), or None for "nonrobust"
+    """
+    df_resid = nobs - design.rank
+    if cov_type == "nonrobust":
+        sigma2 = ssr / df_resid if df_resid > 0 else math.nan
+        return sigma2 * design.normalized_cov, None
+    hc1 = (nobs / df_resid if df_resid > 0 else math.nan) if cov_type == "HC1" else 1.0
+    Q = design.binv @ (meat * hc1) @ design.binv
+    return design.to_params(Q), Q
+
+
+def target_numbers(
+    stats: SufficientStats,
+    design: Design,
+    res: Pass | None,
+    j: int,
+    theta: np.ndarray,
+    cov_type: str,
+) -> dict[str, Any]:
+    """The computed fields of one target's :class:`~lingrad.inference.Summary`.
+
+    Parameters
+    ----------
+    stats : SufficientStats
+    design : Design
+    res : Pass or None
+        The second pass over the data, when the data were given.
+    j : int
+        The target.
+    theta : ndarray of shape (n_params,)
+        The model's parameters of target ``j``, intercept first.
+    cov_type : str
+
+    Returns
+    -------
+    dict
+        ``params``, ``cov``, ``ssr``, ``centered_tss``, ``uncentered_tss``,
+        ``fvalue`` and ``f_pvalue``.
+    """
+    nobs = float(stats.n_samples)
+    df_resid = nobs - design.rank
+    df_model = float(design.rank - design.k_constant)
+    if res is not None:
+        ssr = float(res.ssr[j])
+    else:
+        f = int(design.fit_intercept)
+        ssr = ssr_from_stats(stats, j, theta[f:], float(theta[0]) if f else 0.0)
+    meat = None if res is None or res.meat is None else res.meat[j]
+    cov, Q = covariance(design, ssr, meat, cov_type, nobs)
+    yy = float(stats.yy[j, j])
+    ybar = float(stats.y_mean[j])
+    utss = yy + float(stats.sum_weights) * ybar * ybar
+    ess = (yy if design.k_constant else utss) - ssr
+    fvalue, f_pvalue = f_test(design, theta, cov, Q, ess, ssr, df_model, df_resid)
+    return {
+        "params": theta,
+        "cov": cov,
+        "ssr": ssr,
+        "centered_tss": yy,
+        "uncentered_tss": utss,
+        "fvalue": fvalue,
+        "f_pvalue": f_pvalue,
+    }

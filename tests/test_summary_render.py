@@ -1,0 +1,158 @@
+"""Each renderer of a summary (text, rich, JSON, notes) from one hand-made results object."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+
+import numpy as np
+import pytest
+
+from lingrad._inference_notes import unconverged_note, validity_notes
+from lingrad._messages import render
+from lingrad._report.table import coef_table, f3, g3, g4, header_rows
+from lingrad.inference import Summary
+
+# The title is centred in 78 columns (its trailing spaces are part of the text).
+TITLE = " " * 23 + "OLS Regression Results (lingrad)" + " " * 23
+EXPECTED_TEXT = (
+    TITLE
+    + """
+=====================================================================================
+Dep. Variable:                   price  R-squared (uncentered):          0.875
+Model:                             OLS  Adj. R-squared (uncentered):     0.866
+Method:                      GD (adam)  F-statistic:                       nan
+No. Observations:                   30  Prob (F-statistic):                nan
+Df Residuals:                       28  Log-Likelihood:               -29.4361
+Df Model:                            1  AIC:                           60.8722
+Covariance Type:             nonrobust  BIC:                           62.2734
+Residual std. err.:             0.6682  Cond. No.:                     3.2e+04
+=====================================================================================
+                          coef    std err          t      P>|t|      [0.05      0.95]
+-------------------------------------------------------------------------------------
+const                   1.5000     0.2000      7.500      0.000     1.1598     1.8402
+a_long_feature_name  -2.25e-05      1e-06    -22.500      0.000  -2.42e-05  -2.08e-05
+=====================================================================================
+Notes:
+[1] Standard errors assume that the covariance matrix of the errors is correctly
+    specified.
+[2] Classical inference applies: the coefficients are within 2.0e-03 relative of the
+    exact least-squares optimum (converged enough: <= 1e-06)."""
+)
+
+
+def _summary(**changes) -> Summary:
+    fields = dict(
+        names=["const", "a_long_feature_name"],
+        params=np.array([1.5, -2.25e-5]),
+        cov=np.array([[0.04, 0.001], [0.001, 1e-12]]),
+        cov_type="nonrobust",
+        alpha=0.1,
+        nobs=30.0,
+        df_model=1.0,
+        df_resid=28.0,
+        k_constant=0,
+        ssr=12.5,
+        centered_tss=40.0,
+        uncentered_tss=100.0,
+        sum_log_weights=0.0,
+        condition_number=3.2e4,
+        fvalue=math.nan,
+        f_pvalue=math.nan,
+        rank=2,
+        classical_inference_valid=True,
+        rel_coef_gap=2e-3,
+        target="price",
+        method="GD (adam)",
+    )
+    fields.update(changes)
+    return Summary(**fields)
+
+
+def _unconverged() -> Summary:
+    notes = validity_notes((0.0, 0.0), (math.nan, 1e-3), 2e-3, 2, 2, 28.0)
+    return _summary(
+        classical_inference_valid=False,
+        warnings=[render(n) for n in notes],
+        warning_parts=notes,
+        cov_type="HC1",
+        use_t=False,
+        k_constant=1,
+    )
+
+
+def test_text_is_the_statsmodels_layout_to_the_character():
+    assert str(_summary()) == EXPECTED_TEXT
+    assert _summary().to_text("cli") == EXPECTED_TEXT  # nothing to reword
+
+
+def test_table_cells_are_shared_by_every_renderer():
+    s = _summary()
+    cols, rows = coef_table(s)
+    assert cols == ["coef", "std err", "t", "P>|t|", "[0.05", "0.95]"]
+    assert rows[1] == ["-2.25e-05", "1e-06", "-22.500", "0.000", "-2.42e-05", "-2.08e-05"]
+    assert header_rows(s)[0] == ("Dep. Variable:", "price", "R-squared (uncentered):", "0.875")
+    assert header_rows(_summary(k_constant=1))[0][2] == "R-squared:"
+    assert (g4(0.0), g4(math.inf), g4(1e-5), f3(math.inf), g3(math.inf)) == (
+        "0.0000",
+        "inf",
+        "1e-05",
+        "nan",
+        "inf",
+    )
+
+
+def test_json_is_strict_and_in_order():
+    s = _summary()
+    d = s.to_dict()
+    assert list(d)[:7] == ["target", "model", "method", "cov_type", "use_t", "alpha", "names"]
+    assert list(d)[-3:] == ["rel_coef_gap", "classical_inference_valid", "warnings"]
+    assert d["fvalue"] is None and d["model"] == "OLS" and d["cov_params"] == s.cov.tolist()
+    assert json.loads(s.to_json(allow_nan=False)) == d
+    np.testing.assert_allclose(d["conf_int"], s.conf_int())
+
+
+def test_rich_shows_the_same_cells_and_notes():
+    console_mod = pytest.importorskip("rich.console")
+    s = _unconverged()
+    console = console_mod.Console(record=True, width=200)
+    console.print(s)
+    text = console.export_text()
+    for cell in ["OLS regression: price", "-2.25e-05", "P>|z|", "Cond. No.:", "HC1"]:
+        assert cell in text, cell
+    assert "lr='auto' with optimizer='nesterov'" in text
+    console = console_mod.Console(record=True, width=200)
+    console.print(s.to_rich("cli"))
+    assert "--lr auto with --optimizer nesterov" in console.export_text()
+
+
+def test_notes_as_parts_render_for_python_and_the_command_line():
+    s = _unconverged()
+    assert s.notes() == s.render_notes("python") == [*s.warnings, s.notes()[-1]]
+    (cli_warning, cov) = s.render_notes("cli")
+    assert cli_warning.endswith(
+        "Refit with a smaller --tol and more --n-iters, or --lr auto with --optimizer nesterov."
+    )
+    assert s.warnings[0].endswith(
+        "Refit with a smaller tol and more n_iters, or lr='auto' with optimizer='nesterov'."
+    )
+    assert cov == "Standard errors are heteroscedasticity robust (HC1)."
+    assert "--tol" in s.to_text("cli") and "--tol" not in str(s)
+    # warnings replaced by plain strings: the parts no longer apply, the strings do
+    other = dataclasses.replace(s, warnings=["Something else."])
+    assert other.render_notes("cli")[0] == "Something else."
+
+
+def test_penalised_note_names_the_settings():
+    (note,) = validity_notes((0.5, 0.25), (1e-3, 1e-2), math.nan, 2, 2, 10.0)
+    assert render(note).startswith("Penalised fit (alpha=0.5, l1_ratio=0.25): ")
+    assert "Refit with alpha=0 for classical inference" in render(note)
+    assert "Refit with --alpha 0 for classical inference" in render(note, "cli")
+    assert "1.00e-03 relative from its own (penalised) optimum" in render(note)
+
+
+def test_unconverged_note_without_a_gradient_norm():
+    text = render(unconverged_note(2e-3, math.nan))
+    assert text.startswith("Not converged: the coefficients are 2.00e-03 relative")
+    assert "gradient norm" not in text
