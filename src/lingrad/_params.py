@@ -133,7 +133,7 @@ class Constraint:
     def _fix(self) -> tuple[Part, ...]:
         if self.fix:
             return self.fix
-        return (f"Use {self.expected.removeprefix('one of ')}.",) if self.kind == "option" else ()
+        return (f"Use {self.expected}.",) if self.kind == "option" else ()
 
     def error(self, owner: str, value: Any, expected: str | None = None) -> ParameterError:
         """The error for ``value`` (``expected`` overrides the constraint's wording)."""
