@@ -33,7 +33,7 @@ IDS = [f"icpt{int(i)}-w{int(w)}-t{t}-a{p.alpha}-r{p.l1_ratio}" for i, w, t, p in
 
 def _data(weighted, n_targets, seed=0):
     rng = np.random.default_rng(seed)
-    X = rng.normal(size=(N, F)) + [0.0, 3.0, -1.0]
+    X = rng.normal(size=(N, F)) + np.array([0.0, 3.0, -1.0])
     Y = X @ rng.normal(size=(F, n_targets)) + 2.0 + 0.5 * rng.normal(size=(N, n_targets))
     w = rng.uniform(0.5, 2.0, size=N) if weighted else None
     theta = rng.normal(size=(F + 1, n_targets))
