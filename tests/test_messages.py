@@ -1,6 +1,7 @@
 """Structured messages (lingrad._messages): parts, the two renderings, the mixin."""
 
 import copy
+import io
 import pickle
 import warnings
 
@@ -123,8 +124,26 @@ def test_warning_subclass_carries_parts_and_fields():
     assert message.fields == {"iteration": 7}
 
 
+class _ErrorWithArguments(LingradMessage, FloatingPointError, ValueError):
+    """A subclass whose constructor takes more than the message (as DivergenceError's does)."""
+
+    def __init__(self, parts, lr, iteration):
+        super().__init__(parts, lr=lr, iteration=iteration)
+        self.lr = lr
+        self.iteration = iteration
+
+
+def _dumps(obj, protocol):
+    """Pickle with the class's own reduction, whatever copyreg holds (tblib patches it)."""
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol)
+    pickler.dispatch_table = {}
+    pickler.dump(obj)
+    return buffer.getvalue()
+
+
 def _round_trips(obj):
-    return [pickle.loads(pickle.dumps(obj, protocol)) for protocol in (2, pickle.HIGHEST_PROTOCOL)]
+    return [pickle.loads(_dumps(obj, protocol)) for protocol in (0, 2, pickle.HIGHEST_PROTOCOL)]
 
 
 @pytest.mark.parametrize("cls", [_Error, _Warning])
@@ -148,3 +167,13 @@ def test_a_real_parameter_error_survives_pickling():
         assert clone.render("cli") == err.render("cli")
         assert "--lr auto" in clone.render("cli")
         assert clone.fields == err.fields
+
+
+def test_a_subclass_with_its_own_constructor_survives_pickling():
+    original = _ErrorWithArguments(PARTS, 0.5, 12)
+    for clone in [*_round_trips(original), copy.copy(original), copy.deepcopy(original)]:
+        assert type(clone) is _ErrorWithArguments
+        assert str(clone) == PYTHON_TEXT and clone.args == original.args
+        assert clone.render("cli") == CLI_TEXT
+        assert (clone.lr, clone.iteration) == (0.5, 12)
+        assert clone.fields == {"lr": 0.5, "iteration": 12}
