@@ -101,3 +101,14 @@ class LingradMessage:
     def render(self, style: Style = "python") -> str:
         """The message in ``style`` terms."""
         return render(self.parts, style)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle without calling ``__init__``: subclasses may take other arguments."""
+        return _rebuild, (type(self), self.args), self.__dict__
+
+
+def _rebuild(cls: type, args: tuple[Any, ...]) -> Any:
+    """An unpickled message: ``args`` as raised, attributes restored by ``__setstate__``."""
+    obj = cls.__new__(cls)
+    obj.args = args
+    return obj
