@@ -154,12 +154,6 @@ def test_a_non_finite_loss_is_divergence():
     assert info.value.stable_lr == math.inf  # nothing better known by default
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (reported): DivergenceError.__init__ takes 4 arguments but args holds only the "
-    "message, so unpickling fails (TypeError); made a LingradMessage it pickles: then remove "
-    "this marker",
-)
 def test_divergence_error_survives_pickling():
     err = DivergenceError("message", 1.0, 0.5, 3)
     buffer = io.BytesIO()
