@@ -20,7 +20,6 @@ from ._fitted import LAZY_ATTRIBUTES
 from ._fitting import run
 from ._modelfile import write_model
 from ._online import OnlineState, online_plan, param_snapshot, sgd_step
-from ._params import ENGINES as ENGINES  # re-exported for the command line, for now
 from ._params import PARAMETERS, Params, check_params
 from ._plan import plan_arrays, plan_source
 from ._predict import predict

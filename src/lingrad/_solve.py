@@ -182,20 +182,8 @@ def _linear_result(run, theta0, gnorm0, lr0, optimizer, stable_lr, callback) -> 
     if callback is not None:
         for it in range(1, run.stop + 1):
             callback(it, float(run.history[it]))
-    return FitResult(
-        theta=run.theta,
-        theta_init=theta0.copy(),
-        n_iter=run.stop,
-        converged=run.reason in ("tol", "zero_gradient"),
-        stop_reason=run.reason,
-        loss_history=run.history,
-        grad_norm=run.grad_norm,
-        grad_norm_init=gnorm0,
-        lr=lr0,
-        state=run.state,
-        message=_MESSAGES[run.reason].format(it=run.stop),
-        path=run.path,
-    )
+    end = _End(run.theta, run.state, run.stop, run.reason, run.history, run.grad_norm, run.path)
+    return end.result(theta0, gnorm0, lr0)
 
 
 _MESSAGES = {

@@ -17,51 +17,15 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 from sklearn.utils.validation import _check_sample_weight, check_array, check_X_y, validate_data
 
-from ._params import Constraint, ParameterError
-from ._params import param_error as _param_error
-
 __all__ = ["add_hint", "check_sample_weight", "validate_x", "validate_xy"]
 
 #: What lingrad accepts as X: dense or CSR/CSC sparse, float64 or float32.
 _ACCEPT = {"accept_sparse": ("csr", "csc"), "dtype": [np.float64, np.float32]}
-
-
-def param_error(owner: str, name: str, expected: str, value: Any, fix: str) -> ParameterError:
-    """Build the one error format used for bad parameters (see :mod:`lingrad._params`)."""
-    return _param_error(owner, name, expected, value, fix)
-
-
-def check_real(
-    owner: str,
-    name: str,
-    value: Any,
-    *,
-    low: float | None = None,
-    high: float | None = None,
-    low_open: bool = False,
-    high_open: bool = False,
-    fix: str,
-) -> float:
-    """Validate a real number in an interval and return it as float."""
-    c = Constraint(name, "real", None, low, high, low_open, high_open, fix=(fix,))
-    return c.check(owner, value)
-
-
-def check_int(owner: str, name: str, value: Any, *, low: int, fix: str) -> int:
-    """Validate an integer >= low (bools are rejected)."""
-    return Constraint(name, "int", None, low=low, fix=(fix,)).check(owner, value)
-
-
-def check_option(owner: str, name: str, value: Any, options: Iterable[str], fix: str = "") -> str:
-    """Validate a string among a fixed set of options."""
-    c = Constraint(name, "option", None, options=tuple(options), fix=(fix,) if fix else ())
-    return c.check(owner, value)
 
 
 # Hints appended to scikit-learn's own data-validation messages. Their text is

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .._optimum import exact_optimum
+from .._predict import predict_linear
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -150,8 +151,8 @@ def check_xy(
 
 
 def predict(coef: ArrayLike, intercept: float, X: np.ndarray) -> np.ndarray:
-    """``X @ coef + intercept`` for one target, shape (n_samples,)."""
-    return X @ np.asarray(coef, dtype=np.float64) + float(intercept)
+    """``X @ coef + intercept`` for one target, shape (n_samples,) (the one prediction)."""
+    return predict_linear(np.asarray(coef, dtype=np.float64), float(intercept), X)
 
 
 def line_label(what: str, w: float, b: float) -> str:

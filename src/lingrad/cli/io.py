@@ -11,14 +11,13 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import warnings
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from lingrad import open_dataset
+from lingrad import open_dataset, predict_linear
 from lingrad.atomic import atomic_path, check_output_path
 from lingrad.persist import read_model_file
 
@@ -220,11 +219,8 @@ def read_model(model: Path) -> ModelFile:
 
 
 def predict_chunk(model: LinearRegression, X: np.ndarray) -> np.ndarray:
-    """``model.predict`` on a chunk whose columns were already matched by name."""
-    with warnings.catch_warnings():
-        # scikit-learn's warning: the chunk is an array, its columns the model's features.
-        warnings.filterwarnings("ignore", message="X does not have valid feature names")
-        return model.predict(X)
+    """The model's predictions on a chunk whose columns were already matched by name."""
+    return predict_linear(model.coef_, model.intercept_, np.asarray(X, dtype=np.float64))
 
 
 # -- outputs ---------------------------------------------------------------------------------
