@@ -17,6 +17,7 @@ from lingrad._objective import (
     StatsLeastSquares,
     StreamedLeastSquares,
 )
+from lingrad._optimum import optimum_theta
 from lingrad._stats import SufficientStats
 
 N, F = 30, 3
@@ -146,6 +147,11 @@ def test_spectrum_of_one_parameter_is_exact():
     assert np.isnan(mu)
 
 
+def _smooth_optimum(fit):
+    """The one exact optimum (lingrad._optimum) of the problem's smooth part."""
+    return optimum_theta(fit.stats, fit.fit_intercept, Penalty(fit.penalty.l2))
+
+
 @pytest.mark.parametrize(("fit_intercept", "weighted", "n_targets", "penalty"), CASES, ids=IDS)
 def test_solve_exact_is_the_smooth_minimiser(fit_intercept, weighted, n_targets, penalty):
     fits, ref, _ = _problems(fit_intercept, weighted, n_targets, penalty)
@@ -154,9 +160,9 @@ def test_solve_exact_is_the_smooth_minimiser(fit_intercept, weighted, n_targets,
         expected = np.linalg.lstsq(root * ref.A, root * ref.Y, rcond=None)[0]
     else:
         expected = np.linalg.solve(ref.hessian(), ref.A.T @ (ref.s[:, None] * ref.Y) / ref.s.sum())
-    theta = fits["stats"].solve_exact()
+    theta = _smooth_optimum(fits["stats"])
     np.testing.assert_allclose(theta, expected, rtol=1e-10, atol=1e-10)
-    # the smooth gradient vanishes there (the L1 part is not in solve_exact)
+    # the smooth gradient vanishes there (the L1 part is left out)
     np.testing.assert_allclose(ref.grad(theta), 0.0, atol=1e-10)
 
 
@@ -167,7 +173,7 @@ def test_solve_exact_is_minimum_norm_when_singular():
     y = X @ [1.0, 2.0, 3.0] + rng.normal(size=20)
     fit = StatsLeastSquares(SufficientStats.from_arrays(X, y), False, Penalty())
     expected = np.linalg.lstsq(X, y, rcond=None)[0]
-    np.testing.assert_allclose(fit.solve_exact()[:, 0], expected, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(_smooth_optimum(fit)[:, 0], expected, rtol=1e-9, atol=1e-9)
     L, mu = fit.spectrum()
     assert 0.0 <= mu < 1e-14 * L  # singular: 0 up to rounding, never negative
 
@@ -210,7 +216,7 @@ def test_stats_loss_is_never_negative_at_an_exact_fit():
     X = np.arange(12.0).reshape(6, 2) ** 1.5
     y = X @ [0.5, -1.5] + 4.0
     fit = StatsLeastSquares(SufficientStats.from_arrays(X, y), True, Penalty())
-    mse = fit.mse(fit.solve_exact())
+    mse = fit.mse(_smooth_optimum(fit))
     assert 0.0 <= mse < 1e-20
 
 

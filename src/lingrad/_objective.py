@@ -25,7 +25,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.linalg import cho_factor, cho_solve
 from scipy.sparse.linalg import LinearOperator, eigsh
 
 from ._stats import SufficientStats
@@ -78,6 +77,7 @@ class StatsLeastSquares:
 
     def __init__(self, stats: SufficientStats, fit_intercept: bool, penalty: Penalty) -> None:
         sw = stats.sum_weights
+        self.stats = stats
         self.n_features = stats.n_features
         self.n_targets = stats.n_targets
         self.fit_intercept = fit_intercept
@@ -172,30 +172,6 @@ class StatsLeastSquares:
             return float(ev[-1]), float(max(ev[0], 0.0))
         top = eigsh(H, k=1, which="LA", return_eigenvectors=False, tol=1e-6)[0]
         return float(top), float("nan")
-
-    def solve_exact(self) -> np.ndarray:
-        """Exact minimiser of the smooth objective (minimum-norm when singular).
-
-        From the eigen-decomposition (a pseudo-inverse, eigenvalues below
-        ``p * eps * L`` treated as zero, like ``lstsq``); for very many
-        parameters, Cholesky, or least squares when that fails.
-        """
-        rhs = np.empty((self.n_params, self.n_targets))
-        f = self.n_features
-        rhs[:f] = self._Cxy + np.outer(self._mu, self._ybar)
-        if self.fit_intercept:
-            rhs[f] = self._ybar
-        eig = self._eigh()
-        if eig is not None:
-            ev, V = eig
-            cut = ev[-1] * self.n_params * np.finfo(float).eps
-            inv = np.divide(1.0, ev, out=np.zeros_like(ev), where=ev > cut)
-            return V @ (inv[:, None] * (V.T @ rhs))
-        H = self.hessian()
-        try:
-            return cho_solve(cho_factor(H), rhs)
-        except np.linalg.LinAlgError:
-            return np.linalg.lstsq(H, rhs, rcond=None)[0]
 
 
 def _sums(theta: np.ndarray, X, Y: np.ndarray, w: np.ndarray | None, fit_intercept: bool):
