@@ -282,7 +282,10 @@ def _scale(value, factor):
     if isinstance(value, bool):
         return value
     if isinstance(value, int | float):
-        return value * factor
+        try:
+            return value * factor
+        except OverflowError:  # a huge int times a float: an infinity, for the loader to refuse
+            return math.inf if (value > 0) == (factor > 0) else -math.inf
     if isinstance(value, list):
         return [_scale(v, factor) for v in value]
     return value
@@ -577,3 +580,11 @@ def test_intercept_init_without_coef_init_is_refused(tmp_path):
     path = _write_mutated(tmp_path / "model.json", "named", lambda d: d.pop("coef_init"))
     with pytest.raises(ModelFileError, match="coef_init"):
         load_model(path)
+
+
+def test_the_scale_mutation_itself_never_overflows():
+    """make fuzz once failed in this helper (a huge int times 1e300), not in lingrad."""
+    assert _scale(10**400, 1e300) == math.inf
+    assert _scale(-(10**400), 1e300) == -math.inf
+    assert _scale(10**400, -1e-300) == -math.inf
+    assert _scale([2, True, "x"], 1e10) == [2e10, True, "x"]
