@@ -12,11 +12,71 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-__all__ = ["atomic_path", "check_output_path"]
+__all__ = [
+    "NotARegularFileError",
+    "SameFileError",
+    "atomic_path",
+    "check_not_an_input",
+    "check_output_path",
+    "resolve_output",
+]
+
+
+class NotARegularFileError(OSError):
+    """The output path names something that is not a regular file (a device, a FIFO, ...)."""
+
+
+class SameFileError(OSError):
+    """The output path is one of the command's inputs."""
+
+
+_KINDS = (
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _kind(mode: int) -> str:
+    return next((name for test, name in _KINDS if test(mode)), "not a regular file")
+
+
+def resolve_output(path: Path, where: str) -> Path:
+    """The file an output path will replace: symlinks followed (the link stays a link,
+    its target gets the new content); anything that exists and is not a regular file
+    is refused with :class:`NotARegularFileError`."""
+    target = Path(os.path.realpath(path))
+    try:
+        mode = target.stat().st_mode
+    except OSError:  # absent, or under a file: the caller's checks say which
+        return target
+    if not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
+        via = f" (the symlink points to {os.fspath(target)!r})" if target != Path(path) else ""
+        raise NotARegularFileError(
+            f"{where}: it is {_kind(mode)}{via}; lingrad writes only regular files and never "
+            "replaces anything else. Give the path of a regular file."
+        )
+    return target
+
+
+def check_not_an_input(path: Path, inputs: Iterable[Path | str], where: str) -> None:
+    """Refuse an output that is one of the inputs (it would be overwritten by the result)."""
+    for src in inputs:
+        try:
+            same = os.path.samefile(path, src)
+        except OSError:  # one of them does not exist: not the same file
+            same = False
+        if same:
+            raise SameFileError(
+                f"{where}: it is the input file {os.fspath(src)!r}; writing there would "
+                "destroy it. Choose another output path."
+            )
 
 
 def check_output_path(path: Path, where: str, example: str, mkdir_hint: str) -> None:
@@ -32,6 +92,7 @@ def check_output_path(path: Path, where: str, example: str, mkdir_hint: str) -> 
     mkdir_hint : str
         How to create a missing directory, in the caller's terms.
     """
+    path = resolve_output(path, where)
     if path.is_dir():
         raise IsADirectoryError(
             f"{where}: it is a directory; give a file path inside it, such as "
@@ -76,7 +137,9 @@ def atomic_path(path: Path, where: str) -> Iterator[Path]:
 
     The temporary name keeps ``path``'s suffix (matplotlib and pyarrow choose
     formats by suffix). A replaced file keeps its permissions; a new one gets
-    ``0o666 & ~umask``, as ``open`` would give it.
+    ``0o666 & ~umask``, as ``open`` would give it. A symlink is written
+    through (its target is replaced, the link kept); a device, FIFO or socket
+    is never replaced (:class:`NotARegularFileError`).
 
     Parameters
     ----------
@@ -90,6 +153,7 @@ def atomic_path(path: Path, where: str) -> Iterator[Path]:
     Path
         Write the complete content there.
     """
+    path = resolve_output(path, where)
     parent = path.parent
     try:
         fd, name = tempfile.mkstemp(dir=parent, prefix=f".{path.name}.", suffix=path.suffix)
@@ -103,6 +167,7 @@ def atomic_path(path: Path, where: str) -> Iterator[Path]:
     tmp = Path(name)
     try:
         yield tmp
+        resolve_output(path, where)  # still a regular file (or absent) at the rename
         mode = path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~_umask()
         os.chmod(tmp, mode)
         _fsync(tmp)  # the data is on disk before the rename makes it visible

@@ -14,6 +14,7 @@ typer and rich are an optional extra: without them ``app`` is None and
 from __future__ import annotations
 
 import functools
+import signal
 import sys
 import warnings
 from collections.abc import Callable, Sequence
@@ -115,4 +116,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     if app is None:
         print(INSTALL_HINT, file=sys.stderr)
         raise SystemExit(1)
-    app(args=list(argv) if argv is not None else None, prog_name="lingrad")
+    previous = signal.signal(signal.SIGTERM, _terminated)
+    try:
+        app(args=list(argv) if argv is not None else None, prog_name="lingrad")
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _terminated(signum: int, frame: Any) -> None:
+    """SIGTERM (``timeout``, container stops, schedulers) unwinds like Ctrl-C: every
+    atomic output removes its temporary file, then the exit status is 128 + 15."""
+    raise SystemExit(128 + signum)

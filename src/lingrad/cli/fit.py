@@ -85,7 +85,9 @@ FeaturesOpt = Annotated[
 FitWeightOpt = Annotated[str | None, weight_option("Column of non-negative sample weights.")]
 
 
-def _check_options(options: dict[str, Any], seed: int, chunk_rows: int, out: Path) -> dict:
+def _check_options(
+    options: dict[str, Any], seed: int, chunk_rows: int, out: Path, data: Path
+) -> dict:
     """The hyperparameters of the options, checked in the order the user reads them."""
     params = {"lr": parse_lr(options["lr"])}
     for name in _CHECKED:
@@ -93,7 +95,7 @@ def _check_options(options: dict[str, Any], seed: int, chunk_rows: int, out: Pat
     params["random_state"] = check_seed(seed)
     params["on_divergence"] = check_param("on_divergence", options["on_divergence"])
     check_rows("--chunk-rows", chunk_rows)
-    check_out_file(out, "model.json")
+    check_out_file(out, "model.json", inputs=[data])
     return params
 
 
@@ -195,7 +197,7 @@ def fit(
         batch_size=batch_size,
         on_divergence=on_divergence,
     )
-    params = _check_options(options, seed, chunk_rows, out)
+    params = _check_options(options, seed, chunk_rows, out, data)
     ds, feats, targets = open_training(data, target, features, weight, chunk_rows)
     model = LinearRegression(**params)
     n_rows = fit_dataset(model, ds, make_console(stderr=json_out))

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from lingrad import open_dataset, predict_linear
-from lingrad.atomic import atomic_path, check_output_path
+from lingrad.atomic import atomic_path, check_not_an_input, check_output_path
 from lingrad.persist import read_model_file
 
 from .columns import (
@@ -237,9 +237,14 @@ def prepare_out(out: Path) -> Path:
     return out
 
 
-def check_out_file(out: Path, example: str, option: str = "-o") -> Path:
-    """Fail before any work when ``out`` cannot be written as a file (``example``: a name)."""
-    check_output_path(out, f"{option} {os.fspath(out)!r}", example, f"mkdir -p {out.parent}")
+def check_out_file(
+    out: Path, example: str, option: str = "-o", inputs: Sequence[Path | None] = ()
+) -> Path:
+    """Fail before any work when ``out`` cannot be written as a regular file that is
+    none of the command's ``inputs`` (``example``: a file name to suggest)."""
+    where = f"{option} {os.fspath(out)!r}"
+    check_output_path(out, where, example, f"mkdir -p {out.parent}")
+    check_not_an_input(out, [p for p in inputs if p is not None], where)
     return out
 
 

@@ -99,12 +99,14 @@ def _refit_with_path(model: LinearRegression, ds: Dataset, console: Console) -> 
     return refit
 
 
-def _check_options(kind: str, out: Path, max_points: int, chunk_rows: int) -> None:
+def _check_options(
+    kind: str, out: Path, max_points: int, chunk_rows: int, inputs: list[Path | None]
+) -> None:
     """``--kind``, ``-o`` (a format matplotlib writes), ``--max-points``, ``--chunk-rows``."""
     from matplotlib.backend_bases import FigureCanvasBase
 
     check(kind in PLOT_KINDS, "--kind", f"one of {', '.join(PLOT_KINDS)}", kind)
-    check_out_file(out, f"{kind}.gif" if kind == "animation" else f"{kind}.png")
+    check_out_file(out, f"{kind}.gif" if kind == "animation" else f"{kind}.png", inputs=inputs)
     suffix = out.suffix.lower()
     if kind == "animation":
         check(suffix == ".gif", "-o", "a .gif file for --kind animation", os.fspath(out))
@@ -209,7 +211,7 @@ def plot(
     refit's coefficients differ from MODEL's. Files with more than --max-points
     rows are drawn from a uniform random sample (the fit itself streams every row).
     """
-    _check_options(kind, out, max_points, chunk_rows)
+    _check_options(kind, out, max_points, chunk_rows, [model, data])
     mf = read_model(model)
     _check_model(kind, mf.model)
     from lingrad import plots

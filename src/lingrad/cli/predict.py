@@ -60,7 +60,7 @@ def predict(
     the output appears only when complete.
     """
     check_rows("--chunk-rows", chunk_rows)
-    check_out_file(out, "predictions.csv")
+    check_out_file(out, "predictions.csv", inputs=[model, data])
     suffix = out.suffix.lower()
     check(
         suffix in PREDICTION_SUFFIXES,
