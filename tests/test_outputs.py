@@ -140,3 +140,19 @@ def test_sigterm_during_predict_leaves_no_partial_file(tmp_path):
     assert proc.returncode == 128 + signal.SIGTERM
     assert not out.exists()
     assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+@pytest.mark.parametrize("kind", ["dev-zero-link", "fifo"])
+def test_load_model_refuses_what_is_not_a_regular_file_at_once(tmp_path, kind):
+    from lingrad import ModelFileError, load_model
+
+    path = tmp_path / "m.json"
+    if kind == "fifo":
+        os.mkfifo(path)  # reading it would block forever
+    else:
+        path.symlink_to("/dev/zero")  # reading it would never end
+    with pytest.raises(ModelFileError, match="not a model file") as info:
+        load_model(path)
+    assert "Pass a model file written by lingrad fit" in info.value.render("cli")
+    code, output = _cli("summary", path)
+    assert code == 1 and output.startswith("Error: ") and output.count("\n") == 1, output

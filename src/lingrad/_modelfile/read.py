@@ -20,10 +20,12 @@ from __future__ import annotations
 import json
 import math
 import os
+import stat
 from pathlib import Path
 from typing import Any
 
 from .build import ModelDocument, build
+from .errors import PASS_MODEL_FILE, file_error
 from .validate import Fields
 
 __all__ = ["parse", "read_document"]
@@ -36,7 +38,22 @@ def read_document(path: str | os.PathLike) -> ModelDocument:
     a valid lingrad model file (see :func:`lingrad.persist.read_model_file`).
     """
     path = Path(os.fspath(path))
-    return build(Fields(path), parse(path, path.read_bytes()))
+    return build(Fields(path), parse(path, _read_regular(path)))
+
+
+def _read_regular(path: Path) -> bytes:
+    """The bytes of a regular file; anything else (a device, a FIFO, a socket, also behind
+    a symlink) is refused before a byte is read, so nothing reads forever or hangs."""
+    mode = path.stat().st_mode  # follows symlinks; a missing file raises FileNotFoundError
+    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):  # a directory: open says so
+        kind = "not a regular file"
+        if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+            kind = "a device"
+        elif stat.S_ISFIFO(mode):
+            kind = "a FIFO (named pipe)"
+        raise file_error(path, f"it is {kind}, not a model file", PASS_MODEL_FILE)
+    with open(path, "rb") as f:
+        return f.read()
 
 
 class _Token(ValueError):
