@@ -691,3 +691,15 @@ def test_subprocess_round_trip_and_error(small_model, tmp_path):
     lines = run.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: ") and "row 36" in lines[0]
     assert not (tmp_path / "p.csv").exists()
+
+
+def test_columns_are_named_as_the_header_writes_them(tmp_path):
+    """A header written ``a, b, y`` (spaces after commas) and a name holding a comma."""
+    spaced = tmp_path / "spaced.csv"
+    spaced.write_text("a, b, y\n1,2,3\n2,3,5\n3,5,8\n4,4,8\n", encoding="utf-8")
+    ok(invoke("fit", spaced, "-t", "y", "-o", tmp_path / "m.json"))
+    assert load_model(tmp_path / "m.json").feature_names_in_.tolist() == ["a", " b"]
+    comma = tmp_path / "comma.csv"
+    comma.write_text('"a,1",b,y\n1,2,3\n2,3,5\n3,5,8\n4,4,8\n', encoding="utf-8")
+    ok(invoke("fit", comma, "-t", "y", "-f", "a,1", "-f", "b", "-o", tmp_path / "c.json"))
+    assert load_model(tmp_path / "c.json").feature_names_in_.tolist() == ["a,1", "b"]

@@ -474,3 +474,10 @@ def test_target_none_opens_the_features_for_predict(tmp_path):
     assert open_dataset(path, target=None).feature_names == ["a", "b", "y"]
     with pytest.raises(ValueError, match="without a target column"):
         LinearRegression().fit(feats)
+
+
+def test_a_header_that_is_not_utf8_names_the_file_and_the_fix(tmp_path):
+    path = tmp_path / "latin1.csv"
+    path.write_bytes("a,caf\xe9,y\n1,2,3\n2,3,5\n".encode("latin-1"))
+    with pytest.raises(DataFileError, match=r"latin1\.csv: the header .* is not valid UTF-8"):
+        open_dataset(path, target="y")

@@ -121,6 +121,14 @@ class CsvReader:
                     NO_ROWS_HINT,
                 ) from None
             raise self._translate(exc, None, 0) from None
+        except UnicodeDecodeError as exc:
+            header = one_line(lines[0].decode(errors="replace"))
+            raise data_error(
+                self.path,
+                f"the header ({header}) is not valid UTF-8 text (byte {exc.object[exc.start]:#x} "
+                "in a column name). Save the file as UTF-8 (e.g. iconv -t UTF-8), or rename "
+                "the columns with plain text.",
+            ) from None
         except (OSError, pa.ArrowException) as exc:
             raise unreadable(self.path, exc) from None
         return block, names

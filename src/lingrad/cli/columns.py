@@ -28,11 +28,17 @@ __all__ = [
 ]
 
 
-def split_names(values: Sequence[str] | None) -> list[str] | None:
-    """Repeated options and comma lists as one list of names (None when not given)."""
+def split_names(values: Sequence[str] | None, columns: Sequence[str] = ()) -> list[str] | None:
+    """Repeated options and comma lists as one list of names (None when not given).
+
+    A value that is exactly one of ``columns`` is kept whole, so a column whose
+    name holds a comma (or spaces) can still be named.
+    """
     if values is None:
         return None
-    names = [v.strip() for value in values for v in value.split(",")]
+    names: list[str] = []
+    for value in values:
+        names.extend([value] if value in columns else [v.strip() for v in value.split(",")])
     return [n for n in names if n]
 
 
@@ -50,12 +56,18 @@ def n_targets(model: LinearRegression) -> int:
 
 
 def column_name(reader: Any, token: str) -> str:
-    """A ``.npy`` column by index (``0``, ``-1``) as its name ``x{j}``; others unchanged."""
+    """The file's column that ``token`` names: itself, a ``.npy`` column by index
+    (``0``, ``-1`` as ``x{j}``), or the one column whose name is ``token`` up to
+    surrounding spaces (a header written ``a, b, y``); otherwise ``token`` unchanged."""
+    columns = list(reader.columns)
+    if token in columns:
+        return token
     if reader.format == "npy" and re.fullmatch(r"-?\d+", token):
-        j, p = int(token), len(reader.columns)
+        j, p = int(token), len(columns)
         if -p <= j < p:
-            return reader.columns[j]
-    return token
+            return columns[j]
+    padded = [c for c in columns if c.strip() == token.strip()]
+    return padded[0] if len(padded) == 1 else token
 
 
 def need_columns(
@@ -123,7 +135,7 @@ def model_features(
 def model_targets(mf: ModelFile, target: Sequence[str] | None, reader: Any) -> list[str]:
     """--target, or the target names saved in the model file."""
     k = n_targets(mf.model)
-    targets = split_names(target)
+    targets = split_names(target, reader.columns)
     if targets:
         targets = [column_name(reader, t) for t in targets]
     elif mf.target_names:

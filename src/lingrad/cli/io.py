@@ -91,13 +91,13 @@ def open_training(
 ) -> tuple[Dataset, list[str], list[str]]:
     """DATA opened for ``fit``: (dataset, feature names, target names)."""
     path, reader = _columns_of(data, chunk_rows)
-    targets = [column_name(reader, t) for t in split_names(target) or []]
+    targets = [column_name(reader, t) for t in split_names(target, reader.columns) or []]
     check(bool(targets), "--target", "one or more column names", ",".join(target))
     need_columns(path, reader, targets, "--target")
     if weight is not None:
         weight = column_name(reader, weight)
         need_columns(path, reader, [weight], "--weight")
-    feats = split_names(features)
+    feats = split_names(features, reader.columns)
     if feats is not None:
         check(bool(feats), "--features", "one or more column names", ",".join(features or []))
         feats = [column_name(reader, c) for c in feats]
