@@ -39,9 +39,18 @@ from ._optimizers import GD, GDState, Momentum, MomentumState, Nesterov, Nestero
 
 __all__ = ["LinearRun", "linear_rule", "run_linear", "step_coefficients", "trajectory_blocks"]
 
-#: Iterates computed per block: bounds memory (about 2 * BLOCK * f numbers) for
-#: any ``n_iters``, and lets a run that meets its tolerance stop early.
+#: Iterates computed per block, at most: bounds memory for any ``n_iters`` and lets a
+#: run that meets its tolerance stop early. Blocks start at ``FIRST_BLOCK`` rows and
+#: double (a fit that stops in a few hundred iterations computes about that many),
+#: and hold at most ``BLOCK_ELEMENTS`` numbers per array (wide problems: fewer rows).
 BLOCK = 16384
+FIRST_BLOCK = 256
+BLOCK_ELEMENTS = 1 << 19
+
+
+def block_rows(n_modes: int) -> int:
+    """The largest block for ``n_modes`` modes: at most BLOCK rows and BLOCK_ELEMENTS numbers."""
+    return max(FIRST_BLOCK, min(BLOCK, BLOCK_ELEMENTS // max(n_modes, 1)))
 
 
 def step_coefficients(
@@ -123,10 +132,11 @@ def trajectory_blocks(
     coef = step_coefficients(lam, lr, beta, rule)
     B = np.einsum("ik,ik->i", b, b)  # squared gradient per mode, summed over targets
     state = np.zeros((2, lam.size))
-    t0 = 0
+    t0, size, cap = 0, FIRST_BLOCK, block_rows(lam.size)
     with np.errstate(over="ignore", invalid="ignore"):
         while t0 < n_iters:
-            n = min(BLOCK, n_iters - t0)
+            n = min(size, n_iters - t0)
+            size = min(2 * size, cap)
             r = responses(coef, n, state)
             # mse(theta0 + V u) = mse0 + (2 b.u + lam u.u) / n_targets, u = -lr b r
             mse = mse0 + (lr / n_targets) * ((r * (lr * lam * r - 2.0)) @ B)
@@ -252,9 +262,10 @@ def _gd_run(
     w = B / (k * lam)
     floor = mse0 - w.sum()
     history = np.empty(stop + 1)
-    table = _powers(log_r2, np.arange(min(BLOCK, stop + 1)))  # rho^(2j), j < BLOCK
-    for t0 in range(0, stop + 1, BLOCK):  # rho^(2(t0 + j)) = rho^(2 t0) rho^(2j): one matvec
-        n = min(BLOCK, stop + 1 - t0)
+    rows = block_rows(lam.size)
+    table = _powers(log_r2, np.arange(min(rows, stop + 1)))  # rho^(2j), j < rows
+    for t0 in range(0, stop + 1, rows):  # rho^(2(t0 + j)) = rho^(2 t0) rho^(2j): one matvec
+        n = min(rows, stop + 1 - t0)
         base = _powers(log_r2, np.array([t0]))[0]
         history[t0 : t0 + n] = np.maximum(floor + table[:n] @ (base * w), 0.0)
     history[0] = mse0
