@@ -1,7 +1,7 @@
 """Run every ``benchmarks/bench_*.py`` and assemble ``benchmarks/RESULTS.md``.
 
 Each script runs in its own subprocess, in a fixed order (engine,
-conditioning, partial_fit, files, dask, then any other ``bench_*.py``
+conditioning, accuracy, partial_fit, files, dask, then any other ``bench_*.py``
 alphabetically); missing ones are skipped. Each writes
 ``results/<topic>.md``; RESULTS.md is a header (date, machine, command) and
 those tables in the same order.
@@ -28,7 +28,7 @@ from _common import RESULTS_DIR, machine_description, now_utc
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-ORDER = ("engine", "conditioning", "partial_fit", "files", "dask")
+ORDER = ("engine", "conditioning", "accuracy", "partial_fit", "files", "dask")
 
 
 def topics(only: list[str] | None) -> list[str]:

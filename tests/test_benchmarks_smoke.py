@@ -1,6 +1,6 @@
 """The benchmark scripts run end to end at smoke sizes and write their tables.
 
-Runs ``benchmarks/run.py --smoke --out TMP --only engine conditioning`` in a
+Runs ``benchmarks/run.py --smoke --out TMP --only engine conditioning accuracy`` in a
 subprocess: the committed results are never touched, and the other
 engineers' scripts (whose run time this test does not control) are left out.
 """
@@ -32,6 +32,7 @@ def smoke_out(tmp_path_factory):
             "--only",
             "engine",
             "conditioning",
+            "accuracy",
         ],
         cwd=ROOT,
         capture_output=True,
@@ -82,9 +83,37 @@ def test_conditioning_table(smoke_out):
     assert "| 1e+05 |" not in text
 
 
+def test_accuracy_table(smoke_out):
+    text = (smoke_out / "accuracy.md").read_text(encoding="utf-8")
+    assert text.startswith("## Accuracy: correct digits against an exact rational oracle")
+    assert "### Coefficients: correct significant digits (worst coefficient)" in text
+    assert "### Inference: correct significant digits" in text
+    for column in ["lingrad converged", "reference optimum", "numpy lstsq", "statsmodels OLS"]:
+        assert column in text, column
+    assert "| lingrad SE | lingrad resid. SD | lingrad R² | statsmodels SE |" in text
+    assert "### Targets (issue 10)" in text
+    assert "MISS" not in text and "PASS" not in text  # smoke sizes judge nothing
+    assert text.count("not judged (smoke run)") == 4
+    # the smoke designs, with and without intercept, in both tables
+    coefs, inference = text.split("### Inference")
+
+    def rows(section):
+        return [
+            [cell.strip() for cell in line.strip("|").split("|")]
+            for line in section.splitlines()
+            if line.startswith("| poly2[1,21]")
+        ]
+
+    assert len(rows(coefs)) == len(rows(inference)) == 2, text
+    for row in rows(coefs):  # reference optimum, numpy and statsmodels are accurate here
+        assert all(float(d) >= 10 for d in row[4:7]), row
+    for row in rows(inference):  # statsmodels' SE, residual SD and R² against the exact ones
+        assert all(float(d) >= 10 for d in row[5:8]), row
+
+
 def test_results_assembled(smoke_out):
     text = (smoke_out / "RESULTS.md").read_text(encoding="utf-8")
     assert text.startswith("# lingrad benchmarks")
     assert "make bench-smoke" in text
     assert "CPU:" in text
-    assert text.index("## Engine") < text.index("## Conditioning")
+    assert text.index("## Engine") < text.index("## Conditioning") < text.index("## Accuracy")
