@@ -143,3 +143,12 @@ def test_categorical_columns_are_refused_with_a_remedy(data):
     df = pd.DataFrame({"a": pd.Categorical(["x", "y"] * 50), "b": X[:, 1]})
     with pytest.raises(ValueError, match="one-hot encode"):
         LinearRegression().fit(df, y)
+
+
+@pytest.mark.parametrize(
+    "y", [np.array(["1", "2", "3"]), ["1.5", "2", "3"], np.array([b"1", b"2", b"3"])]
+)
+def test_a_target_of_strings_gets_a_clear_error(y):
+    X = np.arange(6.0).reshape(3, 2)
+    with pytest.raises(ValueError, match=r"y holds text .* y\.astype\(float\)"):
+        LinearRegression().fit(X, y)

@@ -97,6 +97,7 @@ def validate_xy(
             f"{owner} requires y to be passed, but the target y is None. "
             "Pass the targets as y (or a dataset from lingrad.open_dataset, which holds them)."
         )
+    _refuse_text_target(y)
     kw = {**_ACCEPT, "multi_output": True, "y_numeric": True}
     try:
         if estimator is None:
@@ -111,6 +112,17 @@ def validate_xy(
             "(n_samples, n_targets) with n_targets >= 1."
         )
     return X, y, check_sample_weight(sample_weight, X)
+
+
+def _refuse_text_target(y: Any) -> None:
+    """A target of strings (NumPy's text dtypes) gets a message, not NumPy's TypeError."""
+    dtype = getattr(y if hasattr(y, "dtype") else np.asarray(y), "dtype", None)
+    if getattr(dtype, "kind", "") in ("U", "S"):
+        raise ValueError(
+            f"y holds text (dtype {dtype}), but the target must be numeric. Convert it first: "
+            "y.astype(float) for numbers stored as strings; categories cannot be a "
+            "regression target."
+        )
 
 
 def validate_x(estimator: Any, X: Any) -> Any:
