@@ -108,3 +108,20 @@ def test_one_pass_reads_x_without_copying_it(rng):
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
         assert peak <= 0.10 * data.nbytes + 8 * 64 * 64 + 200_000 * 8, (data.dtype, peak)
+
+
+@pytest.mark.parametrize("zero_rows", [70_000, 199_990])
+def test_weighted_statistics_far_from_the_origin_when_the_first_weights_are_zero(zero_rows):
+    """The accumulation shift no longer falls back to 0 when the first chunk weighs nothing."""
+    rng = np.random.default_rng(0)
+    n = 200_000
+    X = 1e6 + rng.standard_normal((n, 3))
+    Y = ((X - 1e6) @ [1.0, 2.0, 3.0] + rng.standard_normal(n))[:, None]
+    w = rng.random(n)
+    w[:zero_rows] = 0.0
+    s = SufficientStats.from_arrays(X, Y, w)
+    Xl, wl = X.astype(np.longdouble), w.astype(np.longdouble)
+    mean = (wl @ Xl) / wl.sum()
+    C = ((Xl - mean) * wl[:, None]).T @ (Xl - mean)
+    assert np.abs(s.xx - C.astype(float)).max() <= 1e-9 * np.abs(C.astype(float)).max()
+    np.testing.assert_allclose(s.x_mean, mean.astype(float), rtol=1e-13)

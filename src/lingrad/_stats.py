@@ -172,16 +172,11 @@ class SufficientStats:
         rows = chunk_rows or default_chunk_rows(n, m, X.nbytes)
         # One shift for every chunk: the mean of the first chunk. Cross-products
         # about it are small when the data sits far from the origin.
+        # Any point inside the data serves as the shift, whatever the weights (a first
+        # chunk of zero weights included): the unweighted mean of the first rows.
         head = slice(0, min(rows, n))
-        if shift is None and sample_weight is None:
+        if shift is None:
             shift = np.concatenate([X[head].mean(axis=0), Y[head].mean(axis=0)])
-        elif shift is None:
-            w = sample_weight[head]
-            ws = w.sum()
-            shift = np.zeros(m)
-            if ws > 0:
-                shift[:f] = w @ X[head] / ws
-                shift[f:] = w @ Y[head] / ws
         buf = np.empty((rows, m + 1))
         s2 = np.zeros((m + 1, m + 1))
         for start in range(0, n, rows):
