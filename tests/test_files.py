@@ -481,3 +481,19 @@ def test_a_header_that_is_not_utf8_names_the_file_and_the_fix(tmp_path):
     path.write_bytes("a,caf\xe9,y\n1,2,3\n2,3,5\n".encode("latin-1"))
     with pytest.raises(DataFileError, match=r"latin1\.csv: the header .* is not valid UTF-8"):
         open_dataset(path, target="y")
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_a_huge_chunk_rows_allocates_only_what_the_file_holds(tmp_path, compress):
+    import tracemalloc
+
+    cols = {"a": np.arange(3.0), "b": np.arange(3.0) ** 2, "y": np.arange(3.0) + 1}
+    path = write_csv(tmp_path / ("small.csv.gz" if compress else "small.csv"), cols,
+                     compress=compress)  # fmt: skip
+    tracemalloc.start()
+    chunks = list(open_dataset(path, target="y", chunk_rows=10**12).iter_chunks())
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert sum(len(c[0]) for c in chunks) == 3
+    np.testing.assert_array_equal(chunks[0][1][:, 0], cols["y"])
+    assert peak < 50 * 2**20  # not buffers for 10**12 rows
