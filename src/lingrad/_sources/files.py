@@ -51,6 +51,7 @@ _READERS = {"csv": csv.SUFFIXES, "parquet": parquet.SUFFIXES, "npy": npy.SUFFIXE
 
 
 # -- chunk assembly -----------------------------------------------------------
+_FIRST_BYTES = 8 << 20
 def _gather(
     pieces: Iterator[list[np.ndarray]], f: int, k: int, weighted: bool, rows: int
 ) -> Iterator[Chunk]:
@@ -63,12 +64,13 @@ def _gather(
     far beyond the file's size allocates only what the file holds.
     """
     buf = _Buffers(f, k, weighted)
+    first = max(1, _FIRST_BYTES // (8 * (f + k + 1)))  # no regrowth for usual chunk sizes
     for cols in pieces:
         n = len(cols[0])
         a = 0
         while a < n:
             take = min(n - a, rows - buf.pos)
-            buf.reserve(min(rows, max(buf.pos + take, 2 * buf.capacity)))
+            buf.reserve(min(rows, max(buf.pos + take, 2 * buf.capacity, first)))
             buf.put(cols, a, take)
             a += take
             if buf.pos == rows:
