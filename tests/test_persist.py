@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import stat
 import warnings
 from datetime import datetime
@@ -622,3 +623,19 @@ def test_model_file_of_schema_1_loads_and_predicts_identically(tmp_path):
     new = again.read_text(encoding="utf-8").splitlines()
     changed = [a for a, b in zip(old, new, strict=True) if a != b]
     assert all('"created"' in line or '"lingrad_version"' in line for line in changed)
+
+
+def test_a_huge_tampered_value_is_echoed_short(tmp_path):
+    """A 1.5 MB tampered field once made a 1.5 MB one-line error."""
+    X = np.arange(8.0).reshape(4, 2) ** 1.5
+    path = tmp_path / "m.json"
+    LinearRegression(n_iters=5, random_state=0).fit(X, X.sum(axis=1)).save(path)
+    doc = json.loads(path.read_text())
+    doc["engine"] = "x" * 1_500_000
+    path.write_text(json.dumps(doc))
+    with pytest.raises(ModelFileError) as info:
+        load_model(path)
+    assert len(str(info.value)) < 2000 and re.search(r"\(15\d{5} characters\)", str(info.value))
+    with pytest.raises(ValueError, match=r"characters\)") as info:
+        LinearRegression(engine="y" * 10_000).fit(X, X.sum(axis=1))
+    assert len(str(info.value)) < 1000

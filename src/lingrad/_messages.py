@@ -27,7 +27,19 @@ from typing import Any, Literal
 
 Style = Literal["python", "cli"]
 
-__all__ = ["Alt", "LingradMessage", "Part", "Set", "cli_option", "render"]
+__all__ = ["Alt", "LingradMessage", "Part", "Set", "cli_option", "render", "shorten"]
+
+#: Longest echo of a value in a message: a tampered 1.5 MB field stays a readable line.
+ECHO_LIMIT = 200
+
+
+def shorten(text: str, limit: int = ECHO_LIMIT) -> str:
+    """``text`` cut to ``limit`` characters, saying how long it was.
+
+    >>> shorten("x" * 1000, 10)
+    'xxxxxxxxxx... (1000 characters)'
+    """
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
 
 
 def cli_option(name: str) -> str:

@@ -31,7 +31,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from ._messages import LingradMessage, Part, Set
+from ._messages import LingradMessage, Part, Set, shorten
 from ._optimizers import OPTIMIZERS, SCHEDULES
 
 __all__ = [
@@ -52,7 +52,7 @@ Kind = Literal["real", "int", "option", "bool", "lr", "any"]
 
 
 def _fmt(value: Any) -> str:
-    return repr(value) if not isinstance(value, np.generic) else repr(value.item())
+    return shorten(repr(value) if not isinstance(value, np.generic) else repr(value.item()))
 
 
 class ParameterError(LingradMessage, ValueError):

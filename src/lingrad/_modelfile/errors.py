@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from .._messages import Alt, LingradMessage, Part
+from .._messages import ECHO_LIMIT, Alt, LingradMessage, Part, shorten
 
 __all__ = [
     "PASS_MODEL_FILE",
@@ -66,6 +66,7 @@ def file_error(
     """The one message format of a file that does not load: the file, the problem, the fix."""
     fix_parts = (fix,) if isinstance(fix, str) else fix
     where = os.fspath(path)
+    what = shorten(what, 4 * ECHO_LIMIT)  # a tampered field's value is echoed, not dumped
     parts = (f"Cannot load the lingrad model file '{where}': {what}. ", *fix_parts)
     return ModelFileError(parts, path=where, problem=what)
 

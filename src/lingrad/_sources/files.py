@@ -52,6 +52,8 @@ _READERS = {"csv": csv.SUFFIXES, "parquet": parquet.SUFFIXES, "npy": npy.SUFFIXE
 
 # -- chunk assembly -----------------------------------------------------------
 _FIRST_BYTES = 8 << 20
+
+
 def _gather(
     pieces: Iterator[list[np.ndarray]], f: int, k: int, weighted: bool, rows: int
 ) -> Iterator[Chunk]:
