@@ -27,7 +27,6 @@ import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +38,7 @@ from _common import markdown_table, parse_args, write_result
 from _exact import (
     digits,
     exact_lstsq,
+    exact_normal_solve,
     offsets_and_scales,
     perfect_fit,
     polynomial,
@@ -101,22 +101,8 @@ def exact_inference(X: np.ndarray, y: np.ndarray, fit_intercept: bool) -> ExactI
     y : ndarray of shape (n_samples,)
     fit_intercept : bool
     """
-    A = [[Fraction(float(v)) for v in row] + ([Fraction(1)] if fit_intercept else []) for row in X]
-    b = [Fraction(float(v)) for v in y]
+    A, b, theta, inv_diag = exact_normal_solve(X, y, fit_intercept)
     n, p = len(A), len(A[0])
-    M = [[sum(A[i][j] * A[i][k] for i in range(n)) for k in range(p)] for j in range(p)]
-    M = [row + [Fraction(int(j == k)) for k in range(p)] for j, row in enumerate(M)]
-    r = [sum(A[i][j] * b[i] for i in range(n)) for j in range(p)]
-    for c in range(p):  # Gauss-Jordan on [AᵀA | I], exact
-        piv = next(i for i in range(c, p) if M[i][c] != 0)
-        M[c], M[piv], r[c], r[piv] = M[piv], M[c], r[piv], r[c]
-        for i in range(p):
-            if i != c and M[i][c] != 0:
-                q = M[i][c] / M[c][c]
-                M[i] = [a - q * m for a, m in zip(M[i], M[c], strict=True)]
-                r[i] -= q * r[c]
-    theta = [r[j] / M[j][j] for j in range(p)]
-    inv_diag = [M[j][p + j] / M[j][j] for j in range(p)]
     ssr = sum(
         (bi - sum(a * t for a, t in zip(row, theta, strict=True))) ** 2
         for bi, row in zip(b, A, strict=True)

@@ -13,13 +13,18 @@ from fractions import Fraction
 import numpy as np
 
 
-def exact_lstsq(X: np.ndarray, y: np.ndarray, fit_intercept: bool = True) -> np.ndarray:
-    """Exact least-squares parameters (coefficients, then the intercept) of full-rank data."""
-    n = X.shape[0]
+def exact_normal_solve(X: np.ndarray, y: np.ndarray, fit_intercept: bool = True):
+    """Exact least squares of full-rank data, in fractions: ``(A, b, theta, inv_diag)``.
+
+    A is the design as fractions (a column of ones last with ``fit_intercept``),
+    b the targets, theta the exact parameters and inv_diag the diagonal of
+    ``(AᵀA)⁻¹``, from Gauss-Jordan elimination on ``[AᵀA | I]`` over the rationals.
+    """
     A = [[Fraction(float(v)) for v in row] + ([Fraction(1)] if fit_intercept else []) for row in X]
     b = [Fraction(float(v)) for v in y]
-    p = len(A[0])
+    n, p = len(A), len(A[0])
     M = [[sum(A[i][j] * A[i][k] for i in range(n)) for k in range(p)] for j in range(p)]
+    M = [row + [Fraction(int(j == k)) for k in range(p)] for j, row in enumerate(M)]
     r = [sum(A[i][j] * b[i] for i in range(n)) for j in range(p)]
     for c in range(p):  # Gauss-Jordan, exact
         piv = next(i for i in range(c, p) if M[i][c] != 0)
@@ -29,7 +34,15 @@ def exact_lstsq(X: np.ndarray, y: np.ndarray, fit_intercept: bool = True) -> np.
                 q = M[i][c] / M[c][c]
                 M[i] = [a - q * m for a, m in zip(M[i], M[c], strict=True)]
                 r[i] -= q * r[c]
-    return np.array([float(r[j] / M[j][j]) for j in range(p)])
+    theta = [r[j] / M[j][j] for j in range(p)]
+    inv_diag = [M[j][p + j] / M[j][j] for j in range(p)]
+    return A, b, theta, inv_diag
+
+
+def exact_lstsq(X: np.ndarray, y: np.ndarray, fit_intercept: bool = True) -> np.ndarray:
+    """Exact least-squares parameters (coefficients, then the intercept) of full-rank data."""
+    _, _, theta, _ = exact_normal_solve(X, y, fit_intercept)
+    return np.array([float(t) for t in theta])
 
 
 def digits(got: np.ndarray, exact: np.ndarray) -> float:
