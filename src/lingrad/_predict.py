@@ -73,6 +73,17 @@ def predict_source(model: Any, source: Any) -> np.ndarray:
     return np.empty((0,) if np.ndim(model.coef_) == 1 else (0, model.coef_.shape[0]))
 
 
+def dask_features(X: Any) -> Any:
+    """A Dask DataFrame or array as a real-valued Dask array (no compute), or a clear error."""
+    from ._sources.dask_input import check_collection, check_numeric, to_dask_array
+
+    check_collection("X", X)
+    if hasattr(X, "columns"):  # lengths=True: partition sizes known, rows aligned
+        return to_dask_array("X", X, True)[0]
+    check_numeric("X", np.dtype(X.dtype))
+    return X
+
+
 def predict_dask(model: Any, X: Any) -> Any:
     """Lazy predictions for a Dask array or DataFrame, one block at a time."""
     if hasattr(X, "columns"):  # a Dask DataFrame: check the names, keep the partitions
@@ -82,7 +93,7 @@ def predict_dask(model: Any, X: Any) -> Any:
                 f"The Dask DataFrame has columns {list(X.columns)}, but the model was "
                 f"fitted on {list(names)}. Select them in that order: X[{list(names)!r}]."
             )
-        X = X.to_dask_array(lengths=True)
+    X = dask_features(X)
     if X.ndim != 2 or X.shape[1] != model.n_features_in_:
         raise ValueError(
             f"X has shape {X.shape}, but {type(model).__name__} is expecting "
@@ -94,7 +105,13 @@ def predict_dask(model: Any, X: Any) -> Any:
     coef, intercept = model.coef_, model.intercept_
 
     def block(b: Any) -> np.ndarray:
-        return predict_linear(coef, intercept, np.asarray(b, dtype=dtype))
+        b = np.asarray(b, dtype=dtype)
+        if not np.isfinite(b).all():  # checked where the block lives, as fit checks
+            raise ValueError(
+                "X contains NaN or infinity in a Dask block: predictions would be NaN. Remove "
+                "or impute the missing values (e.g. X.fillna(...)) before predicting."
+            )
+        return predict_linear(coef, intercept, b)
 
     if np.ndim(coef) == 1:
         return X.map_blocks(block, drop_axis=1, dtype=dtype)

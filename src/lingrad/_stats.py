@@ -144,7 +144,7 @@ class SufficientStats:
         -------
         SufficientStats
         """
-        Y = y.reshape(len(y), -1)
+        Y = y[:, None] if y.ndim == 1 else y  # (also for a block of no rows)
         if sample_weight is not None:
             w = np.asarray(sample_weight, dtype=np.float64)
             base = cls._weighted(X, Y, w, chunk_rows)

@@ -37,10 +37,14 @@ def collection_kind(obj: Any) -> str:
 
 
 def is_real(dtype: Any) -> bool:
+    """Bool, integer or float: NumPy's, or pandas' nullable and Arrow-backed ones."""
     try:
         return np.dtype(dtype).kind in "biuf"
-    except TypeError:  # pandas extension dtypes (categorical, string, nullable)
-        return False
+    except TypeError:  # pandas extension dtypes: Int64, Float64, boolean, float64[pyarrow], ...
+        import pandas.api.types as pdt
+
+        numeric = pdt.is_numeric_dtype(dtype) or pdt.is_bool_dtype(dtype)
+        return bool(numeric and not pdt.is_complex_dtype(dtype))
 
 
 def check_numeric(name: str, dtype: np.dtype, columns: list[str] | None = None) -> None:
@@ -95,6 +99,10 @@ def to_dask_array(
         columns = list(obj.columns)
         if all(isinstance(c, str) for c in columns):
             names = columns
+        if len({str(t) for t in obj.dtypes}) > 1 or not all(
+            str(t) in ("float32", "float64") for t in obj.dtypes
+        ):  # bool beside floats, nullable or Arrow dtypes: one float64 array (NA -> NaN)
+            obj = obj.astype(np.float64)
         obj = obj.to_dask_array(lengths=lengths)
     elif kind == "series":
         obj = obj.to_dask_array(lengths=lengths)
