@@ -166,3 +166,23 @@ def test_exact_partial_fit_after_a_direct_fit_refuses_rather_than_forget_rows(sp
     before = sgd.fit(Xf[:30], y[:30]).coef_.copy()
     sgd.partial_fit(Xf[30:], y[30:])
     assert not np.array_equal(sgd.coef_, before)  # continued from the fitted coefficients
+
+
+@pytest.mark.parametrize(("sx", "sy"), [(1e200, 1e200), (1e200, 1.0), (1.0, 1e200)])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_an_overflowing_batch_is_refused_at_intake_and_the_model_stays_usable(
+    sx, sy, weighted, rng
+):
+    from lingrad._online import BatchOverflowError
+
+    X = rng.standard_normal((50, 2))
+    y = X.sum(axis=1)
+    w = np.ones(50) if weighted else None
+    model = LinearRegression(lr="auto", n_iters=200, random_state=0)
+    model.partial_fit(X, y, sample_weight=w)
+    before = model.predict(X[:3])
+    with pytest.raises(BatchOverflowError, match=r"refused.*still holds the 50 rows"):
+        model.partial_fit(X * sx, y * sy, sample_weight=w)
+    np.testing.assert_array_equal(model.predict(X[:3]), before)
+    model.partial_fit(X, y, sample_weight=w)  # and it keeps learning
+    assert model.stats_.n_samples == 100

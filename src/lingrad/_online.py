@@ -66,6 +66,17 @@ class SGDState:
     history: list[float] = field(default_factory=list)
 
 
+class BatchOverflowError(ValueError):
+    """A ``partial_fit`` batch whose values overflow float64 when squared (refused)."""
+
+
+_BATCH_OVERFLOW = (
+    "This partial_fit batch was refused: its values are too large for float64 arithmetic "
+    "(their squares exceed 1e308). The model still holds the {n} rows of the earlier batches "
+    "and stays usable. Rescale X and y (e.g. divide by a power of 10) before partial_fit."
+)
+
+
 @dataclass
 class OnlineState:
     """The statistics and start that ``partial_fit`` has gathered.
@@ -138,13 +149,22 @@ class OnlineState:
             )
 
     def add(self, X: Any, Y: np.ndarray, sw: np.ndarray | None) -> None:
-        """Merge a validated batch (``Y`` of shape (n_samples, n_targets))."""
+        """Merge a validated batch (``Y`` of shape (n_samples, n_targets)).
+
+        A batch whose squares overflow float64 is refused before anything is
+        merged (:class:`BatchOverflowError`): the state keeps the earlier batches.
+        """
         if sw is None and type(X) is np.ndarray and X.dtype == np.float64:
-            if self.acc is None:
-                self.acc = RawAccumulator.start(X, Y)
-            self.acc.add(X, Y.astype(np.float64, copy=False), check=False)
-        else:
-            self.extra = self.extra.merge(SufficientStats.from_arrays(X, Y, sw))
+            acc = self.acc if self.acc is not None else RawAccumulator.start(X, Y)
+            if not acc.add(X, Y.astype(np.float64, copy=False)):
+                raise BatchOverflowError(_BATCH_OVERFLOW.format(n=self.stats().n_samples))
+            self.acc = acc
+            return
+        with np.errstate(over="ignore", invalid="ignore"):
+            batch = SufficientStats.from_arrays(X, Y, sw)
+        if not (np.isfinite(batch.scatter).all() and np.isfinite(batch.mean).all()):
+            raise BatchOverflowError(_BATCH_OVERFLOW.format(n=self.stats().n_samples))
+        self.extra = self.extra.merge(batch)
 
     def add_plain(self, X: Any, y: Any, n_features: int) -> bool:
         """The lean path of exact ``partial_fit``: a plain float64 array batch.

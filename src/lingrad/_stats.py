@@ -321,8 +321,13 @@ class RawAccumulator:
         """Add float64 rows X of shape (n, f) and Y of shape (n, k).
 
         Returns False, adding nothing, when ``check`` finds NaN or inf in them
-        (seen in the column sums, which any non-finite value poisons).
+        (seen in the column sums, which any non-finite value poisons) or values
+        whose squares overflow float64 (seen on the diagonal of ``XᵀX``).
         """
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow is checked, not warned
+            return self._add(X, Y, check)
+
+    def _add(self, X: np.ndarray, Y: np.ndarray, check: bool) -> bool:
         rows = X.shape[0]
         B, Xs = self._buffers(rows)
         np.subtract(Y, self.y_shift, out=B[:, :-1])
@@ -334,12 +339,16 @@ class RawAccumulator:
         # NaN/inf in X poison the column sums (last row of BX), in Y the corner of BB.
         if check and not math.isfinite(float(BX[-1].sum()) + float(BB.sum())):
             return False
+        before = self._G.copy() if check else None  # f x f: to undo an overflow
         if X.shape[0] * self.n_features**2 <= _SMALL_GEMM and X.flags.c_contiguous:
             # OpenBLAS's small-matrix dgemm kernel beats its syrk on tiny products
             # (a 1000 x 20 batch: 15 us against 25 us); accumulate in place.
             self._G = blas.dgemm(1.0, X.T, X.T, beta=1.0, c=self._G, trans_b=1, overwrite_c=1)
         else:
             self._G += X.T @ X  # one BLAS syrk, reading X where it lies
+        if before is not None and not np.isfinite(self._G.diagonal()).all():  # squares overflowed
+            self._G = before
+            return False
         self._BX += BX
         self._BB += BB
         self.n_samples += rows
