@@ -18,6 +18,7 @@ from _exact import digits, exact_lstsq
 from test_accuracy import DESIGNS, MIN_DIGITS, _design, _lstsq
 
 from lingrad import LinearRegression
+from lingrad._objective import Penalty, StatsLeastSquares
 from lingrad._optimum import (
     NORMAL_EQUATIONS,
     NORMAL_EQUATIONS_MAX_KAPPA,
@@ -173,7 +174,6 @@ GAP_FLOOR = {("poly10[-9,-3]", False): 1e-10}
 
 def _diagnose_at(X, y, fi, theta):
     from lingrad._diagnostics import Solved, diagnose
-    from lingrad._objective import Penalty, StatsLeastSquares
     from lingrad._solve import FitResult
 
     Y = y[:, None]
@@ -223,3 +223,64 @@ def test_direct_engine_has_no_reference():
     X, y = _design("poly2[1,21]")
     d = LinearRegression(engine="direct", lr="auto", n_iters=5).fit(X, y).diagnostics_
     assert d.reference_method == "none" and np.isnan(d.max_coef_gap)
+
+
+# -- weights, several targets, penalties ------------------------------------------------------
+def _chunked(X, Y, w, rows=6):
+    def chunks():
+        for i in range(0, len(X), rows):
+            yield X[i : i + rows], Y[i : i + rows], None if w is None else w[i : i + rows]
+
+    return ChunkedSource(chunks, X.shape[1], Y.shape[1], one_d=False)
+
+
+def test_weighted_multi_target_reference_from_chunks():
+    X, y = _design("poly5[1,21]")
+    w = np.linspace(0.5, 2.0, len(y))
+    Y = np.column_stack([y, 2 * y - X[:, 0]])
+    source = _chunked(X, Y, w)
+    ref = reference_theta(source.sufficient_stats(), True, data=source)
+    assert ref.method == TSQR_REFINED
+    sw = np.sqrt(w)
+    A = np.column_stack([X, np.ones(len(X))]) * sw[:, None]
+    for j in range(2):
+        exact = exact_lstsq(A, Y[:, j] * sw, fit_intercept=False)
+        assert digits(ref.theta[:, j], exact) >= MIN_DIGITS
+
+
+@pytest.mark.parametrize("fi", [True, False])
+def test_ridge_reference_adds_the_penalty_rows(fi):
+    X, y = _design("poly5[1,21]")
+    S, l2 = len(y), 1e-3
+    stats = SufficientStats.from_arrays(X, y[:, None])
+    assert scaled_condition(stats, fi, l2) > NORMAL_EQUATIONS_MAX_KAPPA
+    penalty = Penalty(l2, 0.0)
+    ref = reference_theta(stats, fi, penalty, data=_chunked(X, y[:, None], None))
+    assert ref.method == TSQR_REFINED
+    # the oracle: rows sqrt(S l2) e_j (coefficients only) under the design, targets 0
+    f = X.shape[1]
+    A = np.column_stack([X, np.ones(len(X))]) if fi else X
+    rows = np.zeros((f, A.shape[1]))
+    rows[:, :f] = np.eye(f) * np.sqrt(S * l2)
+    exact = exact_lstsq(np.vstack([A, rows]), np.append(y, np.zeros(f)), fit_intercept=False)
+    assert digits(ref.theta[:, 0], exact) >= MIN_DIGITS
+
+
+def test_l1_reference_starts_from_the_accurate_smooth_optimum():
+    """The proximal solve in feature space runs from the rows' smooth optimum and converges
+    where it can (here a moderately conditioned design; on the raw polynomials the L1 solve
+    itself, O(f^2) iterations in raw coordinates, is the limit)."""
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((80, 4)) @ np.diag([1.0, 10.0, 0.1, 3.0]) + 5.0
+    y = X @ np.array([1.0, 0.0, -2.0, 0.5]) + 0.1 * rng.standard_normal(80)
+    stats = SufficientStats.from_arrays(X, y[:, None])
+    problem = StatsLeastSquares(stats, True, Penalty(1e-2, 0.5))
+    ref = reference_theta(stats, True, problem.penalty, (X, y[:, None], None), accurate=True)
+    assert ref.method == QR_REFINED
+    # optimality of the elastic net: the smooth gradient is -l1 sign(W) where W is nonzero
+    g = problem.grad_mse(ref.theta)[0][:, 0]
+    W = ref.theta[:-1, 0]
+    on = W != 0
+    assert on.any() and abs(g[-1]) < 1e-9
+    np.testing.assert_allclose(g[:-1][on], -problem.penalty.l1 * np.sign(W[on]), rtol=1e-6)
+    assert (np.abs(g[:-1][~on]) <= problem.penalty.l1 * (1 + 1e-6)).all()

@@ -38,8 +38,8 @@ from ._tsqr import accurate_theta
 
 __all__ = [
     "METHODS",
-    "NO_REFERENCE",
     "NORMAL_EQUATIONS_MAX_KAPPA",
+    "NO_REFERENCE",
     "Reference",
     "exact_optimum",
     "exact_residual",
