@@ -236,8 +236,9 @@ def reference_theta(
     Reference
     """
     penalty = penalty or Penalty()
+    root = _scaled_root(stats, fit_intercept, penalty.l2)  # factored once, used twice
     if data is not None and accurate is None:
-        accurate = scaled_condition(stats, fit_intercept, penalty.l2) > NORMAL_EQUATIONS_MAX_KAPPA
+        accurate = _condition(root[0]) > NORMAL_EQUATIONS_MAX_KAPPA
     found = None
     if accurate and isinstance(data, tuple) and penalty.l2 == 0 and not sp.issparse(data[0]):
         theta = refined_lstsq(*data, fit_intercept)
@@ -245,7 +246,9 @@ def reference_theta(
     elif accurate:
         found = accurate_theta(data, stats, fit_intercept, penalty.l2)
     if found is None:
-        return Reference(optimum_theta(stats, fit_intercept, penalty), NORMAL_EQUATIONS)
+        W = _min_norm_solve(*root)
+        theta = _intercept_row(stats, fit_intercept, W)
+        return Reference(_with_l1(stats, fit_intercept, penalty, theta), NORMAL_EQUATIONS)
     theta, passes = found
     method = QR_REFINED if isinstance(data, tuple) else TSQR_REFINED
     return Reference(_with_l1(stats, fit_intercept, penalty, theta), method, passes)
@@ -259,7 +262,11 @@ def scaled_condition(stats: SufficientStats, fit_intercept: bool, l2: float = 0.
     so singular values below about ``sqrt(eps)`` of the largest are not
     resolved (the number is then merely huge).
     """
-    R, _, _ = _scaled_root(stats, fit_intercept, l2)
+    return _condition(_scaled_root(stats, fit_intercept, l2)[0])
+
+
+def _condition(R: np.ndarray) -> float:
+    """Ratio of the largest to the smallest singular value of R (1 without columns)."""
     if R.shape[1] == 0:
         return 1.0
     sv = np.linalg.svd(R, compute_uv=False)
