@@ -621,6 +621,11 @@ def test_model_file_of_schema_1_loads_and_predicts_identically(tmp_path):
     again = save_model(model, tmp_path / "again.json", target_names=info.target_names)
     old = (_DATA / "model_v1.json").read_text(encoding="utf-8").splitlines()
     new = again.read_text(encoding="utf-8").splitlines()
+    # diagnostics gained reference_method (issue 10): an old file loads as "normal equations"
+    assert model.diagnostics_.reference_method == "normal equations"
+    added = [line for line in new if '"reference_method"' in line]
+    assert added == ['    "reference_method": "normal equations",']
+    new = [line for line in new if line not in added]
     changed = [a for a, b in zip(old, new, strict=True) if a != b]
     assert all('"created"' in line or '"lingrad_version"' in line for line in changed)
 

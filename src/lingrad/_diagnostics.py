@@ -15,7 +15,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from ._messages import LingradMessage, Part, Set
-from ._optimum import optimum_theta
+from ._optimum import NO_REFERENCE, NORMAL_EQUATIONS, reference_theta
 from ._solve import FitResult
 from ._stats import SufficientStats
 from ._theta import split_theta
@@ -128,6 +128,14 @@ class Diagnostics:
         ``max_coef_gap`` relative to the largest exact coefficient.
     objective_gap : float
         Objective (half MSE plus penalty) above the exact optimum.
+    reference_method : str
+        How the exact optimum was computed (:func:`lingrad._optimum.reference_theta`):
+        ``"normal equations"`` (from the statistics; well-conditioned data, and
+        model files saved before this field existed), ``"QR, refined"`` (the
+        in-memory rows) or ``"second pass (TSQR, refined)"`` (a file or Dask
+        collection read again, because the scaled condition number exceeds
+        :data:`lingrad._optimum.NORMAL_EQUATIONS_MAX_KAPPA`); ``"none"`` for
+        the "direct" engine.
     exact_coef : ndarray of shape (n_features,) or (n_targets, n_features), or None
     exact_intercept : float or ndarray of shape (n_targets,), or None
     """
@@ -148,6 +156,7 @@ class Diagnostics:
     max_coef_gap: float
     rel_coef_gap: float
     objective_gap: float
+    reference_method: str = NORMAL_EQUATIONS
     exact_coef: np.ndarray | None = None
     exact_intercept: float | np.ndarray | None = None
 
@@ -216,6 +225,9 @@ class Solved:
         The fit's ``tol``.
     one_d : bool
         One target given as 1-D ``y``.
+    data : tuple (X, Y, w) or data source, or None
+        The rows behind ``stats``, read again for the reference optimum when
+        the statistics are not accurate enough (None: statistics only).
     """
 
     problem: Any
@@ -229,6 +241,7 @@ class Solved:
     stable_lr: float
     tol: float | None
     one_d: bool
+    data: Any = None
 
 
 def objective(problem: Any, theta: np.ndarray) -> float:
@@ -243,7 +256,7 @@ _GAPS = ("max_coef_gap", "rel_coef_gap", "objective_gap")
 def _optimum_gaps(s: Solved) -> dict[str, Any]:
     """Gaps to the exact optimum (from the statistics), and the optimum itself."""
     full, res = s.problem, s.result
-    theta_star = optimum_theta(s.stats, full.fit_intercept, full.penalty)
+    theta_star, method, _ = reference_theta(s.stats, full.fit_intercept, full.penalty, s.data)
     diff = np.abs(res.theta - theta_star)
     gap = float(diff.max()) if diff.size else 0.0
     scale = float(np.abs(theta_star).max()) if theta_star.size else 0.0
@@ -256,6 +269,7 @@ def _optimum_gaps(s: Solved) -> dict[str, Any]:
         "objective_gap": float(max(objective(full, res.theta) - objective(full, theta_star), 0.0)),
         "exact_coef": coef,
         "exact_intercept": intercept,
+        "reference_method": method,
     }
 
 
@@ -268,6 +282,7 @@ def diagnose(s: Solved) -> Diagnostics:
     it_nag = math.ceil(math.sqrt(kappa) * math.log(1 / tol)) if math.isfinite(kappa) else math.inf
     # The exact optimum needs the statistics: unknown (nan) for the "direct" engine.
     gaps = _optimum_gaps(s) if s.engine == "stats" else dict.fromkeys(_GAPS, math.nan)
+    gaps.setdefault("reference_method", NO_REFERENCE)
     return Diagnostics(
         engine=s.engine,
         optimizer=s.optimizer,

@@ -174,6 +174,7 @@ def run(plan: Plan, callback: Callable[[int, float], None] | None = None) -> Fit
         stable_lr=rates.stable_lr,
         tol=p.tol,
         one_d=plan.one_d,
+        data=plan.data,
     )
     diagnostics = diagnose(solved)
     if p.tol is not None and not res.converged:

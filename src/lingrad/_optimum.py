@@ -2,8 +2,15 @@
 
 The diagnostics (gap to the optimum), inference (is the fit converged enough
 for classical inference?), the plots (the optimum's star) and the command line
-all call :func:`optimum_theta` (from statistics) or :func:`exact_optimum` (from
-data), so they never disagree about where the optimum is.
+call :func:`reference_theta` (statistics, plus the rows where the statistics
+are not accurate enough), :func:`optimum_theta` (statistics alone) or
+:func:`exact_optimum` (arrays), so they never disagree about where the optimum is.
+
+Which method :func:`reference_theta` uses is decided by one rule: the
+centred, diagonally scaled normal equations (no extra pass) while the scaled
+condition number is at most :data:`NORMAL_EQUATIONS_MAX_KAPPA`; beyond it,
+when the rows can be read again, a TSQR factor of the rows refined in
+double-double (:mod:`lingrad._tsqr`).
 
 Examples
 --------
@@ -17,20 +24,47 @@ Examples
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
+import scipy.sparse as sp
 
+from ._doubledouble import exact_residual
 from ._objective import Penalty, StatsLeastSquares
 from ._optimizers import Schedule, make_optimizer
 from ._solve import solve
 from ._stats import SufficientStats
+from ._tsqr import accurate_theta
 
-__all__ = ["exact_optimum", "optimum_theta"]
+__all__ = [
+    "METHODS",
+    "NORMAL_EQUATIONS_MAX_KAPPA",
+    "NO_REFERENCE",
+    "Reference",
+    "exact_optimum",
+    "exact_residual",
+    "optimum_theta",
+    "reference_theta",
+    "refined_lstsq",
+    "scaled_condition",
+]
 
 #: Proximal iterations allowed for the L1 optimum (feature space, O(f^2) each).
 _L1_ITERS = 20_000
 _L1_TOL = 1e-11
+
+#: Scaled condition numbers (of the centred, column-scaled design, ridge rows
+#: included) above this send the reference optimum to the rows: the normal
+#: equations' error grows as ``kappa**2 * eps``, about 1e-12 here, which is the
+#: smallest relative gap the diagnostics promise to report within a factor of 10.
+NORMAL_EQUATIONS_MAX_KAPPA = 1e2
+
+#: ``Diagnostics.reference_method``: how the reference optimum was computed.
+NORMAL_EQUATIONS = "normal equations"
+QR_REFINED = "QR, refined"
+TSQR_REFINED = "second pass (TSQR, refined)"
+NO_REFERENCE = "none"  # the "direct" engine: no statistics, no reference optimum
+METHODS = (NORMAL_EQUATIONS, QR_REFINED, TSQR_REFINED, NO_REFERENCE)
 
 
 #: Eigenvalues of the scaled normal matrix below ``n_params * eps * largest`` count
@@ -94,6 +128,28 @@ def _min_norm_solve(R: np.ndarray, d: np.ndarray, r: np.ndarray) -> np.ndarray:
     return b - q @ (q.T @ b)
 
 
+def _intercept_row(stats: SufficientStats, fit_intercept: bool, W: np.ndarray) -> np.ndarray:
+    """theta of shape (n_params, n_targets) from the coefficient rows ``W``."""
+    if not fit_intercept:
+        return W
+    return np.vstack([W, (stats.y_mean - stats.x_mean @ W)[None, :]])
+
+
+def _with_l1(
+    stats: SufficientStats, fit_intercept: bool, penalty: Penalty, theta: np.ndarray
+) -> np.ndarray:
+    """The L1 optimum by accelerated proximal gradient in feature space, from ``theta``
+    (the smooth optimum); ``theta`` itself without an L1 part."""
+    if penalty.l1 == 0:
+        return theta
+    full = StatsLeastSquares(stats, fit_intercept, penalty)
+    L, mu = full.spectrum()
+    kappa = L / mu if mu > 0 else math.inf
+    opt = make_optimizer("nesterov", None, kappa if math.isfinite(kappa) else None)
+    prox = penalty.prox_for(stats.n_features)
+    return solve(full, theta, opt, Schedule(1.0 / L), _L1_ITERS, tol=_L1_TOL, prox=prox).theta
+
+
 def optimum_theta(
     stats: SufficientStats, fit_intercept: bool, penalty: Penalty | None = None
 ) -> np.ndarray:
@@ -102,7 +158,9 @@ def optimum_theta(
     Minimum-norm least squares or ridge from the centred, diagonally scaled
     normal equations (the rank decided on the scaled problem); with an L1
     part, accelerated proximal gradient in feature space from there, down to
-    the precision the statistics allow.
+    the precision the statistics allow. Accurate to about
+    ``scaled_condition(stats, fit_intercept) ** 2 * eps``; :func:`reference_theta`
+    goes back to the rows where that is not enough.
 
     Parameters
     ----------
@@ -116,19 +174,103 @@ def optimum_theta(
         Coefficients first, then the intercept row.
     """
     penalty = penalty or Penalty()
-    f = stats.n_features
-    theta = np.empty((f + int(fit_intercept), stats.n_targets))
-    theta[:f] = _min_norm_solve(*_scaled_root(stats, fit_intercept, penalty.l2))
-    if fit_intercept:
-        theta[f] = stats.y_mean - stats.x_mean @ theta[:f]
-    if penalty.l1 == 0:
-        return theta
-    full = StatsLeastSquares(stats, fit_intercept, penalty)
-    L, mu = full.spectrum()
-    kappa = L / mu if mu > 0 else math.inf
-    opt = make_optimizer("nesterov", None, kappa if math.isfinite(kappa) else None)
-    prox = penalty.prox_for(f)
-    return solve(full, theta, opt, Schedule(1.0 / L), _L1_ITERS, tol=_L1_TOL, prox=prox).theta
+    W = _min_norm_solve(*_scaled_root(stats, fit_intercept, penalty.l2))
+    return _with_l1(stats, fit_intercept, penalty, _intercept_row(stats, fit_intercept, W))
+
+
+class Reference(NamedTuple):
+    """The reference optimum and how it was computed.
+
+    Attributes
+    ----------
+    theta : ndarray of shape (n_features + fit_intercept, n_targets)
+    method : str
+        One of :data:`METHODS` but ``"none"``: ``"normal equations"`` (statistics only),
+        ``"QR, refined"`` (in-memory rows) or ``"second pass (TSQR, refined)"``
+        (a file or Dask collection read again).
+    passes : int
+        Passes over the rows beyond the statistics' (0 for the normal equations).
+    """
+
+    theta: np.ndarray
+    method: str
+    passes: int = 0
+
+
+def reference_theta(
+    stats: SufficientStats,
+    fit_intercept: bool,
+    penalty: Penalty | None = None,
+    data: Any = None,
+    *,
+    accurate: bool | None = None,
+) -> Reference:
+    """The accurate reference optimum: the one every report compares with.
+
+    From the centred, scaled normal equations (:func:`optimum_theta`) while
+    :func:`scaled_condition` is at most :data:`NORMAL_EQUATIONS_MAX_KAPPA`
+    (well-conditioned data pays nothing); beyond it, and where ``data`` can be
+    read again, from a TSQR factor of the rows refined in double-double
+    (:func:`lingrad._tsqr.accurate_theta`: one pass for the factor, one per
+    refinement step). Ridge enters as extra rows of the factor; an L1 part is
+    then solved in feature space from that accurate smooth optimum.
+    Rank-deficient designs keep the normal equations' minimum-norm solution.
+
+    Parameters
+    ----------
+    stats : SufficientStats
+        Of the rows of ``data``.
+    fit_intercept : bool
+    penalty : Penalty, default=None (no penalty)
+    data : tuple (X, Y, w) or data source, default=None
+        The rows behind ``stats``: in-memory X of shape (n_samples,
+        n_features), Y (n_samples, n_targets) and w None or (n_samples,);
+        or a file :class:`~lingrad._sources.files.Dataset` (streamed again) or
+        Dask source (per block, tree-reduced). None: statistics only.
+    accurate : bool or None, default=None
+        None decides by the scaled condition number; True goes to the rows
+        whenever ``data`` is given (:func:`exact_optimum`).
+
+    Returns
+    -------
+    Reference
+    """
+    penalty = penalty or Penalty()
+    root = _scaled_root(stats, fit_intercept, penalty.l2)  # factored once, used twice
+    if data is not None and accurate is None:
+        accurate = _condition(root[0]) > NORMAL_EQUATIONS_MAX_KAPPA
+    found = None
+    if accurate and isinstance(data, tuple) and penalty.l2 == 0 and not sp.issparse(data[0]):
+        theta = refined_lstsq(*data, fit_intercept)
+        found = None if theta is None else (theta, 1)
+    elif accurate:
+        found = accurate_theta(data, stats, fit_intercept, penalty.l2)
+    if found is None:
+        W = _min_norm_solve(*root)
+        theta = _intercept_row(stats, fit_intercept, W)
+        return Reference(_with_l1(stats, fit_intercept, penalty, theta), NORMAL_EQUATIONS)
+    theta, passes = found
+    method = QR_REFINED if isinstance(data, tuple) else TSQR_REFINED
+    return Reference(_with_l1(stats, fit_intercept, penalty, theta), method, passes)
+
+
+def scaled_condition(stats: SufficientStats, fit_intercept: bool, l2: float = 0.0) -> float:
+    """Condition number of the diagonally scaled (and, with intercept, centred) design.
+
+    What limits the accuracy of any float64 least-squares solve, once units
+    and offsets are taken out; ``l2`` adds the ridge rows. From the statistics,
+    so singular values below about ``sqrt(eps)`` of the largest are not
+    resolved (the number is then merely huge).
+    """
+    return _condition(_scaled_root(stats, fit_intercept, l2)[0])
+
+
+def _condition(R: np.ndarray) -> float:
+    """Ratio of the largest to the smallest singular value of R (1 without columns)."""
+    if R.shape[1] == 0:
+        return 1.0
+    sv = np.linalg.svd(R, compute_uv=False)
+    return float(sv[0] / sv[-1]) if sv[-1] > 0 else math.inf
 
 
 def exact_optimum(
@@ -142,12 +284,15 @@ def exact_optimum(
 ) -> tuple[np.ndarray, Any]:
     """The exact optimum of lingrad's objective on in-memory data.
 
-    Without a penalty, from a QR factorisation of the data refined once with
-    a double-double residual (:func:`refined_lstsq`; the data are in memory,
-    so the accurate method costs little): at least 8.5 correct digits on the
-    classic ill-conditioned designs (tests/test_accuracy.py), where
+    Without a penalty, from a QR factorisation of the centred, scaled data
+    refined once with a double-double residual (:func:`refined_lstsq`; the
+    data are in memory, so the accurate method costs little), whatever the
+    conditioning: at least 8.5 correct digits on
+    the classic ill-conditioned designs (tests/test_accuracy.py), where
     ``numpy.linalg.lstsq`` gets 0 on some. Penalised or rank-deficient
-    problems use the centred, scaled normal equations (:func:`optimum_theta`).
+    problems use the centred, scaled normal equations (:func:`optimum_theta`;
+    the diagnostics' :func:`reference_theta` refines ill-conditioned ridge
+    problems from the rows).
 
     Parameters
     ----------
@@ -168,10 +313,8 @@ def exact_optimum(
     Y = y.reshape(len(y), -1)
     sw = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
     stats = SufficientStats.from_arrays(X, Y, sw)
-    theta = optimum_theta(stats, fit_intercept, Penalty(alpha, l1_ratio))
-    if alpha == 0:
-        refined = refined_lstsq(X, Y, sw, fit_intercept)
-        theta = theta if refined is None else refined
+    penalty = Penalty(alpha, l1_ratio)
+    theta = reference_theta(stats, fit_intercept, penalty, (X, Y, sw), accurate=alpha == 0).theta
     f = X.shape[1]
     b = theta[f] if fit_intercept else np.zeros(Y.shape[1])
     if y.ndim == 1:
@@ -179,25 +322,7 @@ def exact_optimum(
     return theta[:f].T.copy(), b.copy()
 
 
-#: Scaled condition numbers above this make the normal equations lose more
-#: than about 6 of float64's 16 digits (their error grows as kappa² eps): the
-#: reference optimum is then re-solved from the data by QR with refinement.
-NORMAL_EQUATIONS_MAX_KAPPA = 1e5
 _REFINEMENT_STEPS = 1
-
-
-def scaled_condition(stats: SufficientStats, fit_intercept: bool) -> float:
-    """Condition number of the diagonally scaled (and, with intercept, centred) design.
-
-    What limits the accuracy of any float64 least-squares solve, once units
-    and offsets are taken out (from the statistics: tiny singular values are
-    resolved only down to about ``sqrt(eps)`` of the largest).
-    """
-    R, _, _ = _scaled_root(stats, fit_intercept, 0.0)
-    if R.shape[1] == 0:
-        return 1.0
-    sv = np.linalg.svd(R, compute_uv=False)
-    return float(sv[0] / sv[-1]) if sv[-1] > 0 else math.inf
 
 
 def refined_lstsq(
@@ -239,51 +364,3 @@ def refined_lstsq(
     for _ in range(_REFINEMENT_STEPS):
         theta = theta + solve_for(exact_residual(X, Y, theta, fit_intercept))
     return theta
-
-
-def _two_sum(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Knuth's TwoSum: ``a + b = s + e`` exactly, elementwise."""
-    s = a + b
-    bb = s - a
-    return s, (a - (s - bb)) + (b - bb)
-
-
-def _split(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Veltkamp's split of doubles into 26-bit halves (``a = hi + lo`` exactly)."""
-    c = 134217729.0 * a  # 2**27 + 1
-    hi = c - (c - a)
-    return hi, a - hi
-
-
-def _two_prod(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Dekker's TwoProduct: ``a * b = p + e`` exactly, elementwise."""
-    p = a * b
-    ah, al = _split(a)
-    bh, bl = _split(b)
-    return p, ((ah * bh - p) + ah * bl + al * bh) + al * bl
-
-
-def exact_residual(
-    X: np.ndarray, Y: np.ndarray, theta: np.ndarray, fit_intercept: bool
-) -> np.ndarray:
-    """``Y - X W - b`` in double-double arithmetic, rounded once to float64.
-
-    Error-free products and sums (Dekker, Knuth) carry about 32 digits, so the
-    residual is right even where ``X W`` cancels ``Y`` to the last float64
-    digit: what iterative refinement needs on ill-conditioned designs.
-    Shapes: X (n, f), Y (n, k), theta (f + fit_intercept, k); returns (n, k).
-    """
-    n, f = X.shape
-    out = np.empty_like(Y, dtype=np.float64)
-    for j in range(Y.shape[1]):
-        hi = Y[:, j].astype(np.float64).copy()
-        lo = np.zeros(n)
-        terms = [(X[:, i], -theta[i, j]) for i in range(f)]
-        if fit_intercept:
-            terms.append((np.ones(n), -theta[f, j]))
-        for col, t in terms:
-            p, e = _two_prod(col, np.full(n, t))
-            hi, err = _two_sum(hi, p)
-            lo += err + e
-        out[:, j] = hi + lo
-    return out

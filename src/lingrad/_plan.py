@@ -138,6 +138,8 @@ class Plan:
     feature_names_in : ndarray of shape (n_features_in,) or None
     minibatch : (Minibatch, batches) or None
         Mini-batch SGD: the problem the steps use and ``batches(epoch)``.
+    data : tuple (X, Y, w) or data source, or None
+        The rows behind ``stats``, for the reference optimum's second pass.
     """
 
     params: Params
@@ -150,6 +152,7 @@ class Plan:
     n_features_in: int
     feature_names_in: np.ndarray | None = None
     minibatch: tuple[Minibatch, Callable[[int], Iterator[Any]]] | None = None
+    data: Any = None
 
 
 def penalty_of(params: Params) -> Penalty:
@@ -179,6 +182,7 @@ def plan_arrays(
     rng = check_random_state(params.random_state)
     theta0 = init_theta(rng, f, k, y.ndim == 1, fi, work_dtype)
     plan = Plan(params, full, theta0, engine, y.ndim == 1, X.dtype, stats, f, feature_names_in)
+    plan.data = (X, Y, sw) if stats is not None else None
     if params.batch_size is not None:
         direct = full
         if engine != "direct":
@@ -223,7 +227,9 @@ def plan_source(params: Params, source: Any) -> Plan:
         full = source.direct_problem(params.fit_intercept, penalty)
     rng = check_random_state(params.random_state)
     theta0 = init_theta(rng, f, k, source.one_d, params.fit_intercept, np.float64)
-    return Plan(params, full, theta0, engine, source.one_d, np.float64, stats, f, names)
+    plan = Plan(params, full, theta0, engine, source.one_d, np.float64, stats, f, names)
+    plan.data = source if stats is not None else None
+    return plan
 
 
 @dataclass(frozen=True)

@@ -373,6 +373,31 @@ class DaskSource:
             keep=(X, Y, w),
         )
 
+    def reduce_chunks(self, kernel: Callable[..., Any], combine: Callable[[Any, Any], Any]) -> Any:
+        """``kernel(X, Y, w)`` on every row block where it lives, merged by a pairwise tree.
+
+        A second pass for the reference optimum (:mod:`lingrad._tsqr`): only
+        the kernels' small results travel to the client.
+
+        Parameters
+        ----------
+        kernel : callable
+            ``kernel(X, Y, w)`` on one block: X of shape (n_rows, n_features),
+            Y (n_rows, n_targets), w None or (n_rows,).
+        combine : callable
+            ``combine(a, b)`` of two kernels' results (associative).
+
+        Returns
+        -------
+        The combined result.
+        """
+        leaves = [
+            dask.delayed(kernel)(X, Y, w)
+            for X, Y, w in self._delayed_parts(self._X, self._Y, self._w)
+        ]
+        (total,) = dask.compute(_tree_reduce(leaves, combine))
+        return total
+
     def iter_chunks(self) -> Iterator[Chunk]:
         """The row blocks, computed one at a time.
 
