@@ -12,7 +12,7 @@ import scipy.sparse as sp
 from sklearn.datasets import load_diabetes
 
 from lingrad import LinearRegression, SufficientStats
-from lingrad.inference import CONVERGED_REL_GAP, Summary, summarize
+from lingrad.inference import CONVERGED_REL_GAP, CONVERGED_SE_FRACTION, Summary, summarize
 
 sm = pytest.importorskip("statsmodels.api")
 
@@ -312,7 +312,9 @@ def test_unconverged_fit_is_flagged_with_the_distance():
     (msg,) = s.warnings
     assert "Not converged" in msg and f"{s.rel_coef_gap:.2e}" in msg
     assert f"{model.diagnostics_.grad_norm_rel:.2e}" in msg
-    assert "1e-06" in msg
+    # issue 10: the rule is per coefficient, in its own standard errors (was 1e-06 relative)
+    assert s.coef_gap_se > CONVERGED_SE_FRACTION
+    assert f"{CONVERGED_SE_FRACTION:.0e}" in msg and f"{s.coef_gap_se:.2e}" in msg
     assert "Not converged" in str(s)
     assert s.to_dict()["classical_inference_valid"] is False
 

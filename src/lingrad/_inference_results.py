@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from scipy import stats as sps
 
-from ._inference_notes import cov_note, valid_note
+from ._inference_notes import Convergence, cov_note, valid_note
 from ._messages import Part, Style, render
 from ._params import SUMMARY_PARAMETERS
 from ._report.as_json import summary_dict
@@ -115,6 +115,7 @@ class Summary:
     classical_inference_valid: bool
     warnings: list[str] = field(default_factory=list)
     rel_coef_gap: float = math.nan
+    coef_gap_se: float = math.nan
     const_idx: int | None = None
     target: str = "y"
     weighted: bool = False
@@ -247,7 +248,7 @@ class Summary:
             warns = list(self.warning_parts)
         out = [*warns, cov_note(self.cov_type)]
         if self.classical_inference_valid:
-            out.append(valid_note(self.rel_coef_gap))
+            out.append(valid_note(Convergence(self.rel_coef_gap, self.coef_gap_se)))
         return out
 
     def render_notes(self, style: Style = "python") -> list[str]:

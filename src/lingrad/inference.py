@@ -74,9 +74,14 @@ from typing import Any
 import numpy as np
 from sklearn.utils.validation import _check_sample_weight, check_array, check_is_fitted
 
-from ._inference_compute import exact_params, rel_gap, target_numbers
+from ._inference_compute import convergence, exact_params, target_numbers
 from ._inference_design import build_design
-from ._inference_notes import CONVERGED_REL_GAP, validity_notes
+from ._inference_notes import (
+    CONVERGED_REL_GAP,
+    CONVERGED_SE_FRACTION,
+    accuracy_notes,
+    validity_notes,
+)
 from ._inference_pass import Pass, array_chunks, check_pass_matches, second_pass
 from ._inference_results import Summary
 from ._messages import Alt, Set, render
@@ -84,7 +89,7 @@ from ._params import COV_TYPES, SUMMARY_PARAMETERS, ParameterError, param_error
 from ._stats import SufficientStats
 from ._validation import add_hint
 
-__all__ = ["CONVERGED_REL_GAP", "COV_TYPES", "Summary", "summarize"]
+__all__ = ["CONVERGED_REL_GAP", "CONVERGED_SE_FRACTION", "COV_TYPES", "Summary", "summarize"]
 
 
 def _check_cov_type(cov_type: Any) -> str:
@@ -186,7 +191,7 @@ def _summaries(
     fit_intercept = _fits_intercept(model)
     design = build_design(stats, fit_intercept)
     hc = None if cov_type == "nonrobust" else cov_type
-    res = second_pass(chunks, design, B, c, hc) if chunks else None
+    res = second_pass(chunks, design, B, c, hc, stats.y_mean) if chunks else None
     if res is not None:
         check_pass_matches(res, stats)
     sum_log_w, weighted = _log_weights(res, stats, sample_weight)
@@ -209,25 +214,40 @@ def _summaries(
         "use_t": (hc is None) if use_t is None else bool(use_t),
     }
     p = len(names)
-    exact = exact_params(stats, fit_intercept) if design.rank == p else None
+    exact = exact_params(stats, fit_intercept)
     thetas = np.column_stack([c, B]) if fit_intercept else B.copy()  # (n_targets, p)
-    out = []
-    for j, theta in enumerate(thetas):
-        gap = math.nan if exact is None else rel_gap(theta, exact[j])
-        notes = validity_notes(
-            _penalty(model), _solver(model), gap, design.rank, p, common["df_resid"]
-        )
-        out.append(
-            Summary(
-                **common,
-                **target_numbers(stats, design, res, j, theta, cov_type),
-                classical_inference_valid=not notes,
-                warnings=[render(n) for n in notes],
-                warning_parts=notes,
-                rel_coef_gap=gap,
-            )
-        )
-    return out
+    ctx = (model, stats, design, res, cov_type)
+    return [_target_summary(ctx, common, j, theta, exact[j], p) for j, theta in enumerate(thetas)]
+
+
+def _target_summary(
+    ctx: tuple[Any, SufficientStats, Any, Pass | None, str],
+    common: dict[str, Any],
+    j: int,
+    theta: np.ndarray,
+    exact: np.ndarray,
+    p: int,
+) -> Summary:
+    """The summary of target ``j``: its numbers, its distance to the optimum, its notes."""
+    model, stats, design, res, cov_type = ctx
+    numbers = target_numbers(stats, design, res, j, theta, cov_type)
+    floor = numbers.pop("ssr_floor")
+    gap = convergence(stats, design, theta, exact, numbers, common["names"])
+    tss = numbers["centered_tss"] if design.k_constant else numbers["uncentered_tss"]
+    perfect = (floor, tss, res is not None) if numbers["ssr"] == 0 else None
+    notes = validity_notes(
+        _penalty(model), _solver(model), gap, design.rank, p, common["df_resid"], perfect
+    )
+    extra = accuracy_notes(design.scaled_condition, from_qr=False)
+    return Summary(
+        **common,
+        **numbers,
+        classical_inference_valid=not notes,
+        warnings=[render(n) for n in notes + extra],
+        warning_parts=notes + extra,
+        rel_coef_gap=gap.rel_gap,
+        coef_gap_se=gap.se_gap,
+    )
 
 
 def _fits_intercept(model: Any) -> bool:
