@@ -241,8 +241,11 @@ def target_numbers(
     yy = float(stats.yy[j, j])
     ybar = float(stats.y_mean[j])
     utss = yy + float(stats.sum_weights) * ybar * ybar
-    ess = (yy if design.k_constant else utss) - ssr
+    tss = yy if design.k_constant else utss
+    ess = tss - ssr
     fvalue, f_pvalue = f_test(design, theta, cov, Q, ess, ssr, df_model, df_resid)
+    if not tss > 0:  # constant y (or y = 0 without a constant): nothing to explain
+        fvalue, f_pvalue = math.nan, math.nan
     return {
         "params": theta,
         "cov": cov,
