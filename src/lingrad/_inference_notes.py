@@ -22,6 +22,7 @@ from ._messages import Alt, Part, Set
 __all__ = [
     "CONVERGED_REL_GAP",
     "CONVERGED_SE_FRACTION",
+    "GRAM_MAX_KAPPA",
     "Convergence",
     "accuracy_notes",
     "cov_note",
@@ -304,8 +305,21 @@ def validity_notes(
     return notes
 
 
+def qr_note(kappa: float) -> Note:
+    """The standard errors came from a QR factorisation of the data."""
+    kept = max(0.0, 16.0 - math.log10(kappa))
+    return (
+        f"The design's condition number, with every column scaled to unit norm, is "
+        f"{kappa:.1e}, beyond what the sufficient statistics (a Gram matrix) hold, so the "
+        "data were read once more and the design factored (QR): the standard errors keep "
+        f"about {kept:.0f} correct digits.",
+    )
+
+
 def accuracy_notes(scaled_kappa: float, from_qr: bool) -> list[Note]:
     """What limits the numbers' precision without making them invalid."""
-    if from_qr or not scaled_kappa > GRAM_MAX_KAPPA:
+    if from_qr:
+        return [qr_note(scaled_kappa)]
+    if not scaled_kappa > GRAM_MAX_KAPPA:
         return []
     return [ill_conditioned_note(scaled_kappa)]

@@ -22,7 +22,7 @@ from ._stats import SufficientStats, default_chunk_rows
 
 _EPS = float(np.finfo(np.float64).eps)
 
-__all__ = ["Chunk", "Pass", "array_chunks", "check_pass_matches", "second_pass"]
+__all__ = ["Chunk", "Pass", "array_chunks", "check_chunk", "check_pass_matches", "second_pass"]
 
 
 @dataclass
@@ -81,7 +81,7 @@ def second_pass(
     if hc is not None:
         out.meat = np.zeros((k, p, p))
     for i, chunk in enumerate(chunks):
-        Xc, Yc, w = _check_chunk(chunk, i, f, k)
+        Xc, Yc, w = check_chunk(chunk, i, f, k)
         Xd = Xc - xbar
         U = (Yc - ybar) - Xd @ B.T + d0
         if w is None:
@@ -113,7 +113,7 @@ def second_pass(
     return out
 
 
-def _check_chunk(chunk: Any, i: int, f: int, k: int):
+def check_chunk(chunk: Any, i: int, f: int, k: int):
     try:
         Xc, Yc, *rest = chunk
     except (TypeError, ValueError):

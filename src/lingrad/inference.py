@@ -67,11 +67,12 @@ Examples
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.utils.validation import _check_sample_weight, check_array, check_is_fitted
 
 from ._inference_compute import convergence, exact_params, target_numbers
@@ -79,12 +80,15 @@ from ._inference_design import build_design
 from ._inference_notes import (
     CONVERGED_REL_GAP,
     CONVERGED_SE_FRACTION,
+    GRAM_MAX_KAPPA,
     accuracy_notes,
     validity_notes,
 )
 from ._inference_pass import Pass, array_chunks, check_pass_matches, second_pass
+from ._inference_qr import qr_design
 from ._inference_results import Summary
 from ._messages import Alt, Set, render
+from ._optimum import exact_optimum
 from ._params import COV_TYPES, SUMMARY_PARAMETERS, ParameterError, param_error
 from ._stats import SufficientStats
 from ._validation import add_hint
@@ -181,17 +185,28 @@ def _summaries(
     names: list[str],
     B: np.ndarray,
     c: np.ndarray,
-    chunks: Iterable[Any] | None,
+    chunks: Callable[[], Iterable[Any]] | None,
     sample_weight: Any,
     cov_type: str,
     alpha: float,
     use_t: bool | None,
 ) -> list[Summary]:
-    """One summary per target (each named ``"y"``), after the second pass when ``chunks``."""
+    """One summary per target (each named ``"y"``), after the second pass when ``chunks``.
+
+    With the data (``chunks`` makes a fresh pass over them) and a design the
+    statistics cannot resolve (scaled condition number above
+    :data:`~lingrad._inference_notes.GRAM_MAX_KAPPA`, or rank deficient to
+    their precision), the design is factored from the data first (QR).
+    """
     fit_intercept = _fits_intercept(model)
     design = build_design(stats, fit_intercept)
+    from_qr = chunks is not None and (
+        design.scaled_condition > GRAM_MAX_KAPPA or design.rank < len(names)
+    )
+    if from_qr:
+        design = qr_design(chunks(), stats, design)
     hc = None if cov_type == "nonrobust" else cov_type
-    res = second_pass(chunks, design, B, c, hc, stats.y_mean) if chunks else None
+    res = second_pass(chunks(), design, B, c, hc, stats.y_mean) if chunks else None
     if res is not None:
         check_pass_matches(res, stats)
     sum_log_w, weighted = _log_weights(res, stats, sample_weight)
@@ -214,14 +229,14 @@ def _summaries(
         "use_t": (hc is None) if use_t is None else bool(use_t),
     }
     p = len(names)
-    exact = exact_params(stats, fit_intercept)
+    exact = _exact(stats, fit_intercept, chunks if from_qr else None)
     thetas = np.column_stack([c, B]) if fit_intercept else B.copy()  # (n_targets, p)
-    ctx = (model, stats, design, res, cov_type)
+    ctx = (model, stats, design, res, cov_type, from_qr)
     return [_target_summary(ctx, common, j, theta, exact[j], p) for j, theta in enumerate(thetas)]
 
 
 def _target_summary(
-    ctx: tuple[Any, SufficientStats, Any, Pass | None, str],
+    ctx: tuple[Any, SufficientStats, Any, Pass | None, str, bool],
     common: dict[str, Any],
     j: int,
     theta: np.ndarray,
@@ -229,7 +244,7 @@ def _target_summary(
     p: int,
 ) -> Summary:
     """The summary of target ``j``: its numbers, its distance to the optimum, its notes."""
-    model, stats, design, res, cov_type = ctx
+    model, stats, design, res, cov_type, from_qr = ctx
     numbers = target_numbers(stats, design, res, j, theta, cov_type)
     floor = numbers.pop("ssr_floor")
     gap = convergence(stats, design, theta, exact, numbers, common["names"])
@@ -238,7 +253,7 @@ def _target_summary(
     notes = validity_notes(
         _penalty(model), _solver(model), gap, design.rank, p, common["df_resid"], perfect
     )
-    extra = accuracy_notes(design.scaled_condition, from_qr=False)
+    extra = accuracy_notes(design.scaled_condition, from_qr)
     return Summary(
         **common,
         **numbers,
@@ -248,6 +263,21 @@ def _target_summary(
         rel_coef_gap=gap.rel_gap,
         coef_gap_se=gap.se_gap,
     )
+
+
+def _exact(stats: SufficientStats, fit_intercept: bool, chunks: Any) -> np.ndarray:
+    """The exact optimum, intercept first, shape (n_targets, n_params).
+
+    From the statistics (:func:`~lingrad._optimum.optimum_theta`); where they
+    cannot resolve the design and dense arrays were given, from the data
+    (:func:`lingrad.exact_optimum`: QR and a refinement step).
+    """
+    arrays = getattr(chunks, "arrays", None)
+    if arrays is None or sp.issparse(arrays[0]):
+        return exact_params(stats, fit_intercept)
+    X, Y, w = arrays
+    coef, intercept = exact_optimum(X, Y, w, fit_intercept=fit_intercept)
+    return np.column_stack([intercept, coef]) if fit_intercept else coef
 
 
 def _fits_intercept(model: Any) -> bool:
@@ -326,7 +356,8 @@ def _method(model: Any) -> str:
 
 def _data_source(
     X: Any, y: Any, sample_weight: Any, f: int, k: int, cov_type: str
-) -> Iterable[Any] | None:
+) -> Callable[[], Iterable[Any]] | None:
+    """A function that starts a pass over the data (None without data)."""
     if X is None:
         if y is not None:
             raise ValueError("summarize got y without X. Pass both X and y (the training data).")
@@ -339,7 +370,7 @@ def _data_source(
                 "summarize got a data source (with iter_chunks()) and also y or sample_weight. "
                 "The source yields (X_chunk, y_chunk, w_chunk_or_None): pass it alone."
             )
-        return X.iter_chunks()
+        return X.iter_chunks
     if y is None:
         raise ValueError("summarize got X without y. Pass both X and y (the training data).")
     try:
@@ -357,7 +388,17 @@ def _data_source(
     w = None
     if sample_weight is not None:
         w = _check_sample_weight(sample_weight, Xa, dtype=np.float64, ensure_non_negative=True)
-    return array_chunks(Xa, Ya, w)
+    return _ArrayPass(Xa, Ya, w)
+
+
+class _ArrayPass:
+    """A pass over in-memory training data, in row chunks; keeps the arrays."""
+
+    def __init__(self, X: Any, Y: np.ndarray, w: np.ndarray | None) -> None:
+        self.arrays = (X, Y, w)
+
+    def __call__(self) -> Iterable[Any]:
+        return array_chunks(*self.arrays)
 
 
 def _needs_data(cov_type: str) -> ParameterError:
