@@ -210,10 +210,11 @@ def perfect_fit_note(floor: float, tss: float, from_data: bool) -> Note:
     """A residual sum of squares of 0 (to the precision it is computed with)."""
     where = "residuals" if from_data else "sufficient statistics"
     rel = f", {floor / tss:.1e} of the total sum of squares" if tss > 0 else ""
+    bound = f"at most {floor:.1e}{rel}" if floor > 0 else "exactly"
     r2 = "R² = 1" if tss > 0 else "y is constant (total sum of squares 0), so R² is undefined (nan)"
     parts: Note = (
         f"Perfect fit: the residual sum of squares is 0 to the precision of the {where} "
-        f"(at most {floor:.1e}{rel}); {r2}. The error variance, the standard errors and the "
+        f"({bound}); {r2}. The error variance, the standard errors and the "
         "intervals are 0, the t statistics and F infinite (nan where the coefficient, or "
         "for F the explained sum of squares, is 0 too; statsmodels gives the same with a "
         "division warning): with no error the tests say nothing.",
