@@ -17,10 +17,20 @@ cases are skipped, with that reason. With the data (``summary(X, y)``) the
 design is factored by QR in a second pass where the statistics fall short,
 and the degree-10 polynomials get 7.5 digits.
 
-Digits measured (statistics / data passed), the worst of SE, SD and R², with
-and without intercept: degree 2: 10.9 / 13.2; degree 5: 7.8 / 7.6 (the
-inverse, kappa 2.2e4); degree 10: skipped / 7.5; offsets 1e6 with scales
-1e-3..1e5: 11.0 / 11.0; year beside 1e5 values: 13.4 / 13.2.
+Digits measured, the worst of SE, SD and R² (intercept: statistics / data;
+no intercept: statistics / data):
+
+=============================  ===========  ===========
+poly2[-9,-3]                   10.9 / 13.2  12.0 / 14.8
+poly2[1,21]                    11.5 / 14.7  12.3 / 14.5
+poly5[-9,-3] (kappa 2.2e4)      7.8 /  7.6   9.1 /  9.0
+poly5[1,21]                    10.2 / 10.1  10.5 / 10.5
+poly10[-9,-3]                  skip /  7.5  skip /  8.3
+poly10[1,21]                   skip /  7.6  skip / 10.1
+poly5 noisy                     9.6 / 10.1  10.0 / 10.5
+offsets 1e6, scales 1e-3..1e5  14.0 / 13.9  11.0 / 11.0
+year beside 1e5 values         13.4 / 13.7  13.7 / 13.9
+=============================  ===========  ===========
 """
 
 from __future__ import annotations
