@@ -315,6 +315,7 @@ def test_unconverged_fit_is_flagged_with_the_distance():
     # issue 10: the rule is per coefficient, in its own standard errors (was 1e-06 relative)
     assert s.coef_gap_se > CONVERGED_SE_FRACTION
     assert f"{CONVERGED_SE_FRACTION:.0e}" in msg and f"{s.coef_gap_se:.2e}" in msg
+    assert msg.endswith("or optimizer='nesterov'.") and "lr='auto'" not in msg  # lr is set
     assert "Not converged" in str(s)
     assert s.to_dict()["classical_inference_valid"] is False
 

@@ -218,3 +218,16 @@ def test_perfect_fit_and_precision_notes_in_both_wordings():
     assert "lingrad summary MODEL DATA factors the design" in render(gram, "cli")
     (qr,) = accuracy_notes(1e9, from_qr=True)
     assert "factored (QR): the standard errors keep about 7 correct digits" in render(qr)
+
+
+def test_unconverged_note_never_suggests_what_is_already_set():
+    gap = Convergence(1e-3, se_gap=0.5, worst="x0")
+    plain = render(unconverged_note(gap, 1e-3, (0.01, "gd")))
+    assert plain.endswith(
+        "Refit with a smaller tol and more n_iters, or lr='auto' with optimizer='nesterov'."
+    )
+    auto = render(unconverged_note(gap, 1e-3, ("auto", "momentum")), "cli")
+    assert auto.endswith("Refit with a smaller --tol and more --n-iters, or --optimizer nesterov.")
+    both = render(unconverged_note(gap, 1e-3, ("auto", "nesterov")))
+    assert both.endswith("Refit with a smaller tol and more n_iters.")
+    assert "lr='auto'" not in both and "optimizer=" not in both

@@ -173,10 +173,14 @@ def _distance(gap: Convergence) -> tuple[str, float]:
     )
 
 
-def unconverged_note(gap: float | Convergence, grad_rel: float) -> Note:
+def unconverged_note(
+    gap: float | Convergence, grad_rel: float, settings: tuple[object, object] = (None, None)
+) -> Note:
     """Coefficients too far from the exact optimum for classical inference.
 
-    ``gap`` is a :class:`Convergence` (a float: the relative gap alone).
+    ``gap`` is a :class:`Convergence` (a float: the relative gap alone);
+    ``settings`` the model's ``(lr, optimizer)``: a remedy already set is not
+    suggested.
     """
     gap = gap if isinstance(gap, Convergence) else Convergence(gap)
     grad = (
@@ -194,16 +198,18 @@ def unconverged_note(gap: float | Convergence, grad_rel: float) -> Note:
         f"Not converged: {how}{grad}. Classical inference needs {within} (converged "
         "enough), so the standard errors, t statistics, p-values and intervals of this "
         "summary, computed at these coefficients, do not apply. ",
-        "Refit with a smaller ",
-        Set("tol"),
-        " and more ",
-        Set("n_iters"),
-        ", or ",
-        Set("lr", "'auto'"),
-        " with ",
-        Set("optimizer", "'nesterov'"),
-        ".",
+        *_remedy(*settings),
     )
+
+
+def _remedy(lr: object, optimizer: object) -> Note:
+    """Refit advice, leaving out what the model already has."""
+    base: Note = ("Refit with a smaller ", Set("tol"), " and more ", Set("n_iters"))
+    if lr == "auto" and optimizer == "nesterov":
+        return (*base, ".")
+    if lr == "auto":
+        return (*base, ", or ", Set("optimizer", "'nesterov'"), ".")
+    return (*base, ", or ", Set("lr", "'auto'"), " with ", Set("optimizer", "'nesterov'"), ".")
 
 
 def perfect_fit_note(floor: float, tss: float, from_data: bool) -> Note:
@@ -259,6 +265,7 @@ def validity_notes(
     n_params: int,
     df_resid: float,
     perfect: tuple[float, float, bool] | None = None,
+    settings: tuple[object, object] = (None, None),
 ) -> list[Note]:
     """Why classical inference does not apply (an empty list when it does).
 
@@ -279,6 +286,8 @@ def validity_notes(
     perfect : (floor, tss, from_data) or None
         Set when the residual sum of squares is 0 to the precision ``floor`` it
         was computed with (``tss`` the total sum of squares).
+    settings : (lr, optimizer)
+        The model's, so that the advice never repeats what is set.
 
     Returns
     -------
@@ -298,7 +307,7 @@ def validity_notes(
         gap.rel_gap if gap.identified else gap.fit_gap
     )
     if alpha == 0 and not gap.converged and (known or rank == n_params):
-        notes.append(unconverged_note(gap, grad_rel))
+        notes.append(unconverged_note(gap, grad_rel, settings))
     if df_resid <= 0:
         notes.append(no_df_note(df_resid))
     elif perfect is not None:

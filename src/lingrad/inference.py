@@ -273,7 +273,14 @@ def _target_summary(
     tss = numbers["centered_tss"] if design.k_constant else numbers["uncentered_tss"]
     perfect = (floor, tss, res is not None) if numbers["ssr"] == 0 else None
     notes = validity_notes(
-        _penalty(model), _solver(model), gap, design.rank, p, common["df_resid"], perfect
+        _penalty(model),
+        _solver(model),
+        gap,
+        design.rank,
+        p,
+        common["df_resid"],
+        perfect,
+        (getattr(model, "lr", None), getattr(model, "optimizer", None)),
     )
     extra = accuracy_notes(design.scaled_condition, from_qr)
     return Summary(
