@@ -12,7 +12,7 @@ import scipy.sparse as sp
 from sklearn.datasets import load_diabetes
 
 from lingrad import LinearRegression, SufficientStats
-from lingrad.inference import CONVERGED_REL_GAP, Summary, summarize
+from lingrad.inference import CONVERGED_REL_GAP, CONVERGED_SE_FRACTION, Summary, summarize
 
 sm = pytest.importorskip("statsmodels.api")
 
@@ -312,7 +312,10 @@ def test_unconverged_fit_is_flagged_with_the_distance():
     (msg,) = s.warnings
     assert "Not converged" in msg and f"{s.rel_coef_gap:.2e}" in msg
     assert f"{model.diagnostics_.grad_norm_rel:.2e}" in msg
-    assert "1e-06" in msg
+    # issue 10: the rule is per coefficient, in its own standard errors (was 1e-06 relative)
+    assert s.coef_gap_se > CONVERGED_SE_FRACTION
+    assert f"{CONVERGED_SE_FRACTION:.0e}" in msg and f"{s.coef_gap_se:.2e}" in msg
+    assert msg.endswith("or optimizer='nesterov'.") and "lr='auto'" not in msg  # lr is set
     assert "Not converged" in str(s)
     assert s.to_dict()["classical_inference_valid"] is False
 
@@ -481,3 +484,158 @@ def test_model_summary_method_wires_statistics_and_data():
     with pytest.raises(ValueError, match=r"summary\(X, y\)"):
         direct.summary()
     np.testing.assert_allclose(direct.summary(X, y).bse, ref.bse, rtol=1e-5)
+
+
+# -- issue 10: never a crash; validity per coefficient, in its own standard errors ------------
+def _summary_no_warnings(model, stats, *args, **kwargs):
+    """summarize with every warning an error (lingrad's and its libraries')."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        s = summarize(model, stats, *args, **kwargs)
+        str(s), s.to_text("cli"), s.to_dict(), s.conf_int(), s.pvalues, s.llf, s.bic
+        assert json.loads(s.to_json(allow_nan=False)) == s.to_dict()
+    return s
+
+
+def _line(n=10):
+    x = np.arange(1.0, n + 1)
+    return np.column_stack([x, x**2])
+
+
+@pytest.mark.parametrize("data", [False, True])
+@pytest.mark.parametrize("case", ["intercept", "no-intercept", "weighted", "weighted-no-intercept"])
+def test_perfect_fit_has_r2_one_infinite_f_and_a_note(case, data):
+    X = _line()
+    fit_intercept = "no-intercept" not in case
+    y = 2.0 * X[:, 0] - 0.5 * X[:, 1] + 7.0 * fit_intercept
+    w = _weights(len(y)) if "weighted" in case else None
+    model = _exact_model(X, y, w, fit_intercept)
+    stats = SufficientStats.from_arrays(X, y, w)
+    extra = (X, y) if data else ()
+    s = _summary_no_warnings(model, stats, *extra, sample_weight=w)
+    assert s.rsquared == 1.0 and s.ssr == 0.0 and s.rsquared_adj == 1.0
+    assert s.fvalue == np.inf and s.f_pvalue == 0.0
+    assert np.all(s.bse == 0) and np.all(s.pvalues[s.params != 0] == 0)
+    assert s.resid_std_err == 0.0 and s.llf == np.inf
+    assert not s.classical_inference_valid
+    (note,) = s.warnings
+    assert note.startswith("Perfect fit: the residual sum of squares is 0")
+    assert ("residuals" if data else "sufficient statistics") in note
+    assert "R² = 1" in note and "F infinite" in note
+    assert "Not converged" not in str(s)  # the coefficients are the optimum's
+    if not data:
+        assert s.render_notes("cli")[0].endswith("pass the data: lingrad summary MODEL DATA.")
+
+
+def test_nearly_perfect_fit_is_not_rounded_to_perfect():
+    X = _line(40)
+    y = 2.0 * X[:, 0] + 1.0 + 1e-3 * np.random.default_rng(0).standard_normal(40)
+    model = _exact_model(X, y)
+    s = _summary_no_warnings(model, SufficientStats.from_arrays(X, y))
+    r = _statsmodels(X, y)
+    assert 0 < 1 - s.rsquared < 1e-8 and np.isfinite(s.fvalue)
+    assert np.isclose(s.ssr, r.ssr, rtol=1e-5)  # 1e-16 / (1 - R²): the statistics' limit
+    assert s.classical_inference_valid, s.warnings
+
+
+@pytest.mark.parametrize("data", [False, True])
+def test_constant_y_is_a_perfect_fit_with_undefined_r2(data):
+    X = _offset(n=30, f=2)[0]
+    y = np.full(30, 3.5)
+    model = _exact_model(X, y)
+    model.coef_, model.intercept_ = np.zeros(2), 3.5  # the exact optimum
+    extra = (X, y) if data else ()
+    s = _summary_no_warnings(model, SufficientStats.from_arrays(X, y), *extra)
+    assert np.isnan(s.rsquared) and np.isnan(s.fvalue) and s.ssr == 0
+    assert any("y is constant" in n and "R² is undefined" in n for n in s.warnings)
+    assert not s.classical_inference_valid
+    # lstsq's answer (slopes of 1e-17, not 0): a real, tiny SSR, no crash, no negative F
+    near = _summary_no_warnings(_exact_model(X, y), SufficientStats.from_arrays(X, y), *extra)
+    assert np.isnan(near.rsquared) and np.isnan(near.fvalue)
+
+
+def test_one_sample_and_no_residual_degrees_of_freedom_give_notes_not_errors():
+    X, y = _offset(n=5, f=2)
+    one = _summary_no_warnings(
+        _exact_model(X[:1], y[:1]), SufficientStats.from_arrays(X[:1], y[:1])
+    )
+    assert one.nobs == 1 and one.df_resid == 0 and one.rank == 1
+    assert any("rank deficient" in n for n in one.warnings)
+    assert any("No residual degrees of freedom" in n for n in one.warnings)
+    assert not any("Perfect fit" in n for n in one.warnings)  # interpolation: said once
+    three = _summary_no_warnings(
+        _exact_model(X[:3], y[:3]), SufficientStats.from_arrays(X[:3], y[:3])
+    )
+    assert three.df_resid == 0 and np.isnan(three.fvalue) and np.all(np.isnan(three.bse))
+    no_int = _exact_model(X[:2], y[:2], fit_intercept=False)
+    s = _summary_no_warnings(no_int, SufficientStats.from_arrays(X[:2], y[:2]))
+    assert s.df_resid == 0 and not s.classical_inference_valid
+
+
+def _small_but_sharp(n=200, seed=3):
+    """A coefficient 1e-3 the size of the other, known to 1e-3 of itself (t ~ 700)."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, 2)) * [1.0, 1000.0]
+    y = 5.0 * X[:, 0] + 0.002 * X[:, 1] + 1.0 + 0.03 * rng.standard_normal(n)
+    return X, y
+
+
+def test_a_small_coefficient_four_digits_off_is_flagged():
+    X, y = _small_but_sharp()
+    model = _exact_model(X, y)
+    stats = SufficientStats.from_arrays(X, y)
+    exact = _summary_no_warnings(model, stats)
+    assert exact.classical_inference_valid, exact.warnings
+    assert exact.coef_gap_se <= 1e-8 and "of its own standard error" in exact.notes()[-1]
+    model.coef_ = model.coef_ * [1.0, 1.0 + 1e-4]  # 4 correct digits in the small one
+    s = _summary_no_warnings(model, stats)
+    # the old rule (relative to the largest coefficient) would have passed it ...
+    assert s.rel_coef_gap < CONVERGED_REL_GAP
+    # ... the new one, in the coefficient's own standard error, does not
+    assert not s.classical_inference_valid and s.coef_gap_se > CONVERGED_SE_FRACTION
+    (note,) = s.warnings
+    assert note.startswith("Not converged: coefficient 'x1' is ")
+    assert f"{s.coef_gap_se:.2e} of its standard error" in note
+
+
+def test_a_converged_gradient_descent_fit_is_not_flagged():
+    X, y = _diabetes()
+    model = LinearRegression(
+        lr="auto", optimizer="nesterov", tol=1e-14, n_iters=100_000, random_state=0
+    ).fit(X, y)
+    s = _summary_no_warnings(model, SufficientStats.from_arrays(X, y))
+    assert s.classical_inference_valid, s.warnings
+    assert s.coef_gap_se <= CONVERGED_SE_FRACTION
+
+
+def _with_sum_column():
+    X, y = _diabetes()
+    return np.column_stack([X, X[:, 0] + X[:, 1]]), y
+
+
+def test_not_converged_note_survives_the_rank_note():
+    X, y = _with_sum_column()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = LinearRegression(lr="auto", n_iters=30, random_state=0).fit(X, y)
+    s = summarize(model, SufficientStats.from_arrays(X, y))
+    assert s.rank == 11 and not s.classical_inference_valid
+    rank, unconverged = s.warnings
+    assert "rank deficient" in rank
+    assert unconverged.startswith("Not converged: the fitted values are ")
+    assert f"{s.coef_gap_se:.2e} residual standard errors" in unconverged
+    assert np.isnan(s.rel_coef_gap)  # the coefficients are not identified
+
+
+def test_rank_deficient_fit_at_the_optimum_is_not_called_unconverged():
+    X, y = _with_sum_column()
+    model = _exact_model(X, y)
+    stats = SufficientStats.from_arrays(X, y)
+    # any point of the optimal set: the minimum-norm solution plus a null-space vector
+    null = np.zeros(X.shape[1])
+    null[[0, 1, 10]] = [1.0, 1.0, -1.0]
+    model.coef_ = model.coef_ + 300.0 * null
+    s = summarize(model, stats)
+    assert s.coef_gap_se < 1e-6, s.coef_gap_se
+    assert [n for n in s.warnings if "Not converged" in n] == []
+    assert any("rank deficient" in n for n in s.warnings)

@@ -9,7 +9,15 @@ import math
 import numpy as np
 import pytest
 
-from lingrad._inference_notes import unconverged_note, validity_notes
+from lingrad._inference_notes import (
+    CONVERGED_REL_GAP,
+    CONVERGED_SE_FRACTION,
+    Convergence,
+    accuracy_notes,
+    perfect_fit_note,
+    unconverged_note,
+    validity_notes,
+)
 from lingrad._messages import render
 from lingrad._report.table import coef_table, f3, g3, g4, header_rows
 from lingrad.inference import Summary
@@ -156,3 +164,70 @@ def test_unconverged_note_without_a_gradient_norm():
     text = render(unconverged_note(2e-3, math.nan))
     assert text.startswith("Not converged: the coefficients are 2.00e-03 relative")
     assert "gradient norm" not in text
+
+
+def test_valid_note_states_the_gap_in_standard_errors():
+    s = _summary(coef_gap_se=3e-7)
+    assert s.notes()[-1] == (
+        "Classical inference applies: every coefficient is within 3.0e-07 of its own "
+        "standard error of the exact least-squares optimum (converged enough: <= 1e-04)."
+    )
+
+
+def test_convergence_rule_per_standard_error_then_relative():
+    assert Convergence(1.0, se_gap=CONVERGED_SE_FRACTION).converged  # relative gap ignored
+    assert not Convergence(1e-12, se_gap=2 * CONVERGED_SE_FRACTION).converged
+    assert Convergence(CONVERGED_REL_GAP).converged  # no standard error: relative
+    assert not Convergence(2 * CONVERGED_REL_GAP).converged
+    assert not Convergence(0.0, fit_gap=1e-3, identified=False).converged
+    assert not Convergence(float("nan")).converged
+
+
+def test_rank_note_and_not_converged_note_together_in_order():
+    gap = Convergence(float("nan"), se_gap=0.5, fit_gap=1e-3, identified=False)
+    notes = [render(n) for n in validity_notes((0.0, 0.0), (math.nan, 1e-2), gap, 3, 4, 10.0)]
+    rank, unconverged = notes
+    assert rank.startswith("The design is rank deficient (rank 3 < 4 parameters)")
+    assert unconverged.startswith("Not converged: the fitted values are 5.00e-01 residual")
+    assert "needs them within 1e-04" in unconverged
+
+
+def test_unconverged_note_names_the_coefficient_and_its_standard_errors():
+    gap = Convergence(3e-8, se_gap=0.04, worst="x1")
+    text = render(unconverged_note(gap, 1e-9))
+    assert text.startswith(
+        "Not converged: coefficient 'x1' is 4.00e-02 of its standard error from the exact "
+        "least-squares optimum (max |coef - exact| / max |exact| = 3.00e-08)"
+    )
+    assert "every coefficient within 1e-04 of its own standard error" in text
+
+
+def test_perfect_fit_and_precision_notes_in_both_wordings():
+    note = perfect_fit_note(1e-12, 100.0, from_data=False)
+    assert render(note).startswith(
+        "Perfect fit: the residual sum of squares is 0 to the precision of the sufficient "
+        "statistics (at most 1.0e-12, 1.0e-14 of the total sum of squares); R² = 1."
+    )
+    assert render(note).endswith("pass the data: model.summary(X, y).")
+    assert render(note, "cli").endswith("pass the data: lingrad summary MODEL DATA.")
+    exact = render(perfect_fit_note(0.0, 0.0, from_data=True))
+    assert "residuals (exactly); y is constant" in exact and "model.summary" not in exact
+    assert accuracy_notes(1e4, from_qr=False) == []
+    (gram,) = accuracy_notes(1e6, from_qr=False)
+    assert "keep only about 4 correct digits" in render(gram)
+    assert "lingrad summary MODEL DATA factors the design" in render(gram, "cli")
+    (qr,) = accuracy_notes(1e9, from_qr=True)
+    assert "factored (QR): the standard errors keep about 7 correct digits" in render(qr)
+
+
+def test_unconverged_note_never_suggests_what_is_already_set():
+    gap = Convergence(1e-3, se_gap=0.5, worst="x0")
+    plain = render(unconverged_note(gap, 1e-3, (0.01, "gd")))
+    assert plain.endswith(
+        "Refit with a smaller tol and more n_iters, or lr='auto' with optimizer='nesterov'."
+    )
+    auto = render(unconverged_note(gap, 1e-3, ("auto", "momentum")), "cli")
+    assert auto.endswith("Refit with a smaller --tol and more --n-iters, or --optimizer nesterov.")
+    both = render(unconverged_note(gap, 1e-3, ("auto", "nesterov")))
+    assert both.endswith("Refit with a smaller tol and more n_iters.")
+    assert "lr='auto'" not in both and "optimizer=" not in both

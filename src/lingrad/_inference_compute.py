@@ -5,7 +5,10 @@ statistics, the F test and the gap to the exact least-squares optimum (from
 :func:`lingrad._optimum.optimum_theta`, the one exact optimum). The residual
 sum of squares from the statistics, ``yy - 2 bᵀxy + bᵀ xx b + S (ȳ - x̄ᵀb - c)²``,
 is exact algebra; in floating point its relative error is about
-``1e-16 / (1 - R²)``.
+``1e-16 / (1 - R²)``, and more where the coefficients cancel (ill-conditioned
+designs). A residual sum of squares at or below the rounding error it is
+computed with (:func:`ssr_from_stats`, or the second pass's bound) is reported
+as 0: a perfect fit, with R² = 1 and F infinite (statsmodels' ``inf``).
 """
 
 from __future__ import annotations
@@ -17,11 +20,21 @@ import numpy as np
 from scipy import stats as sps
 
 from ._inference_design import Design
+from ._inference_notes import Convergence
 from ._inference_pass import Pass
 from ._optimum import optimum_theta
 from ._stats import SufficientStats
 
-__all__ = ["exact_params", "f_test", "rel_gap", "ssr_from_stats", "target_numbers"]
+__all__ = [
+    "convergence",
+    "exact_params",
+    "f_test",
+    "rel_gap",
+    "ssr_from_stats",
+    "target_numbers",
+]
+
+_EPS = float(np.finfo(np.float64).eps)
 
 
 def exact_params(stats: SufficientStats, fit_intercept: bool) -> np.ndarray:
@@ -46,14 +59,27 @@ def rel_gap(theta: np.ndarray, exact: np.ndarray) -> float:
     return diff / scale if scale > 0 else diff
 
 
-def ssr_from_stats(stats: SufficientStats, j: int, b: np.ndarray, c: float) -> float:
-    """``sum_i w_i (y_i - x_i b - c)²`` from the centred statistics."""
+def ssr_from_stats(stats: SufficientStats, j: int, b: np.ndarray, c: float) -> tuple[float, float]:
+    """``sum_i w_i (y_i - x_i b - c)²`` from the centred statistics, and its rounding bound.
+
+    Returns
+    -------
+    ssr : float
+        Clipped at 0.
+    floor : float
+        ``32 (n_features + 2) eps`` times the sum of the magnitudes of the terms
+        (``yy + 2 |b|ᵀ|xy| + |b|ᵀ|xx||b| + S d²``): what rounding in the terms
+        and in the statistics themselves can leave; a smaller ``ssr`` is noise.
+    """
     xx = np.asarray(stats.xx, dtype=np.float64)
     xy = np.asarray(stats.xy[:, j], dtype=np.float64)
     yy = float(stats.yy[j, j])
     d = float(stats.y_mean[j]) - float(stats.x_mean @ b) - c
-    ssr = yy - float(b @ (2.0 * xy - xx @ b)) + float(stats.sum_weights) * d * d
-    return max(ssr, 0.0)
+    tail = float(stats.sum_weights) * d * d
+    ssr = yy - float(b @ (2.0 * xy - xx @ b)) + tail
+    ab = np.abs(b)
+    scale = yy + 2.0 * float(ab @ np.abs(xy)) + float(ab @ np.abs(xx) @ ab) + tail
+    return max(ssr, 0.0), 32.0 * (len(b) + 2) * _EPS * scale
 
 
 def f_test(
@@ -71,10 +97,12 @@ def f_test(
     With a robust ``Q`` (the covariance in working coordinates) the Wald
     statistic is computed where it is well conditioned: the slopes' covariance
     is ``Q[1:, 1:]`` exactly with an intercept, and without one the whitened
-    coefficients ``diag(s) Vᵀ b`` have covariance ``Q``.
+    coefficients ``design.tfwd @ b`` have covariance ``Q``.
     """
     if df_model <= 0 or df_resid <= 0:
         return math.nan, math.nan
+    if ssr == 0:  # a perfect fit: statsmodels' ess / 0 (inf, or nan when ess is 0 too)
+        return (math.inf, 0.0) if ess > 0 else (math.nan, math.nan)
     if Q is None:
         fvalue = (ess / df_model) / (ssr / df_resid)
         return fvalue, float(sps.f.sf(fvalue, df_model, df_resid))
@@ -82,7 +110,7 @@ def f_test(
     if design.fit_intercept:
         g, v = theta[1:], Q[1:, 1:]
     elif design.k_constant == 0 and design.rank == p:
-        g, v = design.singular_values**2 * (design.tinv.T @ theta), Q
+        g, v = design.tfwd @ theta, Q
     elif design.k_constant == 1 and design.const_idx is None:
         return math.nan, math.nan  # implicit constant: statsmodels gives nan (its #2444)
     else:
@@ -127,6 +155,48 @@ def covariance(
     return design.to_params(Q), Q
 
 
+def convergence(
+    stats: SufficientStats,
+    design: Design,
+    theta: np.ndarray,
+    exact: np.ndarray,
+    numbers: dict[str, Any],
+    names: list[str],
+) -> Convergence:
+    """The distance of ``theta`` to the exact optimum ``exact`` (both intercept first).
+
+    In standard errors where there is a positive error variance: per
+    coefficient (``|coef_j - exact_j| / bse_j``) for a full-rank design; for a
+    rank-deficient one, whose coefficients are not unique, the fitted values'
+    distance ``sqrt(dᵀ AᵀWA d) / sigma`` (``d = theta - exact``), which bounds
+    every identified combination's. ``AᵀWA`` enters through the statistics
+    (``S (x̄ᵀ d_b + d_c)² + d_bᵀ C d_b``), never formed.
+    """
+    delta = theta - exact
+    f0 = int(design.fit_intercept)
+    db = delta[f0:]
+    shift = float(stats.x_mean @ db) + (float(delta[0]) if f0 else 0.0)
+    C = np.asarray(stats.xx, dtype=np.float64)
+    quad = max(float(stats.sum_weights) * shift * shift + float(db @ C @ db), 0.0)
+    utss = float(numbers["uncentered_tss"])
+    fit_gap = math.sqrt(quad / utss) if utss > 0 else math.sqrt(quad)
+    identified = design.rank == len(theta)
+    rel = rel_gap(theta, exact) if identified else math.nan
+    ssr, df_resid = float(numbers["ssr"]), float(stats.n_samples) - design.rank
+    if not (ssr > 0 and df_resid > 0):
+        return Convergence(rel, math.nan, fit_gap, None, identified)
+    if not identified:
+        se_gap = math.sqrt(quad) / math.sqrt(ssr / df_resid)
+        return Convergence(rel, se_gap, fit_gap, None, identified)
+    with np.errstate(invalid="ignore"):
+        bse = np.sqrt(np.diag(numbers["cov"]))
+    z = np.abs(delta) / np.where(bse > 0, bse, math.nan)
+    if not np.isfinite(z).all():
+        return Convergence(rel, math.nan, fit_gap, None, identified)
+    worst = int(np.argmax(z))
+    return Convergence(rel, float(z[worst]), fit_gap, names[worst], identified)
+
+
 def target_numbers(
     stats: SufficientStats,
     design: Design,
@@ -153,23 +223,29 @@ def target_numbers(
     -------
     dict
         ``params``, ``cov``, ``ssr``, ``centered_tss``, ``uncentered_tss``,
-        ``fvalue`` and ``f_pvalue``.
+        ``fvalue`` and ``f_pvalue``; and ``ssr_floor``, the rounding bound of the
+        residual sum of squares (not a field: ``ssr`` at or below it is set to 0).
     """
     nobs = float(stats.n_samples)
     df_resid = nobs - design.rank
     df_model = float(design.rank - design.k_constant)
     if res is not None:
-        ssr = float(res.ssr[j])
+        ssr, floor = float(res.ssr[j]), float(res.ssr_floor[j])
     else:
         f = int(design.fit_intercept)
-        ssr = ssr_from_stats(stats, j, theta[f:], float(theta[0]) if f else 0.0)
+        ssr, floor = ssr_from_stats(stats, j, theta[f:], float(theta[0]) if f else 0.0)
+    if ssr <= floor:
+        ssr = 0.0
     meat = None if res is None or res.meat is None else res.meat[j]
     cov, Q = covariance(design, ssr, meat, cov_type, nobs)
     yy = float(stats.yy[j, j])
     ybar = float(stats.y_mean[j])
     utss = yy + float(stats.sum_weights) * ybar * ybar
-    ess = (yy if design.k_constant else utss) - ssr
+    tss = yy if design.k_constant else utss
+    ess = tss - ssr
     fvalue, f_pvalue = f_test(design, theta, cov, Q, ess, ssr, df_model, df_resid)
+    if not tss > 0:  # constant y (or y = 0 without a constant): nothing to explain
+        fvalue, f_pvalue = math.nan, math.nan
     return {
         "params": theta,
         "cov": cov,
@@ -178,4 +254,5 @@ def target_numbers(
         "uncentered_tss": utss,
         "fvalue": fvalue,
         "f_pvalue": f_pvalue,
+        "ssr_floor": floor,
     }

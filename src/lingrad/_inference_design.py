@@ -4,8 +4,11 @@
 handled in centred working coordinates ``z = [1, x - x̄]``, where the Gram
 matrix is block diagonal, ``diag(S, XcᵀWXc)``; without one, in the whitened
 coordinates of an SVD of a square root of ``XᵀWX`` built from the centred
-scatter. :func:`build_design` also finds the rank, the singular values (the
-condition number) and the constant, as statsmodels detects it.
+scatter. Rank and inverse are computed with every column scaled to unit norm
+(units and offsets cost nothing; the inverse keeps about ``16 - 2 log10(kappa)``
+digits, kappa the scaled condition number). :func:`build_design` also finds
+the singular values (statsmodels' condition number) and the constant, as
+statsmodels detects it.
 """
 
 from __future__ import annotations
@@ -17,9 +20,13 @@ import numpy as np
 
 from ._stats import SufficientStats
 
-__all__ = ["Design", "build_design", "matrix_rank"]
+__all__ = ["Design", "build_design"]
 
 _EPS = np.finfo(np.float64).eps
+
+#: A centred column whose spread is below this fraction of its offset
+#: (``sqrt(C_jj) <= 1e-12 sqrt(S) |x̄_j|``) is rounding noise on a constant.
+_CONST_RTOL = 1e-12
 
 
 @dataclass(frozen=True, eq=False)
@@ -42,6 +49,10 @@ class Design:
     singular_values: np.ndarray  # of sqrt(W) A, descending
     k_constant: int
     const_idx: int | None
+    # of the centred, unit-scaled design over its resolved rank: the inverse from
+    # the statistics keeps about 16 - 2 log10(scaled_condition) digits
+    scaled_condition: float = 1.0
+    tfwd: np.ndarray | None = None  # (n_working, n_params): working parameters = tfwd @ theta
 
     def working(self, X: np.ndarray) -> np.ndarray:
         """Working coordinates of rows of X, shape (n_rows, n_working)."""
@@ -63,15 +74,35 @@ class Design:
         return self.to_params(self.binv)
 
 
-def matrix_rank(s: np.ndarray, n_rows: int, n_cols: int, floor: float) -> int:
-    """numpy.linalg.matrix_rank's rule on given singular values, above a noise floor."""
-    if s.size == 0 or s[0] == 0:
-        return 0
-    return int(np.sum(s > max(s[0] * max(n_rows, n_cols) * _EPS, floor)))
+def _scaled_eigh(C: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Eigen-decomposition of ``D⁻¹ C D⁻¹`` (``D = diag(d)``, zero scales left out).
+
+    Returns ``(lam, U, dinv)`` with ``lam`` clipped at 0 and ``dinv = 1/d`` (0
+    where ``d`` is 0): a scatter with columns of any units then keeps its
+    small eigen-directions to the precision the unit-scaled matrix allows.
+    """
+    dinv = np.divide(1.0, d, out=np.zeros_like(d), where=d > 0)
+    lam, U = np.linalg.eigh(C * dinv[:, None] * dinv[None, :])
+    return np.clip(lam, 0.0, None), U, dinv
+
+
+def _resolved(sv: np.ndarray, n_rows: int, n_cols: int) -> np.ndarray:
+    """Which singular values of a unit-scaled root count: above ``sqrt(max(n, p) eps)``
+    of the largest. A Gram matrix (what the statistics hold) resolves nothing
+    below that, so a design whose scaled condition number exceeds about 1e7
+    is reported rank deficient.
+    """
+    top = float(sv.max(initial=0.0))
+    return sv > top * math.sqrt(max(n_rows, n_cols) * _EPS) if top > 0 else sv > 0
 
 
 def build_design(stats: SufficientStats, fit_intercept: bool) -> Design:
     """The design of the statistics' regressors, with or without the intercept.
+
+    The rank and the inverse come from the unit-scaled problem (each column of
+    the centred design, or of the raw design without an intercept, scaled to
+    unit norm), so units do not matter; the condition number reported is
+    statsmodels' (the unscaled design's).
 
     Parameters
     ----------
@@ -88,41 +119,63 @@ def build_design(stats: SufficientStats, fit_intercept: bool) -> Design:
     xbar = np.asarray(stats.x_mean, dtype=np.float64)
     C = np.asarray(stats.xx, dtype=np.float64)
     C = (C + C.T) / 2
-    lam, U = np.linalg.eigh(C)
-    lam = np.clip(lam, 0.0, None)
-    # sqrt(W) A = Q G with G built from a square root of the centred scatter:
-    # G's singular values are those of the weighted design, without forming AᵀWA.
-    R_C = np.sqrt(lam)[:, None] * U.T
     sq = math.sqrt(S)
+    s_int, s_no = _unscaled_singular_values(C, xbar, sq)
+    # centred columns: a spread below 1e-12 of the offset is rounding, a constant
+    dc = np.sqrt(np.clip(np.diag(C), 0.0, None))
+    dc[dc <= _CONST_RTOL * sq * np.abs(xbar)] = 0.0
+    lam, U, dinv = _scaled_eigh(C, dc)
+    keep = np.flatnonzero(_resolved(np.sqrt(lam), n, f + 1) & (lam > 0))
+    rank_int = 1 + keep.size
+    kappa = _ratio(np.sqrt(lam[keep]))
+    if fit_intercept:
+        p = f + 1
+        binv = np.zeros((p, p))
+        binv[0, 0] = 1.0 / S
+        Uk = U[:, keep] * dinv[:, None]
+        binv[1:, 1:] = (Uk / lam[keep]) @ Uk.T
+        tinv = np.eye(p)
+        tinv[0, 1:] = -xbar
+        return Design(True, xbar, binv, tinv, rank_int, s_int, 1, 0, kappa)
+    # without: sqrt(W) X = Q G, G stacking sqrt(S) x̄ᵀ on a root of C that is exactly
+    # zero in the unresolved centred directions; G is scaled to unit columns and
+    # factored (an SVD of a root, not of a Gram: the offsets cost nothing).
+    root = np.zeros_like(U.T)
+    root[keep] = np.sqrt(lam[keep])[:, None] * U[:, keep].T * dc[None, :]
+    d = np.sqrt(np.clip(np.diag(C), 0.0, None) + S * xbar * xbar)
+    d[~(d > 0)] = 1.0
+    G = np.vstack([sq * xbar[None, :], root]) / d
+    _, sv, Vt = np.linalg.svd(G, full_matrices=False)
+    r = int(np.sum(sv > sv.max(initial=0.0) * max(n, f) * _EPS)) if sv.size and sv[0] > 0 else 0
+    tinv = (Vt[:r].T / sv[:r]) / d[:, None]
+    k_const, const_idx = _detect_constant(stats, xbar, C, rank_int, r)
+    tfwd = (sv[:r, None] * Vt[:r]) * d[None, :]
+    return Design(False, xbar, np.eye(r), tinv, r, s_no, k_const, const_idx, kappa, tfwd)
+
+
+def _ratio(sv: np.ndarray) -> float:
+    """Largest over smallest of the resolved singular values (1 when none)."""
+    return float(sv.max() / sv.min()) if sv.size else 1.0
+
+
+def _unscaled_singular_values(
+    C: np.ndarray, xbar: np.ndarray, sq: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Singular values of ``sqrt(W) [1, X]`` and ``sqrt(W) X`` (statsmodels' condition number).
+
+    ``sqrt(W) A = Q G`` with G built from a square root of the centred scatter:
+    G's singular values are those of the weighted design, without forming AᵀWA.
+    """
+    f = C.shape[0]
+    lam, U = np.linalg.eigh(C)
+    R_C = np.sqrt(np.clip(lam, 0.0, None))[:, None] * U.T
     G_int = np.zeros((f + 1, f + 1))
     G_int[0, 0] = sq
     G_int[0, 1:] = sq * xbar
     G_int[1:, 1:] = R_C
     s_int = np.linalg.svd(G_int, compute_uv=False)
-    G_no = np.vstack([sq * xbar[None, :], R_C])
-    _, s_no, Vt = np.linalg.svd(G_no, full_matrices=False)
-    # The scatter's eigenvalues carry an absolute error of about eps * max(n, p)
-    # * lam_max, so its square roots (singular values) are only resolved above
-    # this floor: a design closer to singular than that is treated as singular.
-    floor = math.sqrt(max(n, f + 1) * _EPS * float(lam.max(initial=0.0)))
-    rank_int = matrix_rank(s_int, n, f + 1, floor)
-    rank_no = matrix_rank(s_no, n, f, floor)
-    if fit_intercept:
-        p = f + 1
-        root = np.sqrt(lam)
-        keep = np.flatnonzero(root > max(root.max(initial=0.0) * max(n, p) * _EPS, floor))
-        rank_int = 1 + keep.size
-        binv = np.zeros((p, p))
-        binv[0, 0] = 1.0 / S
-        Uk = U[:, keep]
-        binv[1:, 1:] = (Uk / lam[keep]) @ Uk.T
-        tinv = np.eye(p)
-        tinv[0, 1:] = -xbar
-        return Design(True, xbar, binv, tinv, rank_int, s_int, 1, 0)
-    r = rank_no
-    tinv = Vt[:r].T / s_no[:r]
-    k_const, const_idx = _detect_constant(stats, xbar, C, rank_int, rank_no)
-    return Design(False, xbar, np.eye(r), tinv, r, s_no, k_const, const_idx)
+    s_no = np.linalg.svd(np.vstack([sq * xbar[None, :], R_C]), compute_uv=False)
+    return s_int, s_no
 
 
 def _detect_constant(

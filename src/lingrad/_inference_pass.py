@@ -2,8 +2,8 @@
 
 Heteroscedasticity-robust covariances (``HC0`` ... ``HC3``) need every
 residual, which the sufficient statistics do not hold: :func:`second_pass`
-sums the sandwich's meat (and the exact residual sum of squares) chunk by
-chunk, from arrays (:func:`array_chunks`) or from any object with an
+sums the sandwich's meat (and the exact residual sum of squares, with a bound
+on its rounding error) chunk by chunk, from arrays (:func:`array_chunks`) or from any object with an
 ``iter_chunks()`` method, so files can be streamed.
 """
 
@@ -20,7 +20,9 @@ import scipy.sparse as sp
 from ._inference_design import Design
 from ._stats import SufficientStats, default_chunk_rows
 
-__all__ = ["Chunk", "Pass", "array_chunks", "check_pass_matches", "second_pass"]
+_EPS = float(np.finfo(np.float64).eps)
+
+__all__ = ["Chunk", "Pass", "array_chunks", "check_chunk", "check_pass_matches", "second_pass"]
 
 
 @dataclass
@@ -30,6 +32,7 @@ class Pass:
     sum_log_weights: float = 0.0
     weighted: bool = False
     ssr: np.ndarray | None = None  # (n_targets,)
+    ssr_floor: np.ndarray | None = None  # (n_targets,): rounding bound of ssr
     meat: np.ndarray | None = None  # (n_targets, n_params, n_params)
     sum_wx: np.ndarray | None = None  # (n_features,)
     sum_wy: np.ndarray | None = None  # (n_targets,)
@@ -53,10 +56,14 @@ def second_pass(
     B: np.ndarray,
     c: np.ndarray,
     hc: str | None,
+    y_mean: np.ndarray,
 ) -> Pass:
     """Residuals chunk by chunk: ssr, weights and (for ``hc``) the sandwich's meat.
 
-    ``B`` is (n_targets, n_features), ``c`` (n_targets,). The meat is
+    ``B`` is (n_targets, n_features), ``c`` (n_targets,), ``y_mean`` the
+    statistics' weighted mean of the targets (n_targets,). Residuals are
+    computed about the means, ``(y - ȳ) - (x - x̄) b + (ȳ - x̄ᵀb - c)``, so data
+    far from the origin cost no digits in them. The meat is
     ``sum_i s_i z_i z_iᵀ`` with ``s_i = w_i² u_i²`` (statsmodels' ``wresid²`` times
     the weight carried by ``wexog``), divided by ``1 - h_i`` (HC2) or its square
     (HC3), ``h_i = w_i z_iᵀ binv z_i`` the leverage. It is exact: the sum of the
@@ -64,12 +71,19 @@ def second_pass(
     """
     k, f = B.shape
     p = design.binv.shape[0]
-    out = Pass(ssr=np.zeros(k), sum_wx=np.zeros(f), sum_wy=np.zeros(k))
+    out = Pass(ssr=np.zeros(k), ssr_floor=np.zeros(k), sum_wx=np.zeros(f), sum_wy=np.zeros(k))
+    xbar = design.x_mean
+    ybar = np.asarray(y_mean, dtype=np.float64)
+    d0 = ybar - B @ xbar - c  # (n_targets,)
+    d0_err = (f + 2) * _EPS * (np.abs(ybar) + np.abs(B) @ np.abs(xbar) + np.abs(c))
+    absB = np.abs(B).T
+    ulp = ((f + 2) * _EPS) ** 2
     if hc is not None:
         out.meat = np.zeros((k, p, p))
     for i, chunk in enumerate(chunks):
-        Xc, Yc, w = _check_chunk(chunk, i, f, k)
-        U = Yc - Xc @ B.T - c
+        Xc, Yc, w = check_chunk(chunk, i, f, k)
+        Xd = Xc - xbar
+        U = (Yc - ybar) - Xd @ B.T + d0
         if w is None:
             w = np.ones(len(Xc))
         else:
@@ -82,6 +96,9 @@ def second_pass(
         out.sum_wy += (Yc * w[:, None]).sum(axis=0)
         wu = w[:, None] * U
         out.ssr += (wu * U).sum(axis=0)
+        # each residual carries a rounding error below (f + 2) eps times this
+        mag = np.abs(Yc - ybar) + np.abs(Xd) @ absB + np.abs(d0) + d0_err / ((f + 2) * _EPS)
+        out.ssr_floor += ulp * (w[:, None] * mag * mag).sum(axis=0)
         if out.meat is None:
             continue
         Z = design.working(Xc)
@@ -96,7 +113,7 @@ def second_pass(
     return out
 
 
-def _check_chunk(chunk: Any, i: int, f: int, k: int):
+def check_chunk(chunk: Any, i: int, f: int, k: int):
     try:
         Xc, Yc, *rest = chunk
     except (TypeError, ValueError):

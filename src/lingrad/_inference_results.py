@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from scipy import stats as sps
 
-from ._inference_notes import cov_note, valid_note
+from ._inference_notes import Convergence, cov_note, valid_note
 from ._messages import Part, Style, render
 from ._params import SUMMARY_PARAMETERS
 from ._report.as_json import summary_dict
@@ -54,7 +54,8 @@ class Summary:
         1 when the model has a constant (fitted intercept, or a constant or
         implied-constant column of X, as statsmodels detects it), else 0.
     ssr : float
-        Weighted residual sum of squares at ``params``.
+        Weighted residual sum of squares at ``params`` (0 when it is below the
+        rounding error it is computed with: a perfect fit).
     centered_tss, uncentered_tss : float
         Weighted total sums of squares of y about its mean and about 0.
     sum_log_weights : float
@@ -66,19 +67,35 @@ class Summary:
         ``condition_number``.
     fvalue : float
         F statistic that every non-constant coefficient is 0 (a Wald test with
-        the robust covariance when ``cov_type`` is robust, as statsmodels).
+        the robust covariance when ``cov_type`` is robust, as statsmodels);
+        ``inf`` for a perfect fit (``ssr`` 0), ``nan`` when y is constant or
+        there are no residual degrees of freedom.
     f_pvalue : float
         Its p-value, from F(``df_model``, ``df_resid``).
     rank : int
-        Rank of the design (numpy's ``matrix_rank`` rule, and singular values
-        below ``sqrt(n eps)`` of the largest count as zero).
+        Rank of the design, decided with unit-scaled columns: from the
+        statistics, singular values below ``sqrt(max(n, p) eps)`` of the
+        largest count as zero; from a QR of the data (``summary(X, y)`` on an
+        ill-conditioned design), numpy's ``matrix_rank`` rule.
     classical_inference_valid : bool
-        False for penalised, unconverged or rank-deficient fits (see ``warnings``).
+        False for penalised, unconverged, rank-deficient or perfect fits and
+        without residual degrees of freedom (see ``warnings``). Converged
+        means every coefficient within ``CONVERGED_SE_FRACTION`` (1e-4) of its
+        own standard error of the exact least-squares optimum
+        (``coef_gap_se``); where no standard error exists (perfect fit, no
+        residual degrees of freedom), ``rel_coef_gap <= CONVERGED_REL_GAP``
+        (1e-6).
     warnings : list of str
-        Why the classical numbers do not apply, or what is approximate.
+        Why the classical numbers do not apply, then what limits their
+        precision (an ill-conditioned design: these do not make them invalid).
     rel_coef_gap : float
         ``max |coef - exact| / max |exact|`` against the exact least-squares
         coefficients (``nan`` when not defined: rank-deficient design).
+    coef_gap_se : float
+        ``max_j |coef_j - exact_j| / bse_j``: the distance to the optimum in
+        standard errors; for a rank-deficient design that of the fitted values,
+        ``sqrt(dᵀ AᵀWA d) / sigma`` (``d = coef - exact``); ``nan`` when there is
+        no positive error variance.
     const_idx : int or None
         Position of the constant in ``params`` (None when absent or implicit).
     target : str
@@ -115,6 +132,7 @@ class Summary:
     classical_inference_valid: bool
     warnings: list[str] = field(default_factory=list)
     rel_coef_gap: float = math.nan
+    coef_gap_se: float = math.nan
     const_idx: int | None = None
     target: str = "y"
     weighted: bool = False
@@ -247,7 +265,7 @@ class Summary:
             warns = list(self.warning_parts)
         out = [*warns, cov_note(self.cov_type)]
         if self.classical_inference_valid:
-            out.append(valid_note(self.rel_coef_gap))
+            out.append(valid_note(Convergence(self.rel_coef_gap, self.coef_gap_se)))
         return out
 
     def render_notes(self, style: Style = "python") -> list[str]:

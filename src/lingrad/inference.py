@@ -19,29 +19,46 @@ Numerical care
 With an intercept the regressors are handled in centred working coordinates
 ``z = [1, x - x̄]``, where the Gram matrix is block diagonal, ``diag(S, XcᵀWXc)``;
 without one, in the whitened coordinates of an SVD of a square root of ``XᵀWX``
-built from the centred scatter. Data far from the origin (an offset of 1e6)
-then cost no accuracy in the covariances, leverages, Wald F or condition
-number: against exact rational arithmetic they hold ~1e-10 where the uncentred
-normal equations (and statsmodels' pseudo-inverse) lose half the digits. A Gram
-matrix resolves singular values only down to ``sqrt(n eps)`` of the largest, so
-a design closer to singular than that (condition number above ~1e7) is reported
-rank deficient.
+built from the centred scatter. Rank and inverse are computed with every
+column scaled to unit norm, so offsets (1e6) and units (1e-3 next to 1e5) cost
+nothing: against exact rational arithmetic the standard errors keep about
+``16 - 2 log10(kappa)`` digits, kappa the condition number of the centred,
+unit-scaled design (tests/test_summary_oracle.py). A Gram matrix resolves
+singular values only down to ``sqrt(n eps)`` of the largest, so a design
+closer to singular than that (scaled condition number above ~1e7) is reported
+rank deficient from the statistics. Where kappa exceeds 1e5 (fewer than 6
+digits left) the summary says so; given the data (``X, y``), it then factors
+the design from the data (QR, a second pass: :mod:`lingrad._inference_qr`,
+about ``16 - log10(kappa)`` digits) and takes the exact optimum from the data
+too (:func:`lingrad.exact_optimum`).
 
 The residual sum of squares from the statistics,
 ``yy - 2 bᵀxy + bᵀ xx b + S (ȳ - x̄ᵀb - c)²``, is exact algebra; in floating
 point its relative error is about ``1e-16 / (1 - R²)``. When data are passed,
-it is summed from the residuals instead (exact).
+it is summed from the residuals, computed about the means. A sum at or below
+the rounding error it is computed with is reported as 0: a perfect fit, with
+R² = 1, zero standard errors, F = inf (statsmodels' ``ess / 0``; nan when y is
+constant too) and a note that says so; nothing raises and nothing warns.
 
 Classical inference is only valid at the least-squares optimum of an
-unpenalised fit. The coefficients count as converged when they are within
-``1e-6`` relative (``max |coef - exact| / max |exact|``, intercept included) of
-the exact optimum (:func:`lingrad._optimum.optimum_theta`, from the same
-statistics).
+unpenalised fit. It is reported valid when every coefficient is within
+``CONVERGED_SE_FRACTION = 1e-4`` of its own standard error of the exact
+optimum (:func:`lingrad._optimum.optimum_theta`, from the same statistics):
+``max_j |coef_j - exact_j| / bse_j <= 1e-4`` (``Summary.coef_gap_se``), so no t
+statistic moves by more than 1e-4 and no interval end by more than 1e-4
+standard errors. For a rank-deficient design (coefficients not unique) the
+fitted values are compared instead, ``sqrt(dᵀ AᵀWA d) / sigma <= 1e-4`` with
+``d = coef - exact``. With no error variance (a perfect fit, no residual
+degrees of freedom) the relative gap ``max |coef - exact| / max |exact|``
+must be below ``CONVERGED_REL_GAP = 1e-6``. The "not converged" note is kept
+beside a rank note.
 
 The module is the public entry point; the work is done by
 :mod:`lingrad._inference_design` (design, rank, constant),
-:mod:`lingrad._inference_pass` (the second pass for robust covariances),
-:mod:`lingrad._inference_compute` (covariances, F test, gap),
+:mod:`lingrad._inference_qr` (the design from the data, where the statistics
+fall short),
+:mod:`lingrad._inference_pass` (the second pass for residuals and robust covariances),
+:mod:`lingrad._inference_compute` (covariances, F test, distance to the optimum),
 :mod:`lingrad._inference_notes` (validity notes as message parts),
 :mod:`lingrad._inference_results` (:class:`Summary`) and :mod:`lingrad._report`
 (its text, rich and JSON renderings).
@@ -67,24 +84,33 @@ Examples
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any
 
 import numpy as np
-from sklearn.utils.validation import _check_sample_weight, check_array, check_is_fitted
+import scipy.sparse as sp
+from sklearn.utils.validation import check_is_fitted
 
-from ._inference_compute import exact_params, rel_gap, target_numbers
+from ._inference_compute import convergence, exact_params, target_numbers
 from ._inference_design import build_design
-from ._inference_notes import CONVERGED_REL_GAP, validity_notes
-from ._inference_pass import Pass, array_chunks, check_pass_matches, second_pass
+from ._inference_notes import (
+    CONVERGED_REL_GAP,
+    CONVERGED_SE_FRACTION,
+    GRAM_MAX_KAPPA,
+    accuracy_notes,
+    validity_notes,
+)
+from ._inference_pass import Pass, check_pass_matches, second_pass
+from ._inference_qr import qr_design
 from ._inference_results import Summary
-from ._messages import Alt, Set, render
-from ._params import COV_TYPES, SUMMARY_PARAMETERS, ParameterError, param_error
+from ._inference_source import data_source
+from ._messages import render
+from ._optimum import exact_optimum
+from ._params import COV_TYPES, SUMMARY_PARAMETERS, param_error
 from ._stats import SufficientStats
-from ._validation import add_hint
 
-__all__ = ["CONVERGED_REL_GAP", "COV_TYPES", "Summary", "summarize"]
+__all__ = ["CONVERGED_REL_GAP", "CONVERGED_SE_FRACTION", "COV_TYPES", "Summary", "summarize"]
 
 
 def _check_cov_type(cov_type: Any) -> str:
@@ -111,9 +137,13 @@ def summarize(
     """Classical OLS/WLS inference for a fitted linear model.
 
     The inference is about the model's own coefficients (the gradient-descent
-    fit); it is valid when they are the least-squares optimum to 1e-6 relative
+    fit); it is valid when every coefficient is within 1e-4 of its own
+    standard error of the least-squares optimum (``CONVERGED_SE_FRACTION``)
     and the fit is unpenalised, and the result says so (``warnings``,
-    ``classical_inference_valid``) when not.
+    ``classical_inference_valid``) when not. It never raises on degenerate
+    data (a perfect fit, constant y, one sample, no residual degrees of
+    freedom): the numbers that are undefined are ``nan`` or ``inf`` and a
+    note says why.
 
     Parameters
     ----------
@@ -126,7 +156,8 @@ def summarize(
         sample_weight)``), with ``n_features`` features and ``n_targets`` targets.
     X : array-like or sparse matrix of shape (n_samples, n_features), or data source, default=None
         The training data, needed only for robust covariances (and used, when
-        given, for the exact residual sum of squares). Either an array with
+        given, for the exact residual sum of squares, and to factor a design
+        too ill-conditioned for the statistics). Either an array with
         ``y``, or an object whose ``iter_chunks()`` yields
         ``(X_chunk, y_chunk, w_chunk_or_None)`` tuples: a second pass in chunks.
     y : array-like of shape (n_samples,) or (n_samples, n_targets), default=None
@@ -165,7 +196,7 @@ def summarize(
     B, c, one_d = _coefficients(model, int(np.shape(model.coef_)[-1]))
     _check_model_matches(stats, B)
     names = _param_names(model, feature_names, stats.n_features)
-    chunks = _data_source(X, y, sample_weight, stats.n_features, B.shape[0], cov_type)
+    chunks = data_source(X, y, sample_weight, stats.n_features, B.shape[0], cov_type)
     out = _summaries(model, stats, names, B, c, chunks, sample_weight, cov_type, alpha, use_t)
     return out[0] if one_d else [replace(s, target=f"y{j}") for j, s in enumerate(out)]
 
@@ -176,17 +207,28 @@ def _summaries(
     names: list[str],
     B: np.ndarray,
     c: np.ndarray,
-    chunks: Iterable[Any] | None,
+    chunks: Callable[[], Iterable[Any]] | None,
     sample_weight: Any,
     cov_type: str,
     alpha: float,
     use_t: bool | None,
 ) -> list[Summary]:
-    """One summary per target (each named ``"y"``), after the second pass when ``chunks``."""
+    """One summary per target (each named ``"y"``), after the second pass when ``chunks``.
+
+    With the data (``chunks`` makes a fresh pass over them) and a design the
+    statistics cannot resolve (scaled condition number above
+    :data:`~lingrad._inference_notes.GRAM_MAX_KAPPA`, or rank deficient to
+    their precision), the design is factored from the data first (QR).
+    """
     fit_intercept = _fits_intercept(model)
     design = build_design(stats, fit_intercept)
+    from_qr = chunks is not None and (
+        design.scaled_condition > GRAM_MAX_KAPPA or design.rank < len(names)
+    )
+    if from_qr:
+        design = qr_design(chunks(), stats, design)
     hc = None if cov_type == "nonrobust" else cov_type
-    res = second_pass(chunks, design, B, c, hc) if chunks else None
+    res = second_pass(chunks(), design, B, c, hc, stats.y_mean) if chunks else None
     if res is not None:
         check_pass_matches(res, stats)
     sum_log_w, weighted = _log_weights(res, stats, sample_weight)
@@ -209,25 +251,62 @@ def _summaries(
         "use_t": (hc is None) if use_t is None else bool(use_t),
     }
     p = len(names)
-    exact = exact_params(stats, fit_intercept) if design.rank == p else None
+    exact = _exact(stats, fit_intercept, chunks if from_qr else None)
     thetas = np.column_stack([c, B]) if fit_intercept else B.copy()  # (n_targets, p)
-    out = []
-    for j, theta in enumerate(thetas):
-        gap = math.nan if exact is None else rel_gap(theta, exact[j])
-        notes = validity_notes(
-            _penalty(model), _solver(model), gap, design.rank, p, common["df_resid"]
-        )
-        out.append(
-            Summary(
-                **common,
-                **target_numbers(stats, design, res, j, theta, cov_type),
-                classical_inference_valid=not notes,
-                warnings=[render(n) for n in notes],
-                warning_parts=notes,
-                rel_coef_gap=gap,
-            )
-        )
-    return out
+    ctx = (model, stats, design, res, cov_type, from_qr)
+    return [_target_summary(ctx, common, j, theta, exact[j], p) for j, theta in enumerate(thetas)]
+
+
+def _target_summary(
+    ctx: tuple[Any, SufficientStats, Any, Pass | None, str, bool],
+    common: dict[str, Any],
+    j: int,
+    theta: np.ndarray,
+    exact: np.ndarray,
+    p: int,
+) -> Summary:
+    """The summary of target ``j``: its numbers, its distance to the optimum, its notes."""
+    model, stats, design, res, cov_type, from_qr = ctx
+    numbers = target_numbers(stats, design, res, j, theta, cov_type)
+    floor = numbers.pop("ssr_floor")
+    gap = convergence(stats, design, theta, exact, numbers, common["names"])
+    tss = numbers["centered_tss"] if design.k_constant else numbers["uncentered_tss"]
+    perfect = (floor, tss, res is not None) if numbers["ssr"] == 0 else None
+    notes = validity_notes(
+        _penalty(model),
+        _solver(model),
+        gap,
+        design.rank,
+        p,
+        common["df_resid"],
+        perfect,
+        (getattr(model, "lr", None), getattr(model, "optimizer", None)),
+    )
+    extra = accuracy_notes(design.scaled_condition, from_qr)
+    return Summary(
+        **common,
+        **numbers,
+        classical_inference_valid=not notes,
+        warnings=[render(n) for n in notes + extra],
+        warning_parts=notes + extra,
+        rel_coef_gap=gap.rel_gap,
+        coef_gap_se=gap.se_gap,
+    )
+
+
+def _exact(stats: SufficientStats, fit_intercept: bool, chunks: Any) -> np.ndarray:
+    """The exact optimum, intercept first, shape (n_targets, n_params).
+
+    From the statistics (:func:`~lingrad._optimum.optimum_theta`); where they
+    cannot resolve the design and dense arrays were given, from the data
+    (:func:`lingrad.exact_optimum`: QR and a refinement step).
+    """
+    arrays = getattr(chunks, "arrays", None)
+    if arrays is None or sp.issparse(arrays[0]):
+        return exact_params(stats, fit_intercept)
+    X, Y, w = arrays
+    coef, intercept = exact_optimum(X, Y, w, fit_intercept=fit_intercept)
+    return np.column_stack([intercept, coef]) if fit_intercept else coef
 
 
 def _fits_intercept(model: Any) -> bool:
@@ -302,62 +381,6 @@ def _coefficients(model: Any, f: int) -> tuple[np.ndarray, np.ndarray, bool]:
 def _method(model: Any) -> str:
     opt = getattr(model, "optimizer", None)
     return f"GD ({opt})" if isinstance(opt, str) else "gradient descent"
-
-
-def _data_source(
-    X: Any, y: Any, sample_weight: Any, f: int, k: int, cov_type: str
-) -> Iterable[Any] | None:
-    if X is None:
-        if y is not None:
-            raise ValueError("summarize got y without X. Pass both X and y (the training data).")
-        if cov_type != "nonrobust":
-            raise _needs_data(cov_type)
-        return None
-    if hasattr(X, "iter_chunks"):
-        if y is not None or sample_weight is not None:
-            raise ValueError(
-                "summarize got a data source (with iter_chunks()) and also y or sample_weight. "
-                "The source yields (X_chunk, y_chunk, w_chunk_or_None): pass it alone."
-            )
-        return X.iter_chunks()
-    if y is None:
-        raise ValueError("summarize got X without y. Pass both X and y (the training data).")
-    try:
-        Xa = check_array(X, accept_sparse=("csr",), dtype=[np.float64, np.float32])
-        Ya = check_array(y, ensure_2d=False, dtype=np.float64)
-    except ValueError as err:
-        raise add_hint(err) from err
-    Ya = Ya.reshape(len(Ya), -1)
-    if Xa.shape[1] != f or Ya.shape[1] != k or len(Ya) != Xa.shape[0]:
-        raise ValueError(
-            f"X has shape {Xa.shape} and y {Ya.shape}; the model needs X of shape "
-            f"(n_samples, {f}) and y with {k} target(s) and one row per X row. Pass the training "
-            "data."
-        )
-    w = None
-    if sample_weight is not None:
-        w = _check_sample_weight(sample_weight, Xa, dtype=np.float64, ensure_non_negative=True)
-    return array_chunks(Xa, Ya, w)
-
-
-def _needs_data(cov_type: str) -> ParameterError:
-    """A robust ``cov_type`` asked for without the data."""
-    setting = Set("cov_type", repr(cov_type))
-    parts = (
-        setting,
-        " (heteroscedasticity-robust standard errors) needs the data: every residual enters "
-        "the covariance, and the sufficient statistics do not hold them. Pass the training "
-        "data, e.g. ",
-        Alt(
-            f"model.summary(X, y, cov_type={cov_type!r}) or summarize(model, stats, X, y, "
-            f"sample_weight=w, cov_type={cov_type!r}), or an object whose iter_chunks() yields "
-            "(X_chunk, y_chunk, w_chunk_or_None) to stream it from files.",
-            f"lingrad summary MODEL DATA --cov-type {cov_type}.",
-        ),
-    )
-    return ParameterError(
-        parts, owner="summarize", param="cov_type", value=cov_type, expected="'nonrobust'"
-    )
 
 
 def _log_weights(
