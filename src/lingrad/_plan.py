@@ -138,6 +138,9 @@ class Plan:
     feature_names_in : ndarray of shape (n_features_in,) or None
     minibatch : (Minibatch, batches) or None
         Mini-batch SGD: the problem the steps use and ``batches(epoch)``.
+    data : (X, Y, sample_weight) or None
+        Dense in-memory data behind ``problem`` (for the refinement step of
+        :class:`~lingrad._descent.Descent`); None for sparse data and streams.
     """
 
     params: Params
@@ -150,6 +153,7 @@ class Plan:
     n_features_in: int
     feature_names_in: np.ndarray | None = None
     minibatch: tuple[Minibatch, Callable[[int], Iterator[Any]]] | None = None
+    data: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None = None
 
 
 def penalty_of(params: Params) -> Penalty:
@@ -179,6 +183,8 @@ def plan_arrays(
     rng = check_random_state(params.random_state)
     theta0 = init_theta(rng, f, k, y.ndim == 1, fi, work_dtype)
     plan = Plan(params, full, theta0, engine, y.ndim == 1, X.dtype, stats, f, feature_names_in)
+    if not sp.issparse(X):
+        plan.data = (X, Y, sw)
     if params.batch_size is not None:
         direct = full
         if engine != "direct":
