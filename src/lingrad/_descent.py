@@ -173,12 +173,20 @@ class Descent:
         )
 
 
+def _finite(stats) -> bool:
+    with np.errstate(over="ignore", invalid="ignore"):
+        parts = (stats.xx, stats.xy, stats.yy, stats.x_mean, stats.y_mean)
+        return all(np.isfinite(a).all() for a in parts)
+
+
 def descend(plan: Plan) -> Descent:
     """The :class:`Descent` of ``plan`` (see :func:`precondition_kind`)."""
     p, problem = plan.params, plan.problem
     kind = precondition_kind(p, plan.engine, plan.minibatch is not None)
     transform, kappa_s = None, math.nan
-    if plan.engine == "stats":
+    if plan.engine == "stats" and not _finite(plan.stats):
+        kind = "none"  # overflowing statistics: the raw problem explains it (DataOverflowError)
+    elif plan.engine == "stats":
         transform, kappa_s = stats_transform(
             plan.stats, p.fit_intercept, problem.penalty.l2, "diagonal" if kind == "none" else kind
         )
@@ -187,7 +195,11 @@ def descend(plan: Plan) -> Descent:
     if kind == "none":
         return Descent(plan, plan, None, kind, math.nan, unique, None, kappa_s)
     if transform is None:  # the direct engine: centring and scaling only
-        transform = column_scales(problem, p.fit_intercept)
+        with np.errstate(over="ignore", invalid="ignore"):
+            transform = column_scales(problem, p.fit_intercept)
+        mu = transform.mu if transform.mu is not None else transform.m
+        if not (np.isfinite(transform.m).all() and np.isfinite(mu).all()):
+            return Descent(plan, plan, None, "none", math.nan, None, None)
         null = row_space(problem, p.fit_intercept)
         unique = False if null is not None else None
     raw = condition(*curvature(problem)) if plan.engine == "stats" else math.nan

@@ -183,40 +183,45 @@ def stats_transform(
 def column_scales(problem: Any, fit_intercept: bool) -> Transform:
     """Diagonal transform from the rows of a direct problem (X never densified or copied).
 
-    Dense in-memory X: means and centred standard deviations in row blocks
-    (two passes). Sparse X and streams: ``E[x^2] - mu^2`` in one pass (an
-    approximate scale suffices: any positive one maps back exactly).
+    Two passes, whatever holds the rows (memory, a file stream, a cluster): the
+    column means from one Hessian-vector product (``H e_b = (mu, 1)``), then the
+    centred second moments ``sum_i w_i (x_i - mu)^2`` (dense rows in blocks of
+    about 2^20 numbers; sparse X as ``sum w x^2 - 2 mu sum w x + mu^2 S``, never
+    centred). Any positive scale maps back exactly; this one makes the
+    columns' variances 1.
     """
-    X = getattr(problem, "X", None)
-    if X is not None and not sp.issparse(X):
-        return _dense_scales(X, problem.sample_weight, fit_intercept)
-    blocks = [(X, None, problem.sample_weight)] if X is not None else problem._blocks()
     f = problem.n_features
-    s1, s2, S = np.zeros(f), np.zeros(f), 0.0
-    for B, _, w in blocks:
-        w = np.ones(B.shape[0]) if w is None else np.asarray(w, dtype=np.float64)
-        sq = B.multiply(B) if sp.issparse(B) else np.asarray(B, dtype=np.float64) ** 2
-        s1 += np.asarray(B.T @ w, dtype=np.float64).ravel()
-        s2 += np.asarray(sq.T @ w, dtype=np.float64).ravel()
-        S += float(w.sum())
-    mu, sq = s1 / (S or 1.0), s2 / (S or 1.0)
-    var = sq - mu * mu if fit_intercept else sq
-    return _from_var(np.where(var > sq * 1e-12, var, sq), mu if fit_intercept else None)
+    mu = _means(problem) if fit_intercept else None
+    shift = np.zeros(f) if mu is None else mu
+    if hasattr(problem, "centred_moments"):  # rows on a cluster
+        sq, S = problem.centred_moments(shift), float(problem.sum_weights)
+    else:
+        sq, S = np.zeros(f), 0.0
+        for X, _, w in problem._blocks():
+            w = np.ones(X.shape[0]) if w is None else np.asarray(w, dtype=np.float64)
+            sq += _block_centred_sq(X, w, shift)
+            S += float(w.sum())
+    return _from_var(sq / (S or 1.0), mu)
 
 
-def _dense_scales(X: np.ndarray, sw: np.ndarray | None, fit_intercept: bool) -> Transform:
-    n, f = X.shape
-    w = np.ones(n) if sw is None else np.asarray(sw, dtype=np.float64)
-    S = float(w.sum()) or 1.0
-    mu = np.asarray(w @ X, dtype=np.float64) / S
-    var = np.zeros(f)
-    step = max(1, 2**20 // max(f, 1))
-    for i in range(0, n, step):
-        B = np.asarray(X[i : i + step], dtype=np.float64)
-        if fit_intercept:
-            B = B - mu
-        var += w[i : i + step] @ (B * B)
-    return _from_var(var / S, mu if fit_intercept else None)
+def _means(problem: Any) -> np.ndarray:
+    e = np.zeros(problem.n_features + 1)
+    e[-1] = 1.0
+    return np.asarray(problem._hessian_matvec(e)[:-1], dtype=np.float64)
+
+
+def _block_centred_sq(X: Any, w: np.ndarray, shift: np.ndarray) -> np.ndarray:
+    """``sum_i w_i (x_i - shift)^2`` per column of one block of rows."""
+    if sp.issparse(X):
+        s1 = np.asarray(X.T @ w, dtype=np.float64).ravel()
+        s2 = np.asarray(X.multiply(X).T @ w, dtype=np.float64).ravel()
+        return np.maximum(s2 - 2.0 * shift * s1 + shift * shift * float(w.sum()), 0.0)
+    out = np.zeros(X.shape[1])
+    step = max(1, 2**20 // max(X.shape[1], 1))
+    for i in range(0, X.shape[0], step):
+        B = np.asarray(X[i : i + step], dtype=np.float64) - shift
+        out += w[i : i + step] @ (B * B)
+    return out
 
 
 def _from_var(var: np.ndarray, mu: np.ndarray | None) -> Transform:
