@@ -257,3 +257,16 @@ def test_bad_boolean_diagnostic_is_refused(tmp_path):
     path.write_text(json.dumps(doc))
     with pytest.raises(ValueError, match=r"diagnostics\.refined' must be true or false"):
         load_model(path)
+
+
+def test_too_many_features_to_decompose_are_scaled_only(monkeypatch):
+    import lingrad._precondition as pre
+
+    monkeypatch.setattr(pre, "EIGH_MAX", 3)
+    X, y = _data(f=5, spread=1.0)
+    model = LinearRegression(**CONVERGE, random_state=0, engine="stats").fit(X, y)
+    coef, _ = exact_optimum(X, y)
+    d = model.diagnostics_
+    assert d.precondition == "diagonal" and np.isnan(d.smallest_eigenvalue)
+    assert d.coef_unique is None  # not decided without the decomposition
+    np.testing.assert_allclose(model.coef_, coef, rtol=1e-6)

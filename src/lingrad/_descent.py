@@ -158,7 +158,7 @@ class Descent:
             o.data is not None
             and o.engine == "stats"
             and o.params.alpha == 0
-            and not self.scaled_condition <= NORMAL_EQUATIONS_MAX_KAPPA  # inf: rank unclear
+            and self.scaled_condition > NORMAL_EQUATIONS_MAX_KAPPA  # inf: rank unclear; nan: no
         )
 
     def describe(self, d: Diagnostics) -> Diagnostics:

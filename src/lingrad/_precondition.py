@@ -334,10 +334,18 @@ class Preconditioned:
         return _eigh_of(self)
 
     def spectrum(self) -> tuple[float, float]:
+        """Largest and smallest eigenvalue of ``T^T H T``: exact from the statistics when
+        decomposable, else the largest by Lanczos (the smallest ``nan``)."""
         if hasattr(self.inner, "hessian"):
             eig = _eigh_of(self)
             if eig is not None:
                 return float(eig[0][-1]), float(max(eig[0][0], 0.0))
+            H = self.hessian()
+            if not np.isfinite(H).all():
+                return math.inf, math.nan
+            return float(
+                eigsh(H, k=1, which="LA", return_eigenvectors=False, tol=1e-6)[0]
+            ), math.nan
         p = self.n_params
         if p == 1:
             return float(self._hessian_matvec(np.ones(1))[0]), math.nan
