@@ -66,9 +66,18 @@ def test_constant_target_gives_zero_slope_and_its_value(data):
 def test_all_zero_features_keep_their_start_and_fit_the_mean():
     X = np.zeros((10, 2))
     y = np.arange(10.0)
-    model = _fit_quietly(X, y)
+    model = _fit_quietly(X, y, precondition="none")
     # no gradient ever reaches the weights: they stay at rand(2), as in the tutorial's loop
     np.testing.assert_array_equal(model.coef_, model.coef_init_)
+    assert model.intercept_ == pytest.approx(4.5)
+    assert model.diagnostics_.coef_unique is False  # and the fit says they are not unique
+
+
+def test_all_zero_features_get_the_minimum_norm_answer_when_preconditioned():
+    X = np.zeros((10, 2))
+    y = np.arange(10.0)
+    model = _fit_quietly(X, y)  # lr="auto": preconditioned, so the minimum-norm solution
+    np.testing.assert_array_equal(model.coef_, np.zeros(2))
     assert model.intercept_ == pytest.approx(4.5)
 
 
@@ -96,9 +105,18 @@ def test_values_that_overflow_get_a_clear_error(data):
 def test_tiny_values_warn_that_the_weights_cannot_be_resolved(data):
     X, y = data
     with pytest.warns(IllConditionedWarning):
-        model = LinearRegression(**CONVERGE).fit(X * 1e-150, y)
+        model = LinearRegression(**CONVERGE, precondition="none").fit(X * 1e-150, y)
     # the weights cannot move (curvature 1e-300): they stay near their random start
     np.testing.assert_allclose(model.coef_, model.coef_init_, rtol=1e-6)
+
+
+def test_tiny_values_are_resolved_by_preconditioning(data):
+    X, y = data
+    with pytest.warns(IllConditionedWarning):  # the raw problem's condition is still told
+        model = LinearRegression(**CONVERGE).fit(X * 1e-150, y)
+    reference = LinearRegression(**CONVERGE).fit(X, y)
+    np.testing.assert_allclose(model.coef_ * 1e-150, reference.coef_, rtol=1e-8)
+    assert model.intercept_ == pytest.approx(reference.intercept_, rel=1e-8)
 
 
 @pytest.mark.parametrize(

@@ -93,7 +93,8 @@ def test_tol_stops_and_reports(rng):
 def test_budget_running_out_warns_with_advice(rng):
     X, y = _problem(rng)
     with pytest.warns(ConvergenceWarning, match=r"did not converge.*about [\d,]+ iterations"):
-        model = LinearRegression(lr="auto", tol=1e-10, n_iters=50).fit(X, y)
+        # (on the raw problem: preconditioned, these data converge within the budget)
+        model = LinearRegression(lr="auto", tol=1e-10, n_iters=50, precondition="none").fit(X, y)
     assert not model.converged_ and model.stop_reason_ == "max_iter"
     assert model.n_iter_ == 50
 
@@ -108,12 +109,15 @@ def test_default_tol_none_runs_the_whole_budget_silently(rng):
 
 def test_diagnostics_report(rng):
     X, y = _problem(rng)
-    d = LinearRegression(lr="auto", tol=1e-9, n_iters=100_000).fit(X, y).diagnostics_
+    # the curvature of the problem descended: the raw one without preconditioning
+    fit = LinearRegression(lr="auto", tol=1e-9, n_iters=100_000, precondition="none").fit(X, y)
+    d = fit.diagnostics_
     A = np.column_stack([X, np.ones(len(X))])
     ev = np.linalg.eigvalsh(A.T @ A / len(X))
     assert d.lipschitz == pytest.approx(ev[-1], rel=1e-10)
     assert d.smallest_eigenvalue == pytest.approx(ev[0], rel=1e-8)
     assert d.condition_number == pytest.approx(ev[-1] / ev[0], rel=1e-8)
+    assert d.raw_condition_number == d.condition_number and d.precondition == "none"
     assert d.stable_lr == pytest.approx(2 / ev[-1], rel=1e-10)
     kappa = ev[-1] / ev[0]
     assert d.est_iters_nesterov == pytest.approx(np.sqrt(kappa) * np.log(1e9), rel=0.01)
@@ -143,7 +147,9 @@ def test_nesterov_needs_about_sqrt_kappa_fewer_iterations():
     for kappa in (100.0, 10_000.0):
         X, y, _ = make_conditioned(2000, 10, kappa, random_state=1)
         for opt in ("gd", "nesterov"):
-            m = LinearRegression(lr="auto", optimizer=opt, tol=1e-8, n_iters=10**6).fit(X, y)
+            m = LinearRegression(  # the raw problem's kappa: no preconditioning
+                lr="auto", optimizer=opt, tol=1e-8, n_iters=10**6, precondition="none"
+            ).fit(X, y)
             counts[kappa, opt] = m.n_iter_
     for kappa in (100.0, 10_000.0):
         speedup = counts[kappa, "gd"] / counts[kappa, "nesterov"]
@@ -152,10 +158,9 @@ def test_nesterov_needs_about_sqrt_kappa_fewer_iterations():
 
 def test_nesterov_without_known_curvature_uses_fista_with_restart(rng):
     X, y = _problem(rng)
-    m = LinearRegression(
-        lr="auto", optimizer="nesterov", engine="direct", tol=1e-10, n_iters=100_000
-    ).fit(X, y)
-    gd = LinearRegression(lr="auto", engine="direct", tol=1e-10, n_iters=100_000).fit(X, y)
+    raw = dict(engine="direct", tol=1e-10, n_iters=100_000, precondition="none")
+    m = LinearRegression(lr="auto", optimizer="nesterov", **raw).fit(X, y)
+    gd = LinearRegression(lr="auto", **raw).fit(X, y)
     assert m.converged_ and m.n_iter_ < gd.n_iter_ / 3
 
 

@@ -54,6 +54,7 @@ VALUES = {
     "l1_ratio": ([0, 0.0, 0.5, 1, 1.0], [-0.1, 1.1, 1 + 1e-12, math.nan, None, "0.5"]),
     "on_divergence": (["recover", "raise"], ["ignore", "Raise", None]),
     "partial_fit_mode": (["exact", "sgd"], ["approx", None]),
+    "precondition": (["auto", "diagonal", "full", "none"], ["Full", "cholesky", None, True]),
     # "any": not checked by the table (seeds, verbosity, a flag), anything passes.
     "random_state": ([None, 0, np.random.RandomState(0), "anything"], []),
     "verbose": ([False, True, 2, "yes"], []),

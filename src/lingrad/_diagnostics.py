@@ -138,6 +138,21 @@ class Diagnostics:
         the "direct" engine.
     exact_coef : ndarray of shape (n_features,) or (n_targets, n_features), or None
     exact_intercept : float or ndarray of shape (n_targets,), or None
+    precondition : {"none", "diagonal", "full"}
+        The change of variables descended (``precondition``); ``lipschitz``,
+        ``smallest_eigenvalue``, ``condition_number``, the stable rates and the
+        iteration estimates describe that problem, the gaps the original one.
+    raw_condition_number : float
+        Condition number of the Hessian of the original (unpreconditioned)
+        problem; ``nan`` when not computed (engine "direct", or files saved
+        before it existed).
+    coef_unique : bool or None
+        False when the design is rank deficient on the scaled problem (the
+        least-squares coefficients are not unique; a preconditioned fit then
+        returns the minimum-norm one); None when not decided (engine "direct").
+    refined : bool
+        True when the coefficients took one step of iterative refinement on the
+        data after a converged descent (ill-conditioned dense data in memory).
     """
 
     engine: str
@@ -159,6 +174,10 @@ class Diagnostics:
     reference_method: str = NORMAL_EQUATIONS
     exact_coef: np.ndarray | None = None
     exact_intercept: float | np.ndarray | None = None
+    precondition: str = "none"
+    raw_condition_number: float = math.nan
+    coef_unique: bool | None = None
+    refined: bool = False
 
     def to_dict(self) -> dict:
         """Plain-Python version (JSON-serialisable numbers; arrays as lists)."""

@@ -115,6 +115,21 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         pass over it. ``"sgd"`` makes one epoch of mini-batch updates over the
         batch (``batch_size`` rows at a time, the whole batch when None),
         keeping the optimizer state and the learning-rate schedule across calls.
+    precondition : {"auto", "diagonal", "full", "none"}, default="auto"
+        Descend in well-scaled coordinates ``theta = T z`` and map back exactly.
+        ``"diagonal"``: the columns centred (the intercept decoupled) and scaled
+        to unit variance. ``"full"``: also whitened by the eigenvectors of the
+        scaled covariance (engine "stats" only), so the descended Hessian is the
+        identity. ``"auto"``: with ``lr="auto"``, diagonal, or full where the
+        scaled problem's condition number stays above 1e3 (engine "stats");
+        with a numeric ``lr``, none: the tutorial's iterates exactly. A
+        preconditioned fit ends at the minimum-norm solution when the
+        coefficients are not unique (duplicated or collinear columns, more
+        parameters than rows): the null-space part the random start leaves is
+        projected out of the result (engine "stats"). ``lr_``, the loss history
+        and ``diagnostics_`` (``precondition``, ``condition_number``,
+        ``raw_condition_number``) describe the problem descended. Mini-batch
+        SGD and L1 penalties are never preconditioned.
 
     Attributes
     ----------
@@ -175,6 +190,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         on_divergence: str = "recover",
         record_path: bool = False,
         partial_fit_mode: str = "exact",
+        precondition: str = "auto",
     ) -> None:
         self.lr = lr
         self.n_iters = n_iters
@@ -192,6 +208,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         self.on_divergence = on_divergence
         self.record_path = record_path
         self.partial_fit_mode = partial_fit_mode
+        self.precondition = precondition
 
     # -- tutorial aliases ------------------------------------------------------
     @property

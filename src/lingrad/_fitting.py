@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from ._descent import descend
 from ._diagnostics import (
     ILL_CONDITIONED,
     Solved,
@@ -156,10 +157,12 @@ def run(plan: Plan, callback: Callable[[int, float], None] | None = None) -> Fit
     FittedState
     """
     p = plan.params
-    L, mu = curvature(plan.problem)
+    descent = descend(plan)  # preconditioned coordinates, when precondition says so
+    L, mu = curvature(descent.plan.problem)
     rates = resolve_rates(p, plan.engine, L, mu)
-    res, lr = _solve(plan, rates, callback)
-    kappa = condition(L, mu)
+    res, lr = _solve(descent.plan, rates, callback)
+    res = descent.result(res)  # back to theta (min-norm; refined where that applies)
+    kappa = condition(L, mu) if descent.kind == "none" else descent.raw_condition
     if kappa > ILL_CONDITIONED:  # nan (not computed) compares False
         warnings.warn(ill_conditioned_warning(kappa), stacklevel=_STACKLEVEL)
     solved = Solved(
@@ -176,7 +179,7 @@ def run(plan: Plan, callback: Callable[[int, float], None] | None = None) -> Fit
         one_d=plan.one_d,
         data=plan.data,
     )
-    diagnostics = diagnose(solved)
+    diagnostics = descent.describe(diagnose(solved))
     if p.tol is not None and not res.converged:
         warnings.warn(not_converged_warning(res, diagnostics, p.tol), stacklevel=_STACKLEVEL)
     return fitted_state(plan, res, lr=float(lr), diagnostics=diagnostics)

@@ -38,6 +38,7 @@ __all__ = [
     "COV_TYPES",
     "ENGINES",
     "PARAMETERS",
+    "PRECONDITIONERS",
     "SUMMARY_PARAMETERS",
     "Constraint",
     "ParameterError",
@@ -47,6 +48,7 @@ __all__ = [
 
 ENGINES = ("auto", "stats", "direct")
 COV_TYPES = ("nonrobust", "HC0", "HC1", "HC2", "HC3")
+PRECONDITIONERS = ("auto", "diagonal", "full", "none")
 
 Kind = Literal["real", "int", "option", "bool", "lr", "any"]
 
@@ -314,6 +316,15 @@ PARAMETERS: Mapping[str, Constraint] = MappingProxyType(
             ),
             Constraint("record_path", "any", False),
             Constraint("partial_fit_mode", "option", "exact", options=("exact", "sgd")),
+            Constraint(
+                "precondition",
+                "option",
+                "auto",
+                options=PRECONDITIONERS,
+                help="Descend in well-scaled coordinates: auto (with --lr auto: diagonal, or "
+                "full where still ill-conditioned; with a numeric lr: none), diagonal (centre "
+                "and scale the columns), full (whiten them) or none.",
+            ),
         )
     }
 )
@@ -370,6 +381,7 @@ class Params:
     on_divergence: str
     record_path: Any
     partial_fit_mode: str
+    precondition: str
 
 
 assert tuple(f.name for f in fields(Params)) == tuple(PARAMETERS)  # one list, in one order

@@ -138,8 +138,11 @@ class Plan:
     feature_names_in : ndarray of shape (n_features_in,) or None
     minibatch : (Minibatch, batches) or None
         Mini-batch SGD: the problem the steps use and ``batches(epoch)``.
-    data : tuple (X, Y, w) or data source, or None
-        The rows behind ``stats``, for the reference optimum's second pass.
+    data : (X, Y, sample_weight), a data source, or None
+        The rows behind ``problem``: dense in-memory arrays (for the reference
+        optimum's QR and the refinement step of :class:`~lingrad._descent.Descent`)
+        or a file or Dask source (the reference optimum's second pass); None for
+        sparse data.
     """
 
     params: Params
@@ -182,7 +185,8 @@ def plan_arrays(
     rng = check_random_state(params.random_state)
     theta0 = init_theta(rng, f, k, y.ndim == 1, fi, work_dtype)
     plan = Plan(params, full, theta0, engine, y.ndim == 1, X.dtype, stats, f, feature_names_in)
-    plan.data = (X, Y, sw) if stats is not None else None
+    if not sp.issparse(X):
+        plan.data = (X, Y, sw)
     if params.batch_size is not None:
         direct = full
         if engine != "direct":

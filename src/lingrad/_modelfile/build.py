@@ -38,6 +38,12 @@ from .validate import Fields, check_header
 __all__ = ["ModelDocument", "build"]
 
 _DIAG_STR = tuple(f.name for f in fields(Diagnostics) if f.type in ("str", str))
+#: Diagnostics that are true, false (or, where the type allows, null).
+_DIAG_BOOL = {
+    f.name: "None" in str(f.type) for f in fields(Diagnostics) if str(f.type).startswith("bool")
+}
+#: What a file saved before ``precondition`` existed was fitted with (no preconditioning).
+OLD_FILES_PRECONDITION = "none"
 
 
 @dataclass(frozen=True)
@@ -47,7 +53,9 @@ class ModelDocument:
     Attributes
     ----------
     params : dict
-        Hyperparameters (``LinearRegression(**params)``); absent ones take their default.
+        Hyperparameters (``LinearRegression(**params)``); absent ones take their
+        default, except ``precondition``: a file without it was saved before it
+        existed, by a fit that was never preconditioned, so it reads "none".
     state : FittedState
         The fitted attributes (``fit_result`` and recorded paths are None).
     metadata : dict
@@ -188,7 +196,7 @@ def _params(v: Fields, params: Any) -> dict[str, Any]:
                 f"hyperparameter {name!r} must be null, a boolean, a number or a string; "
                 f"got {type_name(value)}"
             )
-    return params
+    return {"precondition": OLD_FILES_PRECONDITION, **params}
 
 
 def _check_values(v: Fields, params: dict[str, Any]) -> None:
@@ -220,6 +228,11 @@ def _diagnostic(v: Fields, d: dict, name: str, fitted: _Fitted) -> Any:
     value, where, label = d[name], f"'diagnostics.{name}'", f"diagnostics.{name}"
     if name in _DIAG_STR:
         return v.str_(d, name, where)
+    if name in _DIAG_BOOL:
+        if type(value) is bool or (value is None and _DIAG_BOOL[name]):
+            return value
+        allowed = "true, false or null" if _DIAG_BOOL[name] else "true or false"
+        raise v.fail(f"{where} must be {allowed}; got {type_name(value)} {value!r}")
     if name == "exact_coef" and value is not None:
         return v.array(d, name, fitted.coef_shape, fitted.coef_dims, tokens=True, label=label)
     if name == "exact_intercept" and value is not None:

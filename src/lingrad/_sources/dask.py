@@ -115,6 +115,12 @@ def _block_sums(
     return G.astype(np.float64, copy=False), sse, sw
 
 
+def _centred_sq(X: np.ndarray, w: np.ndarray | None, shift: np.ndarray) -> np.ndarray:
+    """``sum_i w_i (x_i - shift)^2`` per column of one block, in float64."""
+    B = np.asarray(X, dtype=np.float64) - shift
+    return (B * B).sum(axis=0) if w is None else np.asarray(w, dtype=np.float64) @ (B * B)
+
+
 def _add_sums(a: tuple, b: tuple) -> tuple[np.ndarray, float, float]:
     return a[0] + b[0], a[1] + b[1], a[2] + b[2]
 
@@ -197,6 +203,12 @@ class DaskLeastSquares(_PassesOverData):
         """
         G, sse, sw = self._cluster_sums(theta, targets=True)
         return self._finish(theta, G, sse, sw)
+
+    def centred_moments(self, shift: np.ndarray) -> np.ndarray:
+        """``sum_i w_i (x_i - shift)^2`` per column, tree-summed (for preconditioning)."""
+        leaves = [dask.delayed(_centred_sq)(X, w, shift) for X, _, w in self._parts]
+        (total,) = dask.compute(_tree_reduce(leaves, np.add))
+        return np.asarray(total, dtype=np.float64)
 
     def _hessian_matvec(self, v: np.ndarray) -> np.ndarray:
         theta = np.asarray(v, dtype=np.float64).reshape(-1, 1)
