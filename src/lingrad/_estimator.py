@@ -67,9 +67,21 @@ class LinearRegression(RegressorMixin, BaseEstimator):
     verbose : bool or int, default=False
         Print the MSE about ten times during training.
     tol : float or None, default=None
-        None runs all ``n_iters`` (the tutorial). A float stops when the
-        gradient norm falls below ``tol`` times its starting value; running out
-        of budget first gives a ``ConvergenceWarning``.
+        None runs all ``n_iters`` (the tutorial). A float stops once the fit is
+        within ``tol`` of the least-squares optimum by a measure that depends
+        neither on the random start nor on the units of X and y: the RMS
+        distance of the fitted values from the optimum's, divided by the
+        standard deviation of y (its RMS without an intercept), i.e.
+        ``sqrt(MSE - MSE*) / std(y)``; its square is the R² lost. Penalised
+        fits measure the objective's excess the same way. The "stats" engine
+        knows the optimum exactly; "direct" estimates the distance from the
+        gradient in Jacobi-scaled coordinates, ``sqrt(sum(g**2 / diag(H)))
+        / std(y)``. ``converged_`` is True only when the measure is at most
+        ``tol``. Running out of budget first, or ending (with or without
+        ``tol``) with a training MSE more than 0.1% above the optimum's (plus
+        ``1e-10 * var(y)``), gives a ``NotConvergedWarning`` (a scikit-learn
+        ``ConvergenceWarning``) stating the excess, the coefficient gap and a
+        remedy not already set.
     engine : {"auto", "stats", "direct"}, default="auto"
         ``"stats"``: one pass over X for the sufficient statistics, then each
         iteration costs O(n_features^2). ``"direct"``: each iteration is a pass

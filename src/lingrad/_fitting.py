@@ -17,19 +17,14 @@ from typing import Any
 
 import numpy as np
 
-from ._diagnostics import (
-    ILL_CONDITIONED,
-    Solved,
-    condition,
-    diagnose,
-    ill_conditioned_warning,
-    not_converged_warning,
-)
+from ._convergence import convergence_warning, stopping_for
+from ._diagnostics import ILL_CONDITIONED, Solved, condition, diagnose, ill_conditioned_warning
 from ._fitted import FittedState
 from ._messages import Alt, Set
 from ._optimizers import GD, Schedule
 from ._plan import Plan, Rates, curvature, resolve_rates
 from ._solve import DivergenceError, DivergenceWarning, FitResult, divergence_parts, solve
+from ._stopping import Stopping
 from ._theta import split_path, split_theta
 
 __all__ = ["diverged", "fitted_state", "run"]
@@ -79,7 +74,9 @@ def verbose_callback(
     return cb
 
 
-def _solve(plan: Plan, rates: Rates, callback: Callable | None) -> tuple[FitResult, float]:
+def _solve(
+    plan: Plan, rates: Rates, callback: Callable | None, stop: Stopping
+) -> tuple[FitResult, float]:
     """Solve at ``rates.lr``; on divergence, raise or solve again at the safe rate."""
     p = plan.params
     problem, batches = (plan.problem, None) if plan.minibatch is None else plan.minibatch
@@ -97,6 +94,7 @@ def _solve(plan: Plan, rates: Rates, callback: Callable | None) -> tuple[FitResu
             Schedule(rate, p.learning_rate),
             p.n_iters,
             tol=p.tol,
+            stop=stop,
             stable_lr=rates.stable_lr,
             prox=prox,
             batches=batches,
@@ -158,10 +156,13 @@ def run(plan: Plan, callback: Callable[[int, float], None] | None = None) -> Fit
     p = plan.params
     L, mu = curvature(plan.problem)
     rates = resolve_rates(p, plan.engine, L, mu)
-    res, lr = _solve(plan, rates, callback)
+    with np.errstate(over="ignore", invalid="ignore"):
+        stop = stopping_for(plan.problem, plan.stats)
+    res, lr = _solve(plan, rates, callback, stop)
     kappa = condition(L, mu)
     if kappa > ILL_CONDITIONED:  # nan (not computed) compares False
-        warnings.warn(ill_conditioned_warning(kappa), stacklevel=_STACKLEVEL)
+        warning = ill_conditioned_warning(kappa, plan.stats, p.fit_intercept)
+        warnings.warn(warning, stacklevel=_STACKLEVEL)
     solved = Solved(
         problem=plan.problem,
         result=res,
@@ -176,6 +177,7 @@ def run(plan: Plan, callback: Callable[[int, float], None] | None = None) -> Fit
         one_d=plan.one_d,
     )
     diagnostics = diagnose(solved)
-    if p.tol is not None and not res.converged:
-        warnings.warn(not_converged_warning(res, diagnostics, p.tol), stacklevel=_STACKLEVEL)
+    warning = convergence_warning(p, plan.problem, res, diagnostics, stop)
+    if warning is not None:
+        warnings.warn(warning, stacklevel=_STACKLEVEL)
     return fitted_state(plan, res, lr=float(lr), diagnostics=diagnostics)
