@@ -330,7 +330,7 @@ def one_feature(tmp_path_factory):
     x = rng.normal(size=120)
     data = write_table(d / "line.csv", {"x": x, "y": 4 * x - 1 + rng.normal(size=120)})
     model = d / "line.json"
-    ok(invoke("fit", data, "-t", "y", "--n-iters", "60", "--lr", "0.05", "-o", model))
+    ok(invoke("fit", data, "-t", "y", "--n-iters", "60", "--lr", "0.5", "-o", model))
     return data, model
 
 
@@ -626,7 +626,8 @@ def test_interrupted_save_keeps_the_previous_model(small_model, tmp_path, monkey
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "replace", disk_full)
-    result = invoke("fit", data, "-t", "y", "--n-iters", "20", "--lr", "auto", "-o", out)
+    converging = ("--lr", "auto", "--optimizer", "nesterov", "--tol", "1e-10")  # no warning line
+    result = invoke("fit", data, "-t", "y", "--n-iters", "2000", *converging, "-o", out)
     one_error_line(result, "model.json", "No space left on device", "previous file", "intact")
     assert out.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["model.json"]
@@ -680,6 +681,7 @@ def test_subprocess_round_trip_and_error(small_model, tmp_path):
     data, _ = small_model
     out = tmp_path / "m.json"
     run = subprocess.run([*lingrad_script(), "fit", str(data), "-t", "y", "--lr", "auto",
+                          "--optimizer", "nesterov", "--tol", "1e-10", "--n-iters", "5000",
                           "-o", str(out), "--json"], capture_output=True, text=True)  # fmt: skip
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout)["model"] == str(out)

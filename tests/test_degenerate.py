@@ -34,10 +34,13 @@ def _fit_quietly(X, y, **kw):
     ids=["constant", "duplicated", "collinear"],
 )
 def test_collinear_columns_warn_and_still_predict_exactly(make, data):
+    # issue 10 item 5: collinear columns are diagnosed as collinear, named, with the remedy
+    # that applies (dropping them), no longer "standardise" (which cannot help here)
     X, y = data
     Xd = make(X)
-    with pytest.warns(IllConditionedWarning, match="Standardise the features"):
+    with pytest.warns(IllConditionedWarning, match="collinear: column.*Drop the redundant") as r:
         model = LinearRegression(**CONVERGE).fit(Xd, y)
+    assert 3 in r[0].message.fields["collinear_columns"]
     assert model.converged_
     np.testing.assert_allclose(model.predict(Xd), y, atol=1e-6)
 

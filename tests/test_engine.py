@@ -81,12 +81,20 @@ def test_fit_makes_no_copy_of_x(rng):
 
 # -- stopping and step size ----------------------------------------------------------------
 def test_tol_stops_and_reports(rng):
+    # issue 10: tol bounds the distance of the fitted values from the optimum's (relative
+    # to the spread of y), no longer the gradient relative to its (random) start
     X, y = _problem(rng)
     model = LinearRegression(lr="auto", tol=1e-8, n_iters=100_000).fit(X, y)
     assert model.converged_ and model.stop_reason_ == "tol"
     assert model.n_iter_ < 100_000
     assert len(model.loss_history_) == model.n_iter_ + 1
-    assert model.diagnostics_.grad_norm_rel <= 1e-8
+    exact = _lstsq(X, y)
+    distance = np.sqrt(
+        np.mean((X @ (model.coef_ - exact[:-1]) + model.intercept_ - exact[-1]) ** 2)
+    )
+    assert model.fit_result_.measure <= 1e-8
+    assert distance / np.std(y) == pytest.approx(model.fit_result_.measure, rel=1e-3)
+    assert model.diagnostics_.grad_norm_rel <= 1e-6
     assert model.lr_ == pytest.approx(1.0 / model.diagnostics_.lipschitz)
 
 
@@ -99,10 +107,15 @@ def test_budget_running_out_warns_with_advice(rng):
     assert model.n_iter_ == 50
 
 
-def test_default_tol_none_runs_the_whole_budget_silently(rng):
+def test_default_tol_none_runs_the_whole_budget_silently_when_it_ends_near_the_optimum(rng):
+    # issue 10: tol=None runs the whole budget, and is silent only when the fit ends near
+    # the optimum (30 tutorial steps on this data do not: that now warns, see test_honesty)
     X, y = _problem(rng)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
+        model = LinearRegression(lr="auto", optimizer="nesterov", n_iters=3000).fit(X, y)
+    assert model.n_iter_ == 3000 and model.stop_reason_ == "max_iter"
+    with pytest.warns(ConvergenceWarning, match="far from the least-squares optimum"):
         model = LinearRegression(n_iters=30).fit(X, y)
     assert model.n_iter_ == 30 and model.stop_reason_ == "max_iter"
 
@@ -263,12 +276,13 @@ def test_multi_output(engine, rng):
 
 
 @pytest.mark.parametrize(
-    ("engine", "tol", "rtol"), [("stats", 1e-10, 1e-6), ("direct", 1e-7, 1e-5)]
+    ("engine", "tol", "rtol"), [("stats", 1e-10, 1e-6), ("direct", 1e-6, 1e-5)]
 )
 def test_float32_stays_float32(engine, tol, rtol, rng):
     """Documented precision: "stats" accumulates float32 data in float64, so only
     the final rounding to float32 is lost; "direct" iterates in float32 and can
-    reach a relative gradient of about 1e-7, coefficients to about 1e-5."""
+    reach a stopping measure of about 1e-6 (the scale-invariant rule of issue 10;
+    it was a relative gradient of 1e-7), coefficients to about 1e-5."""
     X, y = _problem(rng, offset=0.0)
     X32, y32 = X.astype(np.float32), y.astype(np.float32)
     m32 = LinearRegression(lr="auto", optimizer="nesterov", tol=tol, n_iters=10**5, engine=engine)

@@ -14,6 +14,7 @@ import pytest
 
 from lingrad._optimizers import GD, OPTIMIZERS, Adam, Momentum, Nesterov, Schedule, make_optimizer
 from lingrad._solve import OVERFLOW_MESSAGE, DivergenceError, FitResult, solve
+from lingrad._stopping import Stopping
 
 
 class LeastSquares:
@@ -82,6 +83,53 @@ def test_tol_stops_at_the_first_iterate_below_tol_times_the_start():
     last = solve(problem, theta0, GD(), Schedule(lr), res.n_iter, tol=1e-6)
     assert (last.stop_reason, last.n_iter, last.converged) == ("tol", res.n_iter, True)
     np.testing.assert_array_equal(last.theta, res.theta)
+
+
+def _stopping(problem):
+    theta_star = np.linalg.lstsq(problem.A, problem.Y, rcond=None)[0]
+    return Stopping(float(np.mean(problem.Y**2)), theta_star)
+
+
+def _distance(problem, stop, theta):
+    """The documented measure, by hand: RMS distance of the fitted values from the optimum's."""
+    d = problem.A @ (theta - stop.theta_star)
+    return float(np.sqrt(np.mean(d * d) / stop.scale))
+
+
+def test_tol_with_a_stopping_measure_stops_at_the_first_iterate_within_tol():
+    """The rule every fit uses (issue 10): the distance to the optimum, whatever the start."""
+    problem, theta0 = _problem()
+    lr = 1.0 / _L(problem)
+    stop = _stopping(problem)
+    for start in (theta0, theta0 + 1e12):  # a huge start (and gradient) changes nothing
+        res = solve(
+            problem, start, GD(), Schedule(lr), 10_000, tol=1e-6, stop=stop, record_path=True
+        )
+        assert (res.stop_reason, res.converged) == ("tol", True)
+        assert res.measure == pytest.approx(_distance(problem, stop, res.theta), rel=1e-6)
+        assert res.measure <= 1e-6 < _distance(problem, stop, res.path[-2])  # the first one
+        assert res.measure_init == pytest.approx(_distance(problem, stop, start), rel=1e-6)
+        assert res.message == (
+            "Converged: the fitted values are within tol of the optimum's (relative to the "
+            f"spread of y) in {res.n_iter} iterations."
+        )
+    # resuming needs no reference: the measure does not depend on the start
+    once = solve(problem, theta0, GD(), Schedule(lr), 10_000, tol=1e-6, stop=stop)
+    first = solve(problem, theta0, GD(), Schedule(lr), 5, tol=1e-6, stop=stop)
+    args = (problem, first.theta, GD(), Schedule(lr), 10_000)
+    second = solve(*args, tol=1e-6, state=first.state, stop=stop)
+    assert first.n_iter + second.n_iter == once.n_iter
+    np.testing.assert_array_equal(second.theta, once.theta)
+
+
+def test_the_gradient_estimate_is_jacobi_scaled():
+    problem, theta0 = _problem()
+    d = np.mean(problem.A**2, axis=0)
+    stop = Stopping(2.0, precond=d)
+    g, _ = problem.grad_mse(theta0)
+    expected = np.sqrt(np.sum(g[:, 0] ** 2 / d) / 2.0)
+    assert stop.measure(theta0, g, g) == pytest.approx(expected, rel=1e-12)
+    assert Stopping(1.0, precond=d).measure(theta0, g * np.nan, g * np.nan) == math.inf
 
 
 def test_max_iter_runs_the_whole_budget():

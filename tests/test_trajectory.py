@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from lingrad._convergence import stopping_for
 from lingrad._objective import Penalty, StatsLeastSquares
 from lingrad._optimizers import GD, Momentum, Nesterov, Schedule
 from lingrad._optimum import optimum_theta
@@ -67,22 +68,30 @@ def test_closed_form_equals_the_loop(name, k, rng):
             np.testing.assert_allclose(getattr(a.state, field), getattr(b.state, field), atol=1e-9)
 
 
+@pytest.mark.parametrize("rule", ["optimum", "relative gradient"])
 @pytest.mark.parametrize("name", sorted(OPTIMIZERS))
-def test_closed_form_stops_at_the_same_iteration(name, rng):
+def test_closed_form_stops_at_the_same_iteration(name, rule, rng):
+    """Both stopping rules: the scale-invariant one every fit uses (the distance to the
+    optimum, issue 10) and the relative gradient kept for refining an optimum."""
     problem = _problem(rng)
     L, _ = problem.spectrum()
-    a, b = _both(problem, OPTIMIZERS[name], 50_000, 1.0 / L, tol=1e-9)
+    stop = stopping_for(problem, problem.stats) if rule == "optimum" else None
+    a, b = _both(problem, OPTIMIZERS[name], 50_000, 1.0 / L, tol=1e-9, stop=stop)
     _assert_same(a, b)
     assert a.stop_reason == "tol" and 0 < a.n_iter < 50_000
+    np.testing.assert_allclose(a.measure, b.measure, rtol=1e-5)
+    assert a.measure <= 1e-9 < a.measure_init
 
 
-def test_a_huge_budget_with_tol_allocates_only_what_it_runs(rng):
+@pytest.mark.parametrize("optimizer", [GD(), Momentum(0.8)])
+def test_a_huge_budget_with_tol_allocates_only_what_it_runs(optimizer, rng):
     problem = _problem(rng)
     L, _ = problem.spectrum()
     theta0 = np.zeros((problem.n_params, 1))
-    res = solve(problem, theta0, GD(), Schedule(1.0 / L), 10**12, tol=1e-8)
-    assert res.stop_reason == "tol" and len(res.loss_history) == res.n_iter + 1
-    assert res.n_iter < 10 * BLOCK
+    for stop in (None, stopping_for(problem, problem.stats)):
+        res = solve(problem, theta0, optimizer, Schedule(1.0 / L), 10**12, tol=1e-8, stop=stop)
+        assert res.stop_reason == "tol" and len(res.loss_history) == res.n_iter + 1
+        assert res.n_iter < 10 * BLOCK
 
 
 def test_runs_longer_than_a_block_continue_exactly(rng):
@@ -117,6 +126,8 @@ def test_zero_budget_and_exact_start(rng):
     problem = _problem(rng)
     L, _ = problem.spectrum()
     a, b = _both(problem, GD(), 0, 1.0 / L, tol=1e-6)
+    _assert_same(a, b)
+    a, b = _both(problem, GD(), 0, 1.0 / L, tol=1e-6, stop=stopping_for(problem, problem.stats))
     _assert_same(a, b)
     theta_star = optimum_theta(problem.stats, True)
     for p in (problem, _LoopOnly(problem)):

@@ -27,6 +27,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -150,6 +151,21 @@ class Descent:
                 self.refined, self.coef_unique = True, True
         return dataclasses.replace(
             res, theta=theta, theta_init=self.original.theta0.copy(), path=path
+        )
+
+    def stopping(self, stop: Any) -> Any:
+        """The stopping measure for the coordinates descended (the measure is invariant:
+        ``(z - z*)ᵀ g_z = (theta - theta*)ᵀ g``, so only the optimum and its gradient move);
+        z's coordinates are already Jacobi-scaled, so the estimate without an optimum
+        needs no diagonal of its own."""
+        t = self.transform
+        if self.kind == "none" or t is None:
+            return stop
+        return dataclasses.replace(
+            stop,
+            theta_star=None if stop.theta_star is None else t.to_z(stop.theta_star),
+            grad_star=None if stop.grad_star is None else t.grad_to_z(stop.grad_star),
+            precond=None,
         )
 
     def _refinable(self) -> bool:

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from ._messages import LingradMessage, Part, Set
+from ._messages import Alt, LingradMessage, Part, Set
 from ._optimum import NO_REFERENCE, NORMAL_EQUATIONS, reference_theta
 from ._solve import FitResult
 from ._stats import SufficientStats
@@ -27,7 +27,7 @@ __all__ = [
     "Solved",
     "condition",
     "diagnose",
-    "not_converged_parts",
+    "ill_conditioned_warning",
 ]
 
 #: Condition numbers above this draw an :class:`IllConditionedWarning`.
@@ -39,7 +39,8 @@ class IllConditionedWarning(LingradMessage, UserWarning):
 
 
 class NotConvergedWarning(LingradMessage, ConvergenceWarning):
-    """A fit with ``tol`` ran out of ``n_iters`` first (a scikit-learn ``ConvergenceWarning``)."""
+    """A fit ended far from the optimum, or ran out of ``n_iters`` before ``tol``
+    (a scikit-learn ``ConvergenceWarning``; see :mod:`lingrad._convergence`)."""
 
 
 def condition(L: float, mu: float) -> float:
@@ -49,30 +50,117 @@ def condition(L: float, mu: float) -> float:
     return L / mu if mu > 0 else math.inf
 
 
-def ill_conditioned_message(kappa: float) -> str:
-    """Explain a huge condition number and what to do about it."""
-    what = (
-        "the features are collinear (a constant, duplicated or linearly dependent column; "
-        "the Hessian is singular)"
-        if not math.isfinite(kappa)
-        else f"the condition number is {kappa:.3g}: the features are nearly collinear or on "
-        "wildly different scales"
+#: Eigenvalues of the centred (with an intercept), column-scaled Gram matrix at or below
+#: ``n_features * eps`` times the largest count as zero: the rank rule of the reference
+#: optimum (``lingrad._optimum._min_norm_solve``), so units and offsets never decide it.
+_EPS = np.finfo(np.float64).eps
+#: A column counts among the collinear ones when the null space holds this much of it.
+_IN_NULL_SPACE = 0.1
+
+
+def _scaled_gram(stats: SufficientStats, fit_intercept: bool) -> np.ndarray:
+    """The Gram matrix of the columns scaled to unit length (centred with an intercept)."""
+    S = float(stats.sum_weights)
+    C = np.asarray(stats.xx, dtype=np.float64)
+    if not fit_intercept:
+        C = C + S * np.outer(stats.x_mean, stats.x_mean)
+    d = np.sqrt(np.clip(np.diag(C), 0.0, None))
+    d[~(d > 0)] = 1.0
+    return (C + C.T) / 2 / d[:, None] / d[None, :]
+
+
+def collinear_columns(stats: SufficientStats, fit_intercept: bool) -> list[int]:
+    """Columns in the numerical null space of the scaled problem (empty: full rank).
+
+    The rank is decided on the centred, column-scaled Gram matrix with the
+    reference optimum's tolerance (eigenvalues at most ``n_features * eps``
+    times the largest are zero), so a column is never called collinear for
+    its units or its offset.
+    """
+    f = stats.n_features
+    if f == 0:
+        return []
+    ev, V = np.linalg.eigh(_scaled_gram(stats, fit_intercept))
+    null = ev <= ev.max(initial=0.0) * f * _EPS
+    if not null.any():
+        return []
+    weight = np.sqrt((V[:, null] ** 2).sum(axis=1))
+    return [int(j) for j in np.flatnonzero(weight > _IN_NULL_SPACE)]
+
+
+def _columns(cols: list[int]) -> str:
+    shown = ", ".join(map(str, cols[:10])) + (", ..." if len(cols) > 10 else "")
+    return f"column{'s' if len(cols) > 1 else ''} {shown}"
+
+
+def ill_conditioned_parts(
+    kappa: float, scaled: float, collinear: list[int] | None
+) -> tuple[Part, ...]:
+    """Explain a huge condition number: collinear columns, near collinearity or scale.
+
+    ``kappa`` is the raw Hessian's condition number, ``scaled`` that of the
+    centred, column-scaled problem (nan when unknown), ``collinear`` the
+    columns in its null space (None when unknown).
+    """
+    tail = (
+        " Gradient descent moves only along well-curved directions, so the coefficients may "
+        "be far from unique or from the least-squares optimum even when predictions are "
+        "good; see ",
+        Alt("diagnostics_", "the diagnostics"),
+        " for the gap to the exact optimum.",
+    )
+    if collinear:
+        return (
+            f"Ill-conditioned problem: the features are collinear: {_columns(collinear)} "
+            "are linearly dependent (constant, duplicated or a combination of others) even "
+            "once the columns are centred and scaled, so the coefficients are not unique. "
+            "Drop the redundant columns (standardising does not help).",
+            *tail,
+        )
+    if scaled > ILL_CONDITIONED:
+        return (
+            f"Ill-conditioned problem: the features are nearly collinear: the condition "
+            f"number is {scaled:.3g} even once the columns are centred and scaled "
+            f"({kappa:.3g} raw), so the coefficients are sensitive to small changes in the "
+            "data. Drop or combine near-duplicate columns, or add a ridge penalty (",
+            Set("alpha"),
+            ").",
+            *tail,
+        )
+    known = (
+        f", but {scaled:.3g} once the columns are centred and scaled: the trouble is their "
+        "units and offsets, not collinearity"
+        if math.isfinite(scaled)
+        else ""
     )
     return (
-        f"Ill-conditioned problem: {what}. Gradient descent moves only along well-curved "
-        "directions, so the coefficients may be far from unique or from the least-squares "
-        "optimum even when predictions are good. Standardise the features "
-        "(sklearn.preprocessing.StandardScaler) and drop constant or duplicated columns; see "
-        "diagnostics_ for the gap to the exact optimum."
+        f"Ill-conditioned problem: the features are badly scaled: the condition number is "
+        f"{kappa:.3g} on the raw columns{known}. Standardise the features "
+        "(sklearn.preprocessing.StandardScaler).",
+        *tail,
     )
 
 
-def ill_conditioned_warning(kappa: float) -> IllConditionedWarning:
-    """The warning for a condition number above :data:`ILL_CONDITIONED`."""
-    return IllConditionedWarning(ill_conditioned_message(kappa), condition_number=kappa)
+def ill_conditioned_warning(
+    kappa: float, stats: SufficientStats | None = None, fit_intercept: bool = True
+) -> IllConditionedWarning:
+    """The warning for a condition number above :data:`ILL_CONDITIONED`, diagnosed on the
+    scaled problem when the statistics are known."""
+    scaled, collinear = math.nan, None
+    if stats is not None and np.isfinite(stats.scatter).all():
+        collinear = collinear_columns(stats, fit_intercept)
+        ev = np.linalg.eigvalsh(_scaled_gram(stats, fit_intercept))
+        top = ev.max(initial=0.0)
+        scaled = top / ev[0] if ev.size and ev[0] > top * stats.n_features * _EPS else math.inf
+    return IllConditionedWarning(
+        ill_conditioned_parts(kappa, scaled, collinear),
+        condition_number=kappa,
+        scaled_condition_number=scaled,
+        collinear_columns=collinear,
+    )
 
 
-#: Relative gradient tolerance assumed by the iteration estimates when ``tol=None``.
+#: Error reduction assumed by the iteration estimates when ``tol=None``.
 DEFAULT_ESTIMATE_TOL = 1e-8
 
 
@@ -109,7 +197,8 @@ class Diagnostics:
     stable_lr_optimizer : float
         Largest stable learning rate for the optimizer used.
     tol : float
-        Relative gradient tolerance the estimates below refer to.
+        The error reduction the estimates below refer to (the fit's ``tol``, or
+        1e-8 without one).
     est_iters_gd : float
         Iterations plain GD at the ``lr`` used needs to shrink the error by ``tol``.
     est_iters_nesterov : float
@@ -317,43 +406,4 @@ def diagnose(s: Solved) -> Diagnostics:
         grad_norm=float(res.grad_norm),
         grad_norm_rel=float(res.grad_norm / res.grad_norm_init) if res.grad_norm_init else 0.0,
         **gaps,
-    )
-
-
-def not_converged_parts(res: FitResult, d: Diagnostics, tol: float) -> tuple[Part, ...]:
-    """What to do about a fit that ran out of ``n_iters`` before ``tol``."""
-    rel = res.grad_norm / res.grad_norm_init if res.grad_norm_init else 0.0
-    rate_needed: tuple[Part, ...] = ()
-    if math.isfinite(d.est_iters_gd) and d.est_iters_gd > res.n_iter:
-        rate_needed = (f" Plain GD at this lr needs about {int(d.est_iters_gd):,} iterations",)
-        if math.isfinite(d.est_iters_nesterov):
-            rate_needed += (
-                "; ",
-                Set("optimizer", "'nesterov'"),
-                " with ",
-                Set("lr", "'auto'"),
-                f" about {int(d.est_iters_nesterov):,}",
-            )
-        rate_needed += (".",)
-    return (
-        "lingrad did not converge in ",
-        Set("n_iters", str(res.n_iter)),
-        f": the gradient norm is {rel:.3g} of its start, above ",
-        Set("tol", f"{tol:g}"),
-        ".",
-        *rate_needed,
-        " Increase ",
-        Set("n_iters"),
-        ", use ",
-        Set("lr", "'auto'"),
-        " or ",
-        Set("optimizer", "'nesterov'"),
-        ", or standardise the features.",
-    )
-
-
-def not_converged_warning(res: FitResult, d: Diagnostics, tol: float) -> NotConvergedWarning:
-    """The warning for a fit that ran out of ``n_iters`` before ``tol``."""
-    return NotConvergedWarning(
-        not_converged_parts(res, d, tol), n_iter=res.n_iter, tol=tol, grad_norm_rel=d.grad_norm_rel
     )

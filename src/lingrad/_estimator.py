@@ -67,9 +67,14 @@ class LinearRegression(RegressorMixin, BaseEstimator):
     verbose : bool or int, default=False
         Print the MSE about ten times during training.
     tol : float or None, default=None
-        None runs all ``n_iters`` (the tutorial). A float stops when the
-        gradient norm falls below ``tol`` times its starting value; running out
-        of budget first gives a ``ConvergenceWarning``.
+        None runs all ``n_iters`` (the tutorial). A float stops once the fit is
+        within ``tol`` of the optimum by a measure independent of the random
+        start and of the units of X and y: ``sqrt(MSE - MSE*) / std(y)`` (its
+        square is the R² lost; exact on the "stats" engine, estimated from the
+        Jacobi-scaled gradient on "direct"). ``converged_`` is True only then.
+        Ending short of it, or (also with ``tol=None``) with a training MSE over
+        0.1% above the optimum's, gives a ``NotConvergedWarning`` with the
+        excess, the coefficient gap and a remedy not already set.
     engine : {"auto", "stats", "direct"}, default="auto"
         ``"stats"``: one pass over X for the sufficient statistics, then each
         iteration costs O(n_features^2). ``"direct"``: each iteration is a pass

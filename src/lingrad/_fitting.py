@@ -17,20 +17,15 @@ from typing import Any
 
 import numpy as np
 
+from ._convergence import convergence_warning, stopping_for
 from ._descent import descend
-from ._diagnostics import (
-    ILL_CONDITIONED,
-    Solved,
-    condition,
-    diagnose,
-    ill_conditioned_warning,
-    not_converged_warning,
-)
+from ._diagnostics import ILL_CONDITIONED, Solved, condition, diagnose, ill_conditioned_warning
 from ._fitted import FittedState
 from ._messages import Alt, Set
 from ._optimizers import GD, Schedule
 from ._plan import Plan, Rates, curvature, resolve_rates
 from ._solve import DivergenceError, DivergenceWarning, FitResult, divergence_parts, solve
+from ._stopping import Stopping
 from ._theta import split_path, split_theta
 
 __all__ = ["diverged", "fitted_state", "run"]
@@ -80,7 +75,9 @@ def verbose_callback(
     return cb
 
 
-def _solve(plan: Plan, rates: Rates, callback: Callable | None) -> tuple[FitResult, float]:
+def _solve(
+    plan: Plan, rates: Rates, callback: Callable | None, stop: Stopping
+) -> tuple[FitResult, float]:
     """Solve at ``rates.lr``; on divergence, raise or solve again at the safe rate."""
     p = plan.params
     problem, batches = (plan.problem, None) if plan.minibatch is None else plan.minibatch
@@ -98,6 +95,7 @@ def _solve(plan: Plan, rates: Rates, callback: Callable | None) -> tuple[FitResu
             Schedule(rate, p.learning_rate),
             p.n_iters,
             tol=p.tol,
+            stop=stop,
             stable_lr=rates.stable_lr,
             prox=prox,
             batches=batches,
@@ -160,11 +158,14 @@ def run(plan: Plan, callback: Callable[[int, float], None] | None = None) -> Fit
     descent = descend(plan)  # preconditioned coordinates, when precondition says so
     L, mu = curvature(descent.plan.problem)
     rates = resolve_rates(p, plan.engine, L, mu)
-    res, lr = _solve(descent.plan, rates, callback)
+    with np.errstate(over="ignore", invalid="ignore"):
+        stop = stopping_for(plan.problem, plan.stats)  # in theta: the measure is invariant
+    res, lr = _solve(descent.plan, rates, callback, descent.stopping(stop))
     res = descent.result(res)  # back to theta (min-norm; refined where that applies)
     kappa = condition(L, mu) if descent.kind == "none" else descent.raw_condition
     if kappa > ILL_CONDITIONED:  # nan (not computed) compares False
-        warnings.warn(ill_conditioned_warning(kappa), stacklevel=_STACKLEVEL)
+        warning = ill_conditioned_warning(kappa, plan.stats, p.fit_intercept)
+        warnings.warn(warning, stacklevel=_STACKLEVEL)
     solved = Solved(
         problem=plan.problem,
         result=res,
@@ -180,6 +181,7 @@ def run(plan: Plan, callback: Callable[[int, float], None] | None = None) -> Fit
         data=plan.data,
     )
     diagnostics = descent.describe(diagnose(solved))
-    if p.tol is not None and not res.converged:
-        warnings.warn(not_converged_warning(res, diagnostics, p.tol), stacklevel=_STACKLEVEL)
+    warning = convergence_warning(p, plan.problem, res, diagnostics, stop)
+    if warning is not None:
+        warnings.warn(warning, stacklevel=_STACKLEVEL)
     return fitted_state(plan, res, lr=float(lr), diagnostics=diagnostics)

@@ -15,6 +15,7 @@ import numpy as np
 
 from ._messages import LingradMessage, Part, Set
 from ._optimizers import Optimizer, Schedule
+from ._stopping import Stopping
 from ._trajectory import linear_rule, run_linear
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "DivergenceError",
     "DivergenceWarning",
     "FitResult",
+    "Stopping",
     "divergence_parts",
     "solve",
 ]
@@ -142,6 +144,13 @@ class FitResult:
         The optimizer's final state (to resume from).
     message : str
         A sentence describing how the solve ended.
+    path : ndarray of shape (n_iter + 1, n_params, n_targets) or None
+        Every iterate, when recorded.
+    measure : float
+        The stopping measure at ``theta`` (:class:`Stopping`; without one,
+        the gradient norm relative to its reference).
+    measure_init : float
+        The stopping measure at ``theta_init``.
     """
 
     theta: np.ndarray
@@ -156,13 +165,18 @@ class FitResult:
     state: Any = None
     message: str = ""
     path: np.ndarray | None = field(default=None, repr=False)
+    measure: float = math.nan
+    measure_init: float = math.nan
 
 
-def _closed_form(problem, optimizer, schedule, prox, batches, state):
+def _closed_form(problem, optimizer, schedule, prox, batches, state, stop=None):
     """``(rule, eigen-decomposition)`` when the run is a linear recurrence, else None:
     full batch, no prox, a constant learning rate, GD or constant momentum, fresh state,
-    and a problem that offers its Hessian's eigenbasis (the statistics engine)."""
+    and a problem that offers its Hessian's eigenbasis (the statistics engine), with
+    the optimum known when the stopping rule measures from it."""
     if prox is not None or batches is not None or state is not None:
+        return None
+    if stop is not None and stop.theta_star is None:  # a gradient estimate: the loop
         return None
     if schedule.kind != "constant":
         return None
@@ -172,7 +186,7 @@ def _closed_form(problem, optimizer, schedule, prox, batches, state):
     return None if eig is None else (rule, eig)
 
 
-def _linear_result(run, theta0, gnorm0, lr0, optimizer, stable_lr, callback) -> FitResult:
+def _linear_result(run, theta0, start, lr0, optimizer, stable_lr, callback, scaled) -> FitResult:
     """A ``FitResult`` from a closed-form run, exactly as the loop would have ended."""
     if run.diverged_at:
         it = run.diverged_at
@@ -183,11 +197,14 @@ def _linear_result(run, theta0, gnorm0, lr0, optimizer, stable_lr, callback) -> 
         for it in range(1, run.stop + 1):
             callback(it, float(run.history[it]))
     end = _End(run.theta, run.state, run.stop, run.reason, run.history, run.grad_norm, run.path)
-    return end.result(theta0, gnorm0, lr0)
+    end.measure, end.scaled = run.measure, scaled
+    return end.result(theta0, start, lr0)
 
 
 _MESSAGES = {
     "tol": "Converged: gradient norm fell below tol relative to its start in {it} iterations.",
+    "tol_optimum": "Converged: the fitted values are within tol of the optimum's (relative "
+    "to the spread of y) in {it} iterations.",
     "zero_gradient": "Converged: the gradient is exactly zero after {it} iterations.",
     "max_iter": "Ran the full budget of {it} iterations.",
 }
@@ -206,6 +223,7 @@ def solve(
     batches: Callable[[int], Iterator[Any]] | None = None,
     state: Any = None,
     grad_norm_ref: float | None = None,
+    stop: Stopping | None = None,
     record_path: bool = False,
     callback: Callable[[int, float], None] | None = None,
 ) -> FitResult:
@@ -222,8 +240,11 @@ def solve(
     n_iters : int
         Budget of full-batch iterations, or of epochs when ``batches`` is given.
     tol : float or None
-        Stop when the (proximal) gradient norm falls below ``tol`` times its
-        starting value (or ``grad_norm_ref``). ``None`` runs the whole budget.
+        Stop before the first iterate whose stopping measure is at most
+        ``tol``: :meth:`Stopping.measure` when ``stop`` is given (the rule
+        every fit uses), else the (proximal) gradient norm relative to its
+        starting value or ``grad_norm_ref`` (for refining an optimum from a
+        good start). ``None`` runs the whole budget.
     stable_lr : float
         Largest stable learning rate, quoted if the loss blows up.
     prox : callable or None
@@ -233,7 +254,9 @@ def solve(
     state : optimizer state or None
         Resume from this state instead of ``optimizer.init``.
     grad_norm_ref : float or None
-        Reference gradient norm for ``tol`` (kept across ``partial_fit`` calls).
+        Reference gradient norm for ``tol`` without ``stop``.
+    stop : Stopping or None
+        The scale-invariant stopping measure.
     record_path : bool
         Keep every iterate in ``FitResult.path``.
     callback : callable or None
@@ -244,35 +267,25 @@ def solve(
     FitResult
     """
     theta = theta0.copy()
-    closed = _closed_form(problem, optimizer, schedule, prox, batches, state)
+    closed = _closed_form(problem, optimizer, schedule, prox, batches, state, stop)
     if state is None:
         state = optimizer.init(theta)
-    loop = _Loop(problem, optimizer, schedule, prox, batches, stable_lr)
+    loop = _Loop(problem, optimizer, schedule, prox, batches, stable_lr, stop)
     g, mse = problem.grad_mse(theta)
-    gnorm0 = loop.optimality(theta, g, loop.lr0)
+    gnorm0, m0 = loop.optimality(theta, g, loop.lr0)
     if not (math.isfinite(mse) and math.isfinite(gnorm0)):
         raise DataOverflowError(OVERFLOW_MESSAGE)
-    ref = grad_norm_ref if grad_norm_ref is not None else gnorm0
-    stop_below = -math.inf if tol is None else tol * ref
+    if stop is None:
+        m0 = gnorm0 / (grad_norm_ref if grad_norm_ref is not None else gnorm0 or 1.0)
+    loop.ref = grad_norm_ref if grad_norm_ref is not None else gnorm0
+    stop_below = -math.inf if tol is None else tol
     loop.loss_cap = _BLOWUP * max(mse, np.finfo(float).tiny)
+    start = (gnorm0, m0)
     if closed is not None:
-        rule, eig = closed
-        run = run_linear(
-            eig,
-            theta,
-            g,
-            mse,
-            rule,
-            loop.lr0,
-            n_iters,
-            gnorm0=gnorm0,
-            stop_below=stop_below,
-            loss_cap=loop.loss_cap,
-            record_path=record_path,
-        )
-        return _linear_result(run, theta0, gnorm0, loop.lr0, optimizer, stable_lr, callback)
-    end = loop.run(theta, state, g, mse, gnorm0, n_iters, stop_below, record_path, callback)
-    return end.result(theta0, gnorm0, loop.lr0)
+        args = (closed, theta, g, mse, n_iters, start, stop_below, record_path)
+        return loop.closed(*args, callback, theta0)
+    end = loop.run(theta, state, g, mse, start, n_iters, stop_below, record_path, callback)
+    return end.result(theta0, start, loop.lr0)
 
 
 @dataclass
@@ -286,8 +299,12 @@ class _End:
     history: np.ndarray
     grad_norm: float
     path: np.ndarray | None
+    measure: float = math.nan
+    scaled: bool = False
 
-    def result(self, theta0: np.ndarray, gnorm0: float, lr0: float) -> FitResult:
+    def result(self, theta0: np.ndarray, start: tuple[float, float], lr0: float) -> FitResult:
+        gnorm0, m0 = start
+        key = "tol_optimum" if self.reason == "tol" and self.scaled else self.reason
         return FitResult(
             theta=self.theta,
             theta_init=theta0.copy(),
@@ -299,8 +316,10 @@ class _End:
             grad_norm_init=gnorm0,
             lr=lr0,
             state=self.state,
-            message=_MESSAGES[self.reason].format(it=self.n_iter),
+            message=_MESSAGES[key].format(it=self.n_iter),
             path=self.path,
+            measure=self.measure,
+            measure_init=m0,
         )
 
 
@@ -325,19 +344,47 @@ class _History:
 class _Loop:
     """The iteration loop of :func:`solve`: one update per iteration (or per batch)."""
 
-    def __init__(self, problem, optimizer, schedule, prox, batches, stable_lr: float) -> None:
+    def __init__(self, problem, optimizer, schedule, prox, batches, stable_lr, stop) -> None:
         self.problem, self.optimizer, self.schedule = problem, optimizer, schedule
-        self.prox, self.batches, self.stable_lr = prox, batches, stable_lr
+        self.prox, self.batches, self.stable_lr, self.stop = prox, batches, stable_lr, stop
+        self.ref = 1.0
         self.proxf = prox if prox is not None else (lambda th, step: th)
         self.lr0 = schedule(0)
         self.loss_cap = math.inf
         self.t_update = 0
 
-    def optimality(self, theta: np.ndarray, g: np.ndarray, lr: float) -> float:
-        """The (proximal) gradient norm: the stopping rule's measure."""
-        if self.prox is None:
-            return _norm(g)
-        return _norm(theta - self.proxf(theta - lr * g, lr)) / lr
+    def optimality(self, theta: np.ndarray, g: np.ndarray, lr: float) -> tuple[float, float]:
+        """The (proximal) gradient norm and the stopping measure (:class:`Stopping`;
+        without one, the gradient norm relative to its reference)."""
+        pg = g if self.prox is None else (theta - self.proxf(theta - lr * g, lr)) / lr
+        gnorm = _norm(pg)
+        if self.stop is None:
+            return gnorm, gnorm / self.ref if self.ref else gnorm
+        return gnorm, self.stop.measure(theta, g, pg)
+
+    def closed(
+        self, closed, theta, g, mse, n_iters, start, stop_below, record_path, callback, theta0
+    ):
+        """The run in closed form (:func:`lingrad._trajectory.run_linear`), as a FitResult."""
+        rule, eig = closed
+        reference = None if self.stop is None else (self.stop.theta_star, self.stop.scale)
+        run = run_linear(
+            eig,
+            theta,
+            g,
+            mse,
+            rule,
+            self.lr0,
+            n_iters,
+            start=start,
+            stop_below=stop_below,
+            loss_cap=self.loss_cap,
+            record_path=record_path,
+            reference=reference,
+            grad_ref=self.ref,
+        )
+        args = (run, theta0, start, self.lr0, self.optimizer, self.stable_lr, callback)
+        return _linear_result(*args, self.stop is not None)
 
     def step(self, theta: np.ndarray, state: Any, g: np.ndarray, epoch: int):
         """One iteration: a full-batch update, or one epoch of mini-batch updates."""
@@ -359,15 +406,16 @@ class _Loop:
             self.t_update += 1
         return theta, state
 
-    def run(self, theta, state, g, mse, gnorm, n_iters, stop_below, record_path, callback) -> _End:
+    def run(self, theta, state, g, mse, start, n_iters, stop_below, record_path, callback) -> _End:
         """Iterate until the budget, the tolerance or a zero gradient; raise on blow-up."""
         history = _History(mse, n_iters)
         path = [theta.copy()] if record_path else None
         it, reason = 0, "max_iter"
+        gnorm, m = start
         for it in range(1, n_iters + 1):
-            if gnorm <= stop_below or gnorm == 0.0:
+            if m <= stop_below or gnorm == 0.0:
                 it -= 1
-                reason = "tol" if gnorm <= stop_below else "zero_gradient"
+                reason = "tol" if m <= stop_below else "zero_gradient"
                 break
             theta, state = self.step(theta, state, g, it - 1)
             g, mse = self.problem.grad_mse(theta)
@@ -378,11 +426,13 @@ class _Loop:
                 parts = divergence_parts(self.lr0, self.stable_lr, self.optimizer.name, it)
                 raise DivergenceError(parts, self.lr0, self.stable_lr, it)
             self.schedule.observe(mse)
-            gnorm = self.optimality(theta, g, self.schedule(self.t_update))
+            gnorm, m = self.optimality(theta, g, self.schedule(self.t_update))
             if callback is not None:
                 callback(it, mse)
         else:
-            if gnorm <= stop_below:
+            if m <= stop_below:
                 reason = "tol"
         path_arr = np.stack(path) if record_path else None
-        return _End(theta, state, it, reason, history.array(), gnorm, path_arr)
+        end = _End(theta, state, it, reason, history.array(), gnorm, path_arr, m)
+        end.scaled = self.stop is not None
+        return end

@@ -150,7 +150,8 @@ class LinearRun:
     """What a closed-form run produced (``solve`` turns it into a ``FitResult``).
 
     ``diverged_at`` is the first iteration whose loss blew up (0: none);
-    ``stop`` the iterations run when no divergence came first.
+    ``stop`` the iterations run when no divergence came first; ``measure`` the
+    stopping measure at ``theta``.
     """
 
     stop: int
@@ -161,6 +162,7 @@ class LinearRun:
     state: object
     path: np.ndarray | None
     diverged_at: int = 0
+    measure: float = np.nan
 
 
 def linear_rule(optimizer: object) -> tuple[str, float] | None:
@@ -174,19 +176,54 @@ def linear_rule(optimizer: object) -> tuple[str, float] | None:
     return None
 
 
+def _root(e: np.ndarray) -> np.ndarray:
+    """``sqrt(e)``, 0 where ``e <= 0`` and inf where it is not a number."""
+    out = np.sqrt(np.where(e > 0, e, 0.0))
+    out[np.isnan(e)] = np.inf
+    return out
+
+
 def _first(mask: np.ndarray) -> int:
     """Index of the first True, or -1."""
     return int(np.argmax(mask)) if mask.any() else -1
 
 
 class _Modes:
-    """``theta0 + V u`` for the iterates the result needs, from the unit responses."""
+    """``theta0 + V u`` for the iterates the result needs, from the unit responses,
+    and the stopping measure of every iterate.
 
-    def __init__(self, eig: tuple[np.ndarray, np.ndarray], theta0, g0, lr: float) -> None:
+    With the optimum ``theta*`` known (``reference = (theta*, scale)``), the
+    measure is that of :class:`lingrad._stopping.Stopping`: ``(theta_t -
+    theta*) . g_t = sum_i (1 - lr lam_i r_i) (D_i - lr r_i B_i)`` with ``B_i =
+    |b_i|^2``, ``D_i = c_i . b_i``, ``c = V^T (theta0 - theta*)``: O(f) per
+    iterate. Without it, the gradient norm relative to ``grad_ref``.
+    """
+
+    def __init__(
+        self, eig: tuple[np.ndarray, np.ndarray], theta0, g0, lr: float, reference, grad_ref
+    ) -> None:
         self.lam, self.V = eig
         self.theta0 = theta0
+        self.lr = lr
         self.b = self.V.T @ g0  # (n_params, n_targets)
         self.scale = -lr * self.b
+        self.B = np.einsum("ik,ik->i", self.b, self.b)
+        self.grad_ref = grad_ref if grad_ref else 1.0
+        self.D = None
+        if reference is not None:
+            theta_star, scale = reference
+            c = self.V.T @ (theta0 - theta_star)
+            self.D = np.einsum("ik,ik->i", c, self.b)
+            self.norm = theta0.shape[1] * scale
+
+    def measures(self, r: np.ndarray, grad_norm: np.ndarray) -> np.ndarray:
+        """The stopping measure after each iterate of a block (r: (n_block, n_modes))."""
+        if self.D is None:
+            return grad_norm / self.grad_ref
+        with np.errstate(over="ignore", invalid="ignore"):
+            lr, lam = self.lr, self.lam
+            e = ((1.0 - lr * lam * r) * (self.D - lr * r * self.B)).sum(axis=1) / self.norm
+        return _root(e)
 
     def u(self, r_row: np.ndarray) -> np.ndarray:
         return self.scale * r_row[:, None]
@@ -228,32 +265,43 @@ def _gd_run(
     k: int,
     lr: float,
     n_iters: int,
-    gnorm0: float,
+    start: tuple[float, float],
     stop_below: float,
     record_path: bool,
 ) -> LinearRun | None:
     """Plain GD in closed form: ``g_t = rho^t b`` and ``mse_t = mse* + sum w rho^(2t)``.
 
-    The gradient norm falls monotonically, so the stopping iteration is found
-    by bisection and only the iterations run cost anything (one exponential
-    per mode and iterate, for the loss history). None when a mode is flat or
-    unstable (the general recurrence handles those).
+    The stopping measure falls monotonically, so the stopping iteration is
+    found by bisection and only the iterations run cost anything (one
+    exponential per mode and iterate, for the loss history). None when a mode
+    is flat or unstable (the general recurrence handles those).
     """
     lam = modes.lam
     rho = 1.0 - lr * lam
     if not (lam.size and lam.min() > lam.max() * 1e-12 and np.abs(rho).max() < 1.0):
         return None
-    B = np.einsum("ik,ik->i", modes.b, modes.b)
+    B = modes.B
+    gnorm0, m0 = start
     with np.errstate(divide="ignore"):
         log_r2 = 2.0 * np.log(np.abs(rho))
 
     def gnorm(t: int) -> float:
         return gnorm0 if t == 0 else float(np.sqrt(_powers(log_r2, np.array([t]))[0] @ B))
 
-    lo, hi = 0, n_iters + 1  # first t <= n_iters with gnorm(t) <= stop_below, else n_iters + 1
+    def measure(t: int) -> float:
+        if t == 0:
+            return m0
+        if modes.D is None:
+            return gnorm(t) / modes.grad_ref
+        with np.errstate(under="ignore"):
+            p = np.power(rho, t)
+        e = p @ (modes.D - B * _one_minus_power(lr * lam, t) / lam) / modes.norm
+        return float(_root(np.array([e]))[0])
+
+    lo, hi = 0, n_iters + 1  # first t <= n_iters with measure(t) <= stop_below, else n_iters + 1
     while lo < hi:
         mid = (lo + hi) // 2
-        if gnorm(mid) <= stop_below:
+        if measure(mid) <= stop_below:
             hi = mid
         else:
             lo = mid + 1
@@ -275,7 +323,8 @@ def _gd_run(
     if record_path:
         R = np.vstack([_one_minus_power(lr * lam, t) / (lr * lam) for t in range(stop + 1)])
         path = modes.path(R)
-    return LinearRun(stop, reason, history, theta, gnorm(stop), GDState(stop), path)
+    state = GDState(stop)
+    return LinearRun(stop, reason, history, theta, gnorm(stop), state, path, 0, measure(stop))
 
 
 def _one_minus_power(step: np.ndarray, n: int) -> np.ndarray:
@@ -295,31 +344,39 @@ def run_linear(
     lr: float,
     n_iters: int,
     *,
-    gnorm0: float,
+    start: tuple[float, float],
     stop_below: float,
     loss_cap: float,
     record_path: bool,
+    reference: tuple[np.ndarray, float] | None = None,
+    grad_ref: float = 1.0,
 ) -> LinearRun:
     """``n_iters`` iterations of a linear rule from ``theta0``, in closed form.
 
     Stops as the iteration loop does: before the first iteration whose
-    starting gradient norm is at most ``stop_below`` (reason "tol") or exactly
-    zero ("zero_gradient"); reports the first loss above ``loss_cap`` or not
-    finite (``diverged_at``). Shapes: theta0 and g0 (n_params, n_targets).
+    starting stopping measure is at most ``stop_below`` (reason "tol") or
+    whose gradient is exactly zero ("zero_gradient"); reports the first loss
+    above ``loss_cap`` or not finite (``diverged_at``). ``start`` is the
+    gradient norm and the measure at ``theta0``; ``reference`` ``(theta*,
+    scale)`` of :class:`lingrad._stopping.Stopping`, or None for the gradient
+    norm relative to ``grad_ref``. Shapes: theta0 and g0 (n_params, n_targets).
     """
     kind, beta = rule
-    modes = _Modes(eig, theta0, g0, lr)
+    modes = _Modes(eig, theta0, g0, lr, reference, grad_ref)
     k = theta0.shape[1]
     if kind == "gd":
-        run = _gd_run(modes, mse0, k, lr, n_iters, gnorm0, stop_below, record_path)
+        run = _gd_run(modes, mse0, k, lr, n_iters, start, stop_below, record_path)
         if run is not None:
             return run
     tail = np.zeros((2, modes.lam.size))  # r rows of u_{t0-1}, u_{t0}
     history, blocks = [np.array([mse0])], []
-    prev_gnorm, stop, reason, diverged = gnorm0, n_iters, "", 0
+    (prev_gnorm, prev_m), stop, reason, diverged = start, n_iters, "", 0
+    gnorm, m = start
     for blk in trajectory_blocks(modes.lam, modes.b, mse0, k, lr, beta, kind, n_iters):
+        ms = modes.measures(blk.r, blk.grad_norm)
         before = np.concatenate([[prev_gnorm], blk.grad_norm[:-1]])
-        j_s = _first((before <= stop_below) | (before == 0.0))
+        before_m = np.concatenate([[prev_m], ms[:-1]])
+        j_s = _first((before_m <= stop_below) | (before == 0.0))
         j_d = _first(~np.isfinite(blk.mse) | (blk.mse > loss_cap))
         if j_d >= 0 and (j_s < 0 or j_d < j_s):
             diverged = blk.t0 + 1 + j_d
@@ -327,20 +384,19 @@ def run_linear(
         rows = np.vstack([tail, blk.r])  # rows[t - t0 + 1] is the r row of u_t
         if j_s >= 0:
             stop = blk.t0 + j_s
-            reason = "tol" if before[j_s] <= stop_below else "zero_gradient"
+            reason = "tol" if before_m[j_s] <= stop_below else "zero_gradient"
             history.append(blk.mse[:j_s])
             blocks.append(blk.r[:j_s])
             tail = rows[j_s : j_s + 2]
-            gnorm = float(before[j_s])
+            gnorm, m = float(before[j_s]), float(before_m[j_s])
             break
         history.append(blk.mse)
         blocks.append(blk.r)
         tail = rows[-2:]
         prev_gnorm = gnorm = float(blk.grad_norm[-1])
+        prev_m = m = float(ms[-1])
     else:
-        if n_iters == 0:
-            gnorm = gnorm0
-        reason = "tol" if gnorm <= stop_below else "max_iter"
+        reason = "tol" if m <= stop_below else "max_iter"
     if diverged:
         return LinearRun(0, "diverged", np.empty(0), theta0, np.nan, None, None, diverged)
     path = None
@@ -355,4 +411,6 @@ def run_linear(
         gnorm,
         _state(kind, modes, tail[1], tail[0], stop),
         path,
+        0,
+        m,
     )

@@ -1,0 +1,260 @@
+"""Convergence, told honestly: the stopping rule's reference and the not-converged warning.
+
+:func:`stopping_for` gives a fit its :class:`~lingrad._stopping.Stopping`
+(the exact optimum on the "stats" engine, Jacobi-scaled gradients on
+"direct"), so ``tol`` means the same on any data, in any units, from any
+start. :func:`convergence_warning` says when a fit ended far from the
+optimum, with or without ``tol``: the excess of its training MSE, the gap of
+its coefficients and a remedy that is not already set.
+
+A fit ends *materially* above the optimum when its training MSE (its
+objective, when penalised) exceeds the optimum's by more than
+:data:`MATERIAL_EXCESS` of the optimum's, plus :data:`MATERIAL_FLOOR` of y's
+variance (so that the rounding of a perfect fit does not count).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ._diagnostics import Diagnostics, NotConvergedWarning
+from ._messages import Alt, Part, Set
+from ._optimum import optimum_theta
+from ._params import Params
+from ._solve import FitResult
+from ._stats import SufficientStats
+from ._stopping import Stopping
+
+__all__ = [
+    "MATERIAL_EXCESS",
+    "MATERIAL_FLOOR",
+    "MAX_QUOTED_ITERS",
+    "convergence_warning",
+    "stopping_for",
+    "y_scale",
+]
+
+#: A training MSE more than this fraction above the optimum's draws a warning.
+MATERIAL_EXCESS = 1e-3
+#: ... plus this fraction of y's variance (a perfect fit's rounding is not an excess).
+MATERIAL_FLOOR = 1e-10
+#: Iteration estimates above this are not quoted as numbers: not feasible.
+MAX_QUOTED_ITERS = 1e9
+#: Condition numbers of the Hessian beyond ``1/eps``: float64 resolves no step along
+#: the flattest directions, whatever the number of iterations.
+FLOAT64_KAPPA = 1.0 / np.finfo(np.float64).eps
+#: The ``tol`` suggested to a fit run without one.
+SUGGESTED_TOL = "1e-10"
+
+
+def _positive(*candidates: float) -> float:
+    """The first positive, finite candidate (else the smallest normal float)."""
+    for c in candidates:
+        if c > 0 and math.isfinite(c):
+            return float(c)
+    return float(np.finfo(np.float64).tiny)
+
+
+def y_scale(stats: SufficientStats, fit_intercept: bool) -> float:
+    """The spread of y: its weighted variance (its mean square without an intercept),
+    averaged over targets; the mean square when y is constant."""
+    S, k = float(stats.sum_weights), stats.n_targets
+    var = float(np.trace(stats.yy)) / S / k if S > 0 else 0.0
+    square = var + float(np.mean(np.square(stats.y_mean))) if k else 0.0
+    return _positive(var, square) if fit_intercept else _positive(square)
+
+
+def _moments(X: Any, Y: Any, w: Any) -> tuple[np.ndarray, float, float, float]:
+    """One row block's weighted column sums of squares of X, and the weight, mean and
+    centred sum of squares of Y (all targets pooled)."""
+    Y = np.asarray(Y, dtype=np.float64)
+    Y = Y[:, None] if Y.ndim == 1 else Y  # (a block of no rows too)
+    wv = np.ones(X.shape[0]) if w is None else np.asarray(w, dtype=np.float64)
+    if hasattr(X, "multiply"):  # SciPy sparse
+        sq = np.asarray(X.multiply(X).T @ wv, dtype=np.float64).ravel()
+    else:
+        Xf = np.asarray(X, dtype=np.float64)
+        sq = np.einsum("ij,ij,i->j", Xf, Xf, wv)
+    bw = float(wv.sum()) * Y.shape[1]
+    mean = float((wv @ Y).sum()) / bw if bw > 0 else 0.0
+    return sq, bw, mean, float(wv @ np.square(Y - mean).sum(axis=1))
+
+
+def _block_moments(problem: Any) -> list[tuple[np.ndarray, float, float, float]]:
+    """:func:`_moments` of every row block: where the blocks live (Dask: on the workers)."""
+    parts = getattr(problem, "_parts", None)
+    if parts is not None:
+        import dask
+
+        return list(dask.compute(*[dask.delayed(_moments)(X, Y, w) for X, Y, w in parts]))
+    return [_moments(X, Y, w) for X, Y, w in problem._blocks()]
+
+
+def _blocks_scales(problem: Any) -> tuple[np.ndarray, float]:
+    """``(diag(H), y_scale)`` of a problem that passes over its rows (one pass)."""
+    fi = problem.fit_intercept
+    sq = np.zeros(problem.n_features)
+    sw, mean, m2 = 0.0, 0.0, 0.0  # Chan et al.'s merge of y's moments
+    for bsq, bw, bmean, bm2 in _block_moments(problem):
+        sq += bsq
+        if bw <= 0:
+            continue
+        delta, total = bmean - mean, sw + bw
+        m2 += bm2 + delta * delta * sw * bw / total
+        mean += delta * bw / total
+        sw = total
+    n = sw / max(problem.n_targets, 1)
+    d = sq / n if n > 0 else sq
+    d += problem.penalty.l2
+    d[~(d > 0)] = 1.0
+    precond = np.append(d, 1.0) if fi else d
+    var = m2 / sw if sw > 0 else 0.0
+    scale = _positive(var, var + mean * mean) if fi else _positive(var + mean * mean)
+    return precond, scale
+
+
+def stopping_for(problem: Any, stats: SufficientStats | None) -> Stopping:
+    """The stopping measure of a fit of ``problem`` (``stats``: its statistics, or None)."""
+    penalty = problem.penalty
+    if stats is None:
+        precond, scale = _blocks_scales(problem)
+        return Stopping(scale, precond=precond)
+    fi = problem.fit_intercept
+    theta_star = optimum_theta(stats, fi, penalty)
+    grad_star = None
+    if penalty.l1 > 0:
+        grad_star = problem.grad_mse(theta_star)[0]
+    return Stopping(y_scale(stats, fi), theta_star, grad_star, penalty.l1, problem.n_features)
+
+
+def _excess(problem: Any, res: FitResult, stop: Stopping) -> tuple[float, float]:
+    """``(excess, base)``: the doubled objective's excess (the MSE's, unpenalised) at the
+    fit, and the same objective at the optimum (estimated on the "direct" engine)."""
+    excess = res.measure * res.measure * stop.scale if math.isfinite(res.measure) else math.inf
+    k = res.theta.shape[1]
+    if stop.theta_star is not None:
+        W = stop.theta_star[: problem.n_features]
+        base = problem.mse(stop.theta_star) + 2.0 * problem.penalty.value(W) / k
+    else:
+        W = res.theta[: problem.n_features]
+        fitted = problem.mse(res.theta) + 2.0 * problem.penalty.value(W) / k
+        base = max(fitted - excess, 0.0)
+    return excess, base
+
+
+def _estimates(p: Params, res: FitResult, d: Diagnostics) -> tuple[tuple[Part, ...], bool]:
+    """The iteration estimates a warning quotes, and whether more iterations can help."""
+    kappa = d.condition_number
+    if math.isnan(kappa):
+        return (), True
+    if not kappa * np.finfo(np.float64).eps < 1.0:
+        return (
+            f" The condition number {kappa:.3g} is beyond what float64 resolves "
+            f"(1/eps = {FLOAT64_KAPPA:.2g}): no number of iterations on these raw columns "
+            "reaches the optimum.",
+        ), False
+
+    def count(n: float) -> str:
+        if not math.isfinite(n) or n > MAX_QUOTED_ITERS:
+            return f"more than {MAX_QUOTED_ITERS:.0e} iterations, more than is feasible"
+        return f"about {int(n):,} iterations"
+
+    gd, nag = d.est_iters_gd, d.est_iters_nesterov
+    feasible = min(gd, nag) <= MAX_QUOTED_ITERS
+    if p.optimizer == "nesterov" and p.lr == "auto":
+        return (f" At these settings it needs {count(nag)}.",), nag <= MAX_QUOTED_ITERS
+    parts: tuple[Part, ...] = ()
+    if p.optimizer == "gd" and math.isfinite(gd) and gd > res.n_iter:
+        parts = (f" Plain GD at this lr needs {count(gd)}",)
+    if parts and math.isfinite(nag):
+        with_ = [Set("optimizer", "'nesterov'")] if p.optimizer != "nesterov" else []
+        if p.lr != "auto":
+            with_ += [" with " if with_ else "", Set("lr", "'auto'")]
+        parts += ("; ", *with_, f" {count(nag)}")
+    return ((*parts, ".") if parts else ()), feasible
+
+
+def _remedies(p: Params, feasible: bool) -> tuple[Part, ...]:
+    """What to change: only settings that are not already so."""
+    use: list[Part] = []
+    for name, value, current in (("lr", "'auto'", p.lr), ("optimizer", "'nesterov'", p.optimizer)):
+        if current != value.strip("'"):
+            use += [" or " if use else "", Set(name, value)]
+    alts: list[tuple[Part, ...]] = [("increase ", Set("n_iters"))] if feasible else []
+    if use:
+        alts.append(("use ", *use))
+    alts.append(("standardise the features (sklearn.preprocessing.StandardScaler)",))
+    parts: tuple[Part, ...] = (" " if feasible else " More iterations will not help: ",)
+    for i, alt in enumerate(alts):
+        sep = "" if i == 0 else (", or " if i == len(alts) - 1 else ", ")
+        first = alt[0].capitalize() if i == 0 and feasible else alt[0]
+        parts += (sep, first, *alt[1:])
+    parts += (".",)
+    if p.tol is None:
+        parts += (
+            " Set ",
+            Set("tol", SUGGESTED_TOL),
+            Alt(" (with the settings above)", ""),
+            " to stop once converged, and to be told when it is not.",
+        )
+    return parts
+
+
+def _gap_parts(d: Diagnostics) -> tuple[Part, ...]:
+    if math.isnan(d.max_coef_gap):
+        return ()
+    return (
+        f" The largest coefficient gap to the optimum is {d.max_coef_gap:.3g} "
+        f"({d.rel_coef_gap:.3g} relative to the largest coefficient).",
+    )
+
+
+def convergence_warning(
+    p: Params, problem: Any, res: FitResult, d: Diagnostics, stop: Stopping
+) -> NotConvergedWarning | None:
+    """The warning for a fit that did not converge (``tol``) or ended materially above
+    the optimum (always); None when neither."""
+    excess, base = _excess(problem, res, stop)
+    material = not excess <= MATERIAL_EXCESS * base + MATERIAL_FLOOR * stop.scale
+    missed_tol = p.tol is not None and not res.converged
+    if not (material or missed_tol):
+        return None
+    what = "objective" if problem.penalty.alpha else "training MSE"
+    estimated = "" if stop.theta_star is not None else "an estimated "
+    rel = excess / base if base > 0 else math.inf
+    head: tuple[Part, ...]
+    if missed_tol:
+        head = (
+            "lingrad did not converge in ",
+            Set("n_iters", str(res.n_iter)),
+            f": the fit is {res.measure:.3g} from the optimum by the stopping measure "
+            "(the RMS distance of the fitted values from the optimum's, relative to the "
+            "spread of y), above ",
+            Set("tol", f"{p.tol:g}"),
+            ".",
+        )
+    else:
+        head = (
+            f"lingrad's fit ended far from the least-squares optimum after {res.n_iter:,} "
+            "iterations.",
+        )
+    share = f" ({rel:.3g} of it)" if base > 0 else ""
+    gap = (
+        f" Its {what} is {estimated}{excess:.4g} above the optimum's {base:.6g}{share}.",
+        *_gap_parts(d),
+    )
+    estimates, feasible = _estimates(p, res, d)
+    parts = (*head, *gap, *estimates, *_remedies(p, feasible))
+    return NotConvergedWarning(
+        parts,
+        n_iter=res.n_iter,
+        tol=p.tol,
+        measure=res.measure,
+        excess=excess,
+        optimum=base,
+        max_coef_gap=d.max_coef_gap,
+        grad_norm_rel=d.grad_norm_rel,
+    )
