@@ -705,3 +705,13 @@ def test_columns_are_named_as_the_header_writes_them(tmp_path):
     comma.write_text('"a,1",b,y\n1,2,3\n2,3,5\n3,5,8\n4,4,8\n', encoding="utf-8")
     ok(invoke("fit", comma, "-t", "y", "-f", "a,1", "-f", "b", "-o", tmp_path / "c.json"))
     assert load_model(tmp_path / "c.json").feature_names_in_.tolist() == ["a,1", "b"]
+
+
+def test_fit_takes_the_preconditioner_from_the_table(tmp_path):
+    data = tmp_path / "d.csv"
+    data.write_text("a,b,y\n1,2,3\n2,3,5\n3,5,8\n4,4,8\n5,7,12\n", encoding="utf-8")
+    out = tmp_path / "m.json"
+    ok(invoke("fit", data, "-t", "y", "--lr", "auto", "--precondition", "none", "-o", out))
+    assert load_model(out).precondition == "none"
+    result = invoke("fit", data, "-t", "y", "--precondition", "sideways", "-o", out)
+    assert result.exit_code == 1 and "--precondition must be one of" in result.output

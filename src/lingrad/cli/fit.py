@@ -29,6 +29,7 @@ from .options import (
     NItersOpt,
     OnDivergenceOpt,
     OptimizerOpt,
+    PreconditionOpt,
     SeedOpt,
     TolOpt,
     check_param,
@@ -52,7 +53,16 @@ _FIT_EXAMPLES = examples(
     "lingrad fit data.npy --target -1 -o model.json",
 )
 #: The hyperparameters ``fit`` takes from its options, checked against lingrad.PARAMETERS.
-_CHECKED = ("n_iters", "tol", "optimizer", "engine", "alpha", "l1_ratio", "batch_size")
+_CHECKED = (
+    "n_iters",
+    "tol",
+    "optimizer",
+    "engine",
+    "alpha",
+    "l1_ratio",
+    "batch_size",
+    "precondition",
+)
 
 # fit's own argument and options (the hyperparameters' are lingrad.cli.options')
 DataArg = Annotated[
@@ -171,6 +181,7 @@ def fit(
     l1_ratio: L1RatioOpt = DEFAULTS["l1_ratio"],
     batch_size: BatchSizeOpt = DEFAULTS["batch_size"],
     engine: EngineOpt = DEFAULTS["engine"],
+    precondition: PreconditionOpt = DEFAULTS["precondition"],
     seed: SeedOpt = 0,
     on_divergence: OnDivergenceOpt = DEFAULTS["on_divergence"],
     chunk_rows: ChunkRowsOpt = 65536,
@@ -196,6 +207,7 @@ def fit(
         l1_ratio=l1_ratio,
         batch_size=batch_size,
         on_divergence=on_divergence,
+        precondition=precondition,
     )
     params = _check_options(options, seed, chunk_rows, out, data)
     ds, feats, targets = open_training(data, target, features, weight, chunk_rows)

@@ -35,6 +35,7 @@ __all__ = [
     "NItersOpt",
     "OnDivergenceOpt",
     "OptimizerOpt",
+    "PreconditionOpt",
     "SeedOpt",
     "TargetsOpt",
     "TolOpt",
@@ -125,6 +126,7 @@ BatchSizeOpt = Annotated[
     ),
 ]
 EngineOpt = Annotated[str, _param_option("engine")]
+PreconditionOpt = Annotated[str, _param_option("precondition")]
 SeedOpt = Annotated[int, _param_option("random_state")]
 OnDivergenceOpt = Annotated[str, _param_option("on_divergence")]
 
