@@ -394,7 +394,7 @@ def test_a_hyperparameter_fault_is_reported_after_the_structure():
         (lambda d: d.update(notes="x"), "'notes' must be a list of strings"),
         (lambda d: d["diagnostics"].pop("lipschitz"), "'diagnostics' lacks field(s)"),
         (lambda d: d["diagnostics"].update(engine=""), "'diagnostics.engine' must be a non-empty"),
-        (lambda d: d["stats"].update(sum_weights=-1), "'stats.sum_weights' must be >= 0"),
+        (lambda d: d["stats"].update(sum_weights=-1), "'stats.sum_weights' must be > 0"),
         (lambda d: d["stats"].update(weighted=0), "'stats.weighted' must be true or false"),
         (lambda d: d.update(stats=[]), "'stats' must be an object or null; got a list"),
     ],

@@ -651,3 +651,42 @@ def test_a_huge_tampered_value_is_echoed_short(tmp_path):
     with pytest.raises(ValueError, match=r"characters\)") as info:
         LinearRegression(engine="y" * 10_000).fit(X, X.sum(axis=1))
     assert len(str(info.value)) < 1000
+
+
+@pytest.mark.parametrize(
+    ("where", "value", "complaint"),
+    [
+        (("stats", "n_samples"), 0, "stats.n_samples"),
+        (("stats", "sum_weights"), 0.0, "stats.sum_weights"),
+        (("stop_reason",), "whatever", "stop_reason"),
+        (("params", "alpha"), 2**1030, "alpha"),
+    ],
+)
+def test_tampered_values_are_refused_at_load_not_in_summary(tmp_path, where, value, complaint):
+    """Values, not only types: each of these once loaded and then crashed summary()."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((30, 2))
+    path = tmp_path / "m.json"
+    LinearRegression(lr="auto", tol=1e-10, n_iters=1000, random_state=0).fit(
+        X, X.sum(axis=1) + 0.1 * rng.standard_normal(30)
+    ).save(path)
+    doc = json.loads(path.read_text())
+    target = doc
+    for key in where[:-1]:
+        target = target[key]
+    target[where[-1]] = value
+    path.write_text(json.dumps(doc))
+    with pytest.raises(ModelFileError, match=complaint):
+        load_model(path)
+
+
+def test_a_negative_saved_variance_is_refused(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((30, 2))
+    path = tmp_path / "m.json"
+    LinearRegression(lr="auto", tol=1e-10, n_iters=1000).fit(X, X.sum(axis=1)).save(path)
+    doc = json.loads(path.read_text())
+    doc["stats"]["scatter"][0][0] = -1.0
+    path.write_text(json.dumps(doc))
+    with pytest.raises(ModelFileError, match="negative variance"):
+        load_model(path)

@@ -201,6 +201,9 @@ def _linear_result(run, theta0, start, lr0, optimizer, stable_lr, callback, scal
     return end.result(theta0, start, lr0)
 
 
+#: How a solve can end (``FitResult.stop_reason``, ``stop_reason_``).
+STOP_REASONS = ("tol", "max_iter", "zero_gradient")
+
 _MESSAGES = {
     "tol": "Converged: gradient norm fell below tol relative to its start in {it} iterations.",
     "tol_optimum": "Converged: the fitted values are within tol of the optimum's (relative "

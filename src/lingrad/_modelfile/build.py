@@ -30,6 +30,7 @@ import numpy as np
 from .._diagnostics import Diagnostics
 from .._fitted import FittedState
 from .._params import PARAMETERS, Constraint
+from .._solve import STOP_REASONS
 from .._stats import SufficientStats
 from .errors import RESAVE, type_name
 from .schema import DTYPES, ENGINES, NOT_STORED, STATS_FIELDS, SYMMETRY_RTOL
@@ -85,7 +86,7 @@ def build(v: Fields, doc: Any) -> ModelDocument:
         feature_names_in=f.feature_names_in(),
         n_iter=v.int_(doc, "n_iter", low=0),
         converged=v.bool_(doc, "converged"),
-        stop_reason=v.str_(doc, "stop_reason"),
+        stop_reason=v.option(doc, "stop_reason", STOP_REASONS),
         lr=f.lr(),
         engine=v.option(doc, "engine", ENGINES),
         loss_history=f.loss_history(),
@@ -257,13 +258,16 @@ def _stats(v: Fields, s: Any, f: int, k: int) -> SufficientStats | None:
     n_features = v.int_(s, "n_features", low=1, where="'stats.n_features'")
     if n_features != f:
         raise v.fail(f"'stats.n_features' is {n_features}, but n_features_in is {f}")
-    n_samples = v.int_(s, "n_samples", low=0, where="'stats.n_samples'")
+    # a fitted model's statistics hold at least one row of positive total weight
+    n_samples = v.int_(s, "n_samples", low=1, where="'stats.n_samples'")
     sum_weights = v.number(s["sum_weights"], "'stats.sum_weights'")
-    if sum_weights < 0:
-        raise v.fail(f"'stats.sum_weights' must be >= 0; got {sum_weights!r}")
+    if not sum_weights > 0:
+        raise v.fail(f"'stats.sum_weights' must be > 0; got {sum_weights!r}")
     dims = ("n_features_in + n_targets",) * 2
     mean = v.array(s, "mean", (f + k,), dims, label="stats.mean")
     scatter = v.array(s, "scatter", (f + k, f + k), dims, label="stats.scatter")
+    if scatter.size and not (np.diag(scatter) >= 0).all():
+        raise v.fail("'stats.scatter' has a negative variance on its diagonal")
     scale = float(np.abs(scatter).max()) if scatter.size else 0.0
     asym = float(np.abs(scatter - scatter.T).max()) if scatter.size else 0.0
     if asym > SYMMETRY_RTOL * scale:
