@@ -116,14 +116,21 @@ def _blocks_scales(problem: Any) -> tuple[np.ndarray, float]:
     return precond, scale
 
 
-def stopping_for(problem: Any, stats: SufficientStats | None) -> Stopping:
-    """The stopping measure of a fit of ``problem`` (``stats``: its statistics, or None)."""
+def stopping_for(
+    problem: Any, stats: SufficientStats | None, theta_star: np.ndarray | None = None
+) -> Stopping:
+    """The stopping measure of a fit of ``problem`` (``stats``: its statistics, or None).
+
+    ``theta_star``, the exact optimum when the caller has it (the fit's reference
+    optimum), saves solving for it again.
+    """
     penalty = problem.penalty
     if stats is None:
         precond, scale = _blocks_scales(problem)
         return Stopping(scale, precond=precond)
     fi = problem.fit_intercept
-    theta_star = optimum_theta(stats, fi, penalty)
+    if theta_star is None:
+        theta_star = optimum_theta(stats, fi, penalty)
     grad_star = None
     if penalty.l1 > 0:
         grad_star = problem.grad_mse(theta_star)[0]

@@ -189,7 +189,8 @@ class Descent:
         )
 
 
-def _finite(stats) -> bool:
+def finite_stats(stats: Any) -> bool:
+    """Whether statistics hold only finite numbers (no overflow in their products)."""
     with np.errstate(over="ignore", invalid="ignore"):
         parts = (stats.xx, stats.xy, stats.yy, stats.x_mean, stats.y_mean)
         return all(np.isfinite(a).all() for a in parts)
@@ -200,7 +201,7 @@ def descend(plan: Plan) -> Descent:
     p, problem = plan.params, plan.problem
     kind = precondition_kind(p, plan.engine, plan.minibatch is not None)
     transform, kappa_s = None, math.nan
-    if plan.engine == "stats" and not _finite(plan.stats):
+    if plan.engine == "stats" and not finite_stats(plan.stats):
         kind = "none"  # overflowing statistics: the raw problem explains it (DataOverflowError)
     elif plan.engine == "stats":
         transform, kappa_s = stats_transform(

@@ -336,6 +336,8 @@ class Solved:
     data : tuple (X, Y, w) or data source, or None
         The rows behind ``stats``, read again for the reference optimum when
         the statistics are not accurate enough (None: statistics only).
+    reference : Reference or None
+        The reference optimum when the caller computed it already (else here).
     """
 
     problem: Any
@@ -350,6 +352,7 @@ class Solved:
     tol: float | None
     one_d: bool
     data: Any = None
+    reference: Any = None
 
 
 def objective(problem: Any, theta: np.ndarray) -> float:
@@ -364,7 +367,10 @@ _GAPS = ("max_coef_gap", "rel_coef_gap", "objective_gap")
 def _optimum_gaps(s: Solved) -> dict[str, Any]:
     """Gaps to the exact optimum (from the statistics), and the optimum itself."""
     full, res = s.problem, s.result
-    theta_star, method, _ = reference_theta(s.stats, full.fit_intercept, full.penalty, s.data)
+    ref = s.reference
+    if ref is None:
+        ref = reference_theta(s.stats, full.fit_intercept, full.penalty, s.data)
+    theta_star, method, _ = ref
     diff = np.abs(res.theta - theta_star)
     gap = float(diff.max()) if diff.size else 0.0
     scale = float(np.abs(theta_star).max()) if theta_star.size else 0.0

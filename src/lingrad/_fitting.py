@@ -18,11 +18,12 @@ from typing import Any
 import numpy as np
 
 from ._convergence import convergence_warning, stopping_for
-from ._descent import descend
+from ._descent import descend, finite_stats
 from ._diagnostics import ILL_CONDITIONED, Solved, condition, diagnose, ill_conditioned_warning
 from ._fitted import FittedState
 from ._messages import Alt, Set
 from ._optimizers import GD, Schedule
+from ._optimum import reference_theta
 from ._plan import Plan, Rates, curvature, resolve_rates
 from ._solve import DivergenceError, DivergenceWarning, FitResult, divergence_parts, solve
 from ._stopping import Stopping
@@ -158,8 +159,13 @@ def run(plan: Plan, callback: Callable[[int, float], None] | None = None) -> Fit
     descent = descend(plan)  # preconditioned coordinates, when precondition says so
     L, mu = curvature(descent.plan.problem)
     rates = resolve_rates(p, plan.engine, L, mu)
-    with np.errstate(over="ignore", invalid="ignore"):
-        stop = stopping_for(plan.problem, plan.stats)  # in theta: the measure is invariant
+    reference = None  # the exact optimum, computed once: for stopping and for diagnostics
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow: solve says so, clearly
+        if plan.engine == "stats" and plan.stats is not None and finite_stats(plan.stats):
+            full = plan.problem
+            reference = reference_theta(plan.stats, full.fit_intercept, full.penalty, plan.data)
+        # in theta: the stopping measure is invariant under the descent's coordinates
+        stop = stopping_for(plan.problem, plan.stats, getattr(reference, "theta", None))
     res, lr = _solve(descent.plan, rates, callback, descent.stopping(stop))
     res = descent.result(res)  # back to theta (min-norm; refined where that applies)
     kappa = condition(L, mu) if descent.kind == "none" else descent.raw_condition
@@ -179,6 +185,7 @@ def run(plan: Plan, callback: Callable[[int, float], None] | None = None) -> Fit
         tol=p.tol,
         one_d=plan.one_d,
         data=plan.data,
+        reference=reference,
     )
     diagnostics = descent.describe(diagnose(solved))
     warning = convergence_warning(p, plan.problem, res, diagnostics, stop)
