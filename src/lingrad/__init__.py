@@ -14,6 +14,7 @@ from ._solve import DivergenceError, DivergenceWarning, FitResult, solve
 from ._sources.files import DataFileError, Dataset, open_dataset
 from ._stats import SufficientStats
 from ._version import __version__
+from .formula import DesignSpec, FormulaError, UnseenLevelError, categorical_formula, ols
 from .persist import ModelFileError, load_model, save_model
 
 __all__ = [
@@ -21,19 +22,24 @@ __all__ = [
     "SUMMARY_PARAMETERS",
     "DataFileError",
     "Dataset",
+    "DesignSpec",
     "Diagnostics",
     "DivergenceError",
     "DivergenceWarning",
     "FitResult",
+    "FormulaError",
     "IllConditionedWarning",
     "LinearRegression",
     "ModelFileError",
     "NotConvergedWarning",
     "ParameterError",
     "SufficientStats",
+    "UnseenLevelError",
     "__version__",
+    "categorical_formula",
     "exact_optimum",
     "load_model",
+    "ols",
     "open_dataset",
     "predict_linear",
     "render",

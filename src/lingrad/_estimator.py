@@ -16,6 +16,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
+from ._design.apply import design_input
 from ._fitted import LAZY_ATTRIBUTES
 from ._fitting import run
 from ._modelfile import write_model
@@ -266,6 +267,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         params = self._check_params()
         self.__dict__.pop("_online", None)
         self.__dict__.pop("_pending_solve", None)
+        self.__dict__.pop("design_", None)  # lingrad.ols sets it after fit
         source = as_source(X, y, sample_weight)
         if source is not None:
             plan = plan_source(params, source)
@@ -318,6 +320,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         from .inference import summarize
 
         check_is_fitted(self)
+        X = design_input(self, X, targets=y is None)  # raw data of a formula model
         stats = self.stats_
         if stats is None:
             source = None if X is None else as_source(X, y, sample_weight)
@@ -441,4 +444,4 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         y_pred : ndarray (or Dask array) of shape (n_samples,) or (n_samples, n_targets)
         """
         check_is_fitted(self)
-        return predict(self, X)
+        return predict(self, design_input(self, X))

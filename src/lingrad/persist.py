@@ -31,6 +31,10 @@ strings and executes nothing). Its top-level fields, schema version 1:
 ``diagnostics``      ``diagnostics_.to_dict()``
 ``stats``            ``stats_`` as ``{n_samples, sum_weights, sum_log_weights,
                      weighted, mean, scatter, n_features}``, or null
+``design``           the design of a formula fit (``design_``, see
+                     :func:`lingrad.ols`): ``{formula, targets, columns, levels,
+                     intercept, unseen, coding, strict}``; only in files of
+                     formula fits (absent or null: no design)
 ===================  ==========================================================
 
 Numbers round-trip exactly: every float is written as its shortest exact
@@ -203,4 +207,6 @@ def read_model_file(path: str | os.PathLike) -> ModelFile:
     doc = read_document(path)
     model = LinearRegression(**doc.params)
     doc.state.apply(model)
+    if doc.design is not None:
+        model.design_ = doc.design
     return ModelFile(model=model, **doc.metadata)

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from .._design import DesignSpec, FormulaError
 from .._diagnostics import Diagnostics
 from .._fitted import FittedState
 from .._params import PARAMETERS, Constraint
@@ -59,6 +60,8 @@ class ModelDocument:
         existed, by a fit that was never preconditioned, so it reads "none".
     state : FittedState
         The fitted attributes (``fit_result`` and recorded paths are None).
+    design : DesignSpec or None
+        The design of a formula fit (``design_``; absent from older files).
     metadata : dict
         The other fields of :class:`lingrad.persist.ModelFile`: ``target_names``,
         ``lingrad_version``, ``created``, ``schema_version``, ``notes`` (a tuple).
@@ -67,6 +70,7 @@ class ModelDocument:
     params: dict[str, Any]
     state: FittedState
     metadata: dict[str, Any]
+    design: DesignSpec | None = None
 
 
 def build(v: Fields, doc: Any) -> ModelDocument:
@@ -105,7 +109,21 @@ def build(v: Fields, doc: Any) -> ModelDocument:
         "schema_version": doc["schema_version"],
         "notes": tuple(notes),
     }
-    return ModelDocument(params=f.params, state=state, metadata=metadata)
+    design = _design(v, doc.get("design"), state.feature_names_in)
+    return ModelDocument(params=f.params, state=state, metadata=metadata, design=design)
+
+
+def _design(v: Fields, d: Any, names: Any) -> DesignSpec | None:
+    """The optional design spec, consistent with the feature names."""
+    if d is None:
+        return None
+    try:
+        spec = DesignSpec.from_json(d)
+    except FormulaError as err:
+        raise v.fail(f"'design' is not a design: {err}") from None
+    if names is None or list(spec.columns) != [str(n) for n in names]:
+        raise v.fail("'design' columns differ from 'feature_names'")
+    return spec
 
 
 class _Fitted:

@@ -108,6 +108,9 @@ def document(model: Any, target_names: Any = None) -> dict[str, Any]:
     }
     for key, name in STATE_OF_FIELD.items():
         doc[key] = _ENCODE[name](state, name, y_ndim)
+    design = getattr(model, "__dict__", {}).get("design_")  # a formula's design (lingrad.ols)
+    if design is not None:  # only formula fits: other files are as before
+        doc["design"] = design.to_json()
     return doc
 
 
