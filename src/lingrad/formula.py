@@ -50,7 +50,14 @@ from ._design.stream import DesignSource
 from ._design.terms import parse_formula, quote
 from ._estimator import LinearRegression
 
-__all__ = ["DesignSpec", "FormulaError", "UnseenLevelError", "categorical_formula", "ols"]
+__all__ = [
+    "DesignSpec",
+    "FormulaError",
+    "UnseenLevelError",
+    "categorical_formula",
+    "design_data",
+    "ols",
+]
 
 
 def _names(value: str | Sequence[str] | None) -> list[str] | None:
@@ -264,3 +271,54 @@ def _fit(src: DesignSource, params: dict[str, Any], weight: str | None) -> Linea
     model.design_ = src.spec
     model.design_rows_ = (src.n_rows, src.n_dropped)
     return model
+
+
+def design_data(
+    model: LinearRegression,
+    data: Any,
+    *,
+    targets: bool = True,
+    weight: str | None = None,
+    unseen: str | None = None,
+    chunk_rows: int = 65536,
+) -> DesignSource:
+    """New data as the design of a formula model: a source to predict, evaluate, summarise.
+
+    Parameters
+    ----------
+    model : LinearRegression
+        Fitted by :func:`ols` (or loaded from its model file): it has ``design_``.
+    data : DataFrame, dict, path, Dataset or Dask DataFrame
+    targets : bool, default=True
+        Build the target too (evaluation, summaries); False for predictions.
+    weight : str, default=None
+    unseen : {"error", "reference"}, default=None
+        Overrides the model's ``design_.unseen``.
+    chunk_rows : int, default=65536
+
+    Returns
+    -------
+    DesignSource
+        A lingrad data source: ``iter_chunks()`` yields ``(X, Y, w)`` with the
+        model's columns; ``path`` names the data.
+
+    Examples
+    --------
+    >>> import pandas as pd, lingrad
+    >>> df = pd.DataFrame({"y": [1.0, 2.0, 4.0, 3.0], "g": ["a", "b", "b", "a"]})
+    >>> m = lingrad.ols("y ~ C(g)", df, lr="auto", tol=1e-12, n_iters=1000)
+    >>> X, Y, _ = next(design_data(m, df).iter_chunks())
+    >>> X.ravel().tolist(), Y.ravel().tolist()
+    ([0.0, 1.0, 1.0, 0.0], [1.0, 2.0, 4.0, 3.0])
+    """
+    spec = model.__dict__.get("design_")
+    if spec is None:
+        raise FormulaError(
+            ("This model was not fitted with a formula (it has no design_); pass its columns.",)
+        )
+    if unseen is not None and unseen not in UNSEEN:
+        raise FormulaError((f"unseen must be one of {UNSEEN}; got {unseen!r}.",), param="unseen")
+    raw = as_raw_input(data, chunk_rows)
+    return DesignSource(
+        raw, parse_formula(spec.formula), spec, targets=targets, weight=weight, unseen=unseen
+    )

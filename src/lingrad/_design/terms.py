@@ -86,9 +86,10 @@ class ParsedFormula:
 
 
 def _syntax_error(text: str, exc: Exception) -> FormulaError:
+    why = one_line(str(exc).split("\n\n")[0]).rstrip(".")  # formulaic then echoes the formula
     return FormulaError(
         (
-            f"Bad formula {text!r}: {one_line(exc)}. Write it as 'y ~ x1 + C(city) + x1:x2' "
+            f"Bad formula {text!r}: {why}. Write it as 'y ~ x1 + C(city) + x1:x2' "
             "(Wilkinson notation, as in statsmodels).",
         ),
         formula=text,

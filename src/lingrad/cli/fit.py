@@ -16,6 +16,8 @@ import typer
 from lingrad import Dataset, LinearRegression
 
 from .app import command, examples
+from .design import CategoricalOpt, FormulaOpt, UnseenOpt, fit_design
+from .io import _data_path as data_path
 from .io import check_out_file, open_training
 from .options import (
     DEFAULTS,
@@ -32,6 +34,7 @@ from .options import (
     PreconditionOpt,
     SeedOpt,
     TolOpt,
+    check,
     check_param,
     check_rows,
     check_seed,
@@ -51,6 +54,8 @@ _FIT_EXAMPLES = examples(
     "--tol 1e-10 --n-iters 10000 -o model.json",
     "lingrad fit data.csv -t y1,y2 --weight w --alpha 0.1 --l1-ratio 0.5 -o model.json --json",
     "lingrad fit data.npy --target -1 -o model.json",
+    "lingrad fit sales.csv --formula 'price ~ area + C(city) + np.log(age)' -o model.json",
+    "lingrad fit sales.parquet -t price --categorical city,kind --lr auto -o model.json",
 )
 #: The hyperparameters ``fit`` takes from its options, checked against lingrad.PARAMETERS.
 _CHECKED = (
@@ -73,7 +78,7 @@ DataArg = Annotated[
     ),
 ]
 TargetOpt = Annotated[
-    list[str],
+    list[str] | None,
     typer.Option(
         "--target",
         "-t",
@@ -169,8 +174,11 @@ def _print_report(
 @command(epilog=_FIT_EXAMPLES)
 def fit(
     data: DataArg,
-    target: TargetOpt,
     out: OutOpt,
+    target: TargetOpt = None,
+    formula: FormulaOpt = None,
+    categorical: CategoricalOpt = None,
+    unseen: UnseenOpt = None,
     features: FeaturesOpt = None,
     weight: FitWeightOpt = None,
     lr: LrOpt = DEFAULTS["lr"],
@@ -210,9 +218,17 @@ def fit(
         precondition=precondition,
     )
     params = _check_options(options, seed, chunk_rows, out, data)
-    ds, feats, targets = open_training(data, target, features, weight, chunk_rows)
-    model = LinearRegression(**params)
-    n_rows = fit_dataset(model, ds, make_console(stderr=json_out))
+    if formula is not None or categorical:  # a design: lingrad.ols, one streamed pass
+        more = dict(categorical=categorical, features=features, weight=weight, unseen=unseen)
+        fitted = fit_design(
+            data_path(data), formula, target, {**params, **more, "chunk_rows": chunk_rows}
+        )
+        model, ds, n_rows, (feats, targets) = fitted
+    else:
+        check(bool(target), "--target", "a column name (or give --formula)", "")
+        ds, feats, targets = open_training(data, target, features, weight, chunk_rows)
+        model = LinearRegression(**params)
+        n_rows = fit_dataset(model, ds, make_console(stderr=json_out))
     model.save(out, target_names=targets)
     if json_out:
         print_json(_json_report(model, out, ds, n_rows, (feats, targets)))

@@ -29,6 +29,7 @@ from .columns import (
     shown,
     split_names,
 )
+from .design import open_design
 from .options import check
 
 if TYPE_CHECKING:
@@ -155,6 +156,8 @@ def open_for_model(
     chunk_rows: int,
 ) -> tuple[Dataset, list[str]]:
     """DATA with the model's features and targets: (dataset, target names)."""
+    if getattr(mf.model, "design_", None) is not None:  # a formula's model: its columns rebuilt
+        return open_design(mf, data, target, weight, chunk_rows=chunk_rows)
     path, reader = _columns_of(data, chunk_rows)
     targets = _targets_for_model(mf, path, reader, target)
     if weight is not None:
@@ -172,8 +175,15 @@ def open_for_model(
     return ds, targets
 
 
-def open_features(mf: ModelFile, data: Path, chunk_rows: int) -> tuple[Dataset, list[str]]:
+def open_features(
+    mf: ModelFile, data: Path, chunk_rows: int, unseen: str | None = None
+) -> tuple[Dataset, list[str]]:
     """DATA's feature columns only (the target may be absent): (dataset, feature columns)."""
+    if getattr(mf.model, "design_", None) is not None:  # a formula's model: its columns rebuilt
+        src, _ = open_design(
+            mf, data, None, None, targets=False, unseen=unseen, chunk_rows=chunk_rows
+        )
+        return src, list(mf.model.design_.columns)
     path, reader = _columns_of(data, chunk_rows)
     # Without feature names, only a .npy file's columns (x0, x1, ...) can name the target.
     exclude = (mf.target_names or []) if reader.format == "npy" else []

@@ -10,6 +10,7 @@ import typer
 
 from .app import command, examples
 from .columns import n_targets
+from .design import UnseenOpt
 from .io import (
     atomic_output,
     check_out_file,
@@ -50,6 +51,7 @@ def predict(
         ),
     ],
     chunk_rows: ChunkRowsOpt = 65536,
+    unseen: UnseenOpt = None,
 ) -> None:
     """Predict every row of a data file with a saved model, streaming, into a CSV or Parquet file.
 
@@ -69,7 +71,7 @@ def predict(
         os.fspath(out),
     )
     mf = read_model(model)
-    ds, _ = open_features(mf, data, chunk_rows)
+    ds, _ = open_features(mf, data, chunk_rows, unseen)
     k = n_targets(mf.model)
     names = list(mf.target_names or (["prediction"] if k == 1 else []))
     names = names or [f"prediction_{j}" for j in range(k)]
