@@ -119,6 +119,14 @@ def parse_formula(text: Any) -> ParsedFormula:
         fa.expr for t in (lhs or []) for fa in t.factors
     }:
         _check_factor(text, expr)
+    if all(t == "1" for t in terms):
+        raise FormulaError(
+            (
+                f"The formula {text!r} has no terms besides the intercept: give at least one "
+                "column on its right-hand side.",
+            ),
+            formula=text,
+        )
     wrapped = {
         m.group(1).strip("`") for t in rhs for fa in t.factors for m in _C_RE.finditer(fa.expr)
     }
