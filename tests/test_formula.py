@@ -127,6 +127,27 @@ def test_robust_summary_on_raw_data_equals_statsmodels(table):
     np.testing.assert_allclose(got, ref.bse, rtol=1e-8)
 
 
+def test_weighted_formula_fit_equals_statsmodels_wls(table, files):
+    df = table.assign(w=np.linspace(0.5, 2.0, len(table)))
+    model = ols("y ~ x1 + C(city)", df, weight="w", chunk_rows=64, **CONVERGED)
+    ref = smf.wls("y ~ x1 + C(city)", df, weights=df["w"]).fit()
+    names = ["Intercept", *model.feature_names_in_]
+    got = pd.Series([model.intercept_, *model.coef_], index=names)[ref.params.index]
+    assert np.all(np.abs(got - ref.params) <= 1e-8 * (np.abs(ref.params) + ref.bse))
+
+
+def test_unseen_reference_on_a_dictionary_column(table, files):
+    pa = pytest.importorskip("pyarrow", reason="Parquet dictionary columns")
+    pq = pytest.importorskip("pyarrow.parquet", reason="Parquet dictionary columns")
+    model = ols("y ~ x1 + C(city)", table, unseen="reference", **CONVERGED)
+    new = pa.table(
+        {"x1": [0.5, 0.5], "city": pa.array(["madrid", "amsterdam"]).dictionary_encode()}
+    )
+    pq.write_table(new, files / "new.parquet")
+    p = model.predict(str(files / "new.parquet"))
+    assert p[0] == p[1]
+
+
 def test_categorical_without_formula_is_the_formula_with_C(table):
     a = ols(data=table, target="y", features=["x1", "x2", "city"], categorical="city", **CONVERGED)
     b = ols("y ~ x1 + x2 + C(city)", table, **CONVERGED)

@@ -108,7 +108,7 @@ def _categories(frame: Any, categories: dict[str, list], unseen: str, descriptio
 
     out = {}
     for v, cats in categories.items():
-        values = frame[v]
+        values = frame[v].astype(object)  # (dictionary columns: any level may be put in)
         new = ~values.isin(cats).to_numpy()
         if new.any():
             level = values.to_numpy()[np.argmax(new)]
