@@ -14,7 +14,14 @@ from ._solve import DivergenceError, DivergenceWarning, FitResult, solve
 from ._sources.files import DataFileError, Dataset, open_dataset
 from ._stats import SufficientStats
 from ._version import __version__
-from .formula import DesignSpec, FormulaError, UnseenLevelError, categorical_formula, ols
+from .formula import (
+    DesignSpec,
+    FormulaError,
+    UnseenLevelError,
+    categorical_formula,
+    design_data,
+    ols,
+)
 from .persist import ModelFileError, load_model, save_model
 
 __all__ = [
@@ -37,6 +44,7 @@ __all__ = [
     "UnseenLevelError",
     "__version__",
     "categorical_formula",
+    "design_data",
     "exact_optimum",
     "load_model",
     "ols",

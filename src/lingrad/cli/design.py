@@ -15,8 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from lingrad import ols
-from lingrad.formula import design_data
+from lingrad import design_data, ols
 
 from .columns import split_names
 
