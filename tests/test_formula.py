@@ -189,6 +189,7 @@ def test_missing_values_raise_by_default_or_drop_as_statsmodels(table):
         (dict(formula="y ~ C(city, Sum)"), "treatment contrasts only"),
         (dict(formula="y ~ 1"), "no terms besides the intercept"),
         (dict(formula="x1 + x2"), "has no left-hand side"),
+        (dict(formula="y + x2 ~ x1"), "has 2 targets"),
         (dict(formula="y ~ x1", target="x2"), "The formula's target is 'y' but target= says"),
         (dict(formula="y ~ x1", fit_intercept=False), "fit_intercept=False contradicts"),
         (dict(target="y", features=["x1", "city"]), "column 'city' holds text"),

@@ -141,6 +141,14 @@ def _formula(
             ),
             formula=formula,
         )
+    if len(list(p.lhs)) != 1:
+        raise FormulaError(
+            (
+                f"The formula {formula!r} has {len(list(p.lhs))} targets; lingrad.ols fits "
+                "one: write one column (or transform) left of '~'.",
+            ),
+            formula=formula,
+        )
     if target is not None and _names(target) != [p.targets_side]:
         raise FormulaError(
             (
