@@ -33,7 +33,6 @@ import numpy as np
 
 from ._diagnostics import Diagnostics, condition
 from ._messages import Set
-from ._optimum import NORMAL_EQUATIONS_MAX_KAPPA, exact_residual, refined_lstsq
 from ._params import ParameterError, Params
 from ._plan import Plan, curvature
 from ._precondition import (
@@ -136,19 +135,12 @@ class Descent:
         return np.asarray(theta).astype(dtype, copy=False)
 
     def result(self, res: FitResult) -> FitResult:
-        """``res`` in the original coordinates (min-norm, refined where that applies)."""
+        """``res`` in the original coordinates (min-norm)."""
         if self.kind == "none":
             return res
         dtype = self.original.theta0.dtype
         theta = self._back(res.theta, dtype)
         path = None if res.path is None else np.stack([self._back(z, dtype) for z in res.path])
-        if res.converged and self._refinable():
-            X, Y, sw = self.original.data
-            fi = self.original.params.fit_intercept
-            correction = refined_lstsq(X, exact_residual(X, Y, theta, fi), sw, fi)
-            if correction is not None:  # full rank by QR of the data itself
-                theta = (theta + correction).astype(dtype, copy=False)
-                self.refined, self.coef_unique = True, True
         return dataclasses.replace(
             res, theta=theta, theta_init=self.original.theta0.copy(), path=path
         )
@@ -166,15 +158,6 @@ class Descent:
             theta_star=None if stop.theta_star is None else t.to_z(stop.theta_star),
             grad_star=None if stop.grad_star is None else t.grad_to_z(stop.grad_star),
             precond=None,
-        )
-
-    def _refinable(self) -> bool:
-        o = self.original
-        return (
-            isinstance(o.data, tuple)  # dense in-memory rows (a stream is read by the reference)
-            and o.engine == "stats"
-            and o.params.alpha == 0
-            and self.scaled_condition > NORMAL_EQUATIONS_MAX_KAPPA  # inf: rank unclear; nan: no
         )
 
     def describe(self, d: Diagnostics) -> Diagnostics:

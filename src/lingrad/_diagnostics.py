@@ -370,7 +370,7 @@ def _optimum_gaps(s: Solved) -> dict[str, Any]:
     ref = s.reference
     if ref is None:
         ref = reference_theta(s.stats, full.fit_intercept, full.penalty, s.data)
-    theta_star, method, _ = ref
+    theta_star, method = ref.theta, ref.method
     diff = np.abs(res.theta - theta_star)
     gap = float(diff.max()) if diff.size else 0.0
     scale = float(np.abs(theta_star).max()) if theta_star.size else 0.0

@@ -40,6 +40,7 @@ __all__ = [
     "METHODS",
     "NORMAL_EQUATIONS_MAX_KAPPA",
     "NO_REFERENCE",
+    "REFINE_MIN_KAPPA",
     "Reference",
     "exact_optimum",
     "exact_residual",
@@ -59,12 +60,19 @@ _L1_TOL = 1e-11
 #: smallest relative gap the diagnostics promise to report within a factor of 10.
 NORMAL_EQUATIONS_MAX_KAPPA = 1e2
 
+#: Between this and :data:`NORMAL_EQUATIONS_MAX_KAPPA`, dense rows in memory refine the
+#: normal equations' answer once (:func:`_refined_normal`: one pass, no factorisation of
+#: the rows): their ``kappa**2 * eps`` would otherwise fall behind a backward-stable
+#: solve's ``kappa * eps`` by more than half a digit. Below it nothing is paid.
+REFINE_MIN_KAPPA = 4.0
+
 #: ``Diagnostics.reference_method``: how the reference optimum was computed.
 NORMAL_EQUATIONS = "normal equations"
+NORMAL_REFINED = "normal equations, refined"
 QR_REFINED = "QR, refined"
 TSQR_REFINED = "second pass (TSQR, refined)"
 NO_REFERENCE = "none"  # the "direct" engine: no statistics, no reference optimum
-METHODS = (NORMAL_EQUATIONS, QR_REFINED, TSQR_REFINED, NO_REFERENCE)
+METHODS = (NORMAL_EQUATIONS, NORMAL_REFINED, QR_REFINED, TSQR_REFINED, NO_REFERENCE)
 
 
 #: Eigenvalues of the scaled normal matrix below ``n_params * eps * largest`` count
@@ -190,11 +198,20 @@ class Reference(NamedTuple):
         (a file or Dask collection read again).
     passes : int
         Passes over the rows beyond the statistics' (0 for the normal equations).
+    statistics : ndarray of shape (n_features + fit_intercept, n_targets) or None
+        The optimum of the statistics alone (the normal equations), the one a
+        descent on the statistics can reach; None when it is ``theta`` itself.
     """
 
     theta: np.ndarray
     method: str
     passes: int = 0
+    statistics: np.ndarray | None = None
+
+    @property
+    def reachable(self) -> np.ndarray:
+        """The optimum a descent on the statistics converges to (the stopping rule's)."""
+        return self.theta if self.statistics is None else self.statistics
 
 
 def reference_theta(
@@ -237,21 +254,59 @@ def reference_theta(
     """
     penalty = penalty or Penalty()
     root = _scaled_root(stats, fit_intercept, penalty.l2)  # factored once, used twice
+    kappa = _condition(root[0]) if data is not None else math.nan
     if data is not None and accurate is None:
-        accurate = _condition(root[0]) > NORMAL_EQUATIONS_MAX_KAPPA
+        accurate = kappa > NORMAL_EQUATIONS_MAX_KAPPA
     found = None
-    if accurate and isinstance(data, tuple) and penalty.l2 == 0 and not sp.issparse(data[0]):
+    if accurate and _in_memory(data) and penalty.l2 == 0:
         theta = refined_lstsq(*data, fit_intercept)
         found = None if theta is None else (theta, 1)
     elif accurate:
         found = accurate_theta(data, stats, fit_intercept, penalty.l2)
+    smooth = _intercept_row(stats, fit_intercept, _min_norm_solve(*root))
+    if found is None and kappa > REFINE_MIN_KAPPA and _in_memory(data) and penalty.l2 == 0:
+        refined = _refined_normal(root, stats, fit_intercept, smooth, data)
+        return Reference(_with_l1(stats, fit_intercept, penalty, refined), NORMAL_REFINED, 1)
+    normal = _with_l1(stats, fit_intercept, penalty, smooth)
     if found is None:
-        W = _min_norm_solve(*root)
-        theta = _intercept_row(stats, fit_intercept, W)
-        return Reference(_with_l1(stats, fit_intercept, penalty, theta), NORMAL_EQUATIONS)
+        return Reference(normal, NORMAL_EQUATIONS)
     theta, passes = found
     method = QR_REFINED if isinstance(data, tuple) else TSQR_REFINED
-    return Reference(_with_l1(stats, fit_intercept, penalty, theta), method, passes)
+    return Reference(_with_l1(stats, fit_intercept, penalty, theta), method, passes, normal)
+
+
+def _refined_normal(
+    root: tuple[np.ndarray, np.ndarray, np.ndarray],
+    stats: SufficientStats,
+    fit_intercept: bool,
+    theta: np.ndarray,
+    data: tuple,
+) -> np.ndarray:
+    """``theta`` after one step of iterative refinement on the rows in memory.
+
+    The residual ``y - X b - c`` in double-double (:func:`exact_residual`), its
+    cross-product with the rows in float64 (small: it is a residual), the
+    correction solved with the statistics' own factor ``root`` (the corrected
+    semi-normal equations): the normal equations' ``kappa**2 * eps`` error becomes
+    about that of a backward-stable QR solve, at the cost of one pass over the
+    rows in memory and no factorisation of them.
+    """
+    X, Y, w = data
+    res = exact_residual(X, Y, theta, fit_intercept)
+    wres = res if w is None else res * np.asarray(w, np.float64)[:, None]
+    R, d, _ = root
+    if not fit_intercept:
+        return theta + _min_norm_solve(R, d, np.asarray(X.T @ wres, dtype=np.float64))
+    mean = wres.sum(axis=0) / float(stats.sum_weights)
+    centred = res - mean if w is None else wres - np.asarray(w, np.float64)[:, None] * mean
+    # centred rows: the offsets would cancel in the cross-product (one copy of X)
+    step = _min_norm_solve(R, d, (np.asarray(X, np.float64) - stats.x_mean).T @ centred)
+    return theta + np.vstack([step, (mean - stats.x_mean @ step)[None, :]])
+
+
+def _in_memory(data: Any) -> bool:
+    """Whether ``data`` are dense rows in memory (X, Y, w)."""
+    return isinstance(data, tuple) and not sp.issparse(data[0])
 
 
 def scaled_condition(stats: SufficientStats, fit_intercept: bool, l2: float = 0.0) -> float:
