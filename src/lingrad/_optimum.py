@@ -201,12 +201,17 @@ class Reference(NamedTuple):
     statistics : ndarray of shape (n_features + fit_intercept, n_targets) or None
         The optimum of the statistics alone (the normal equations), the one a
         descent on the statistics can reach; None when it is ``theta`` itself.
+    ssr : ndarray of shape (n_targets,) or None
+        The weighted residual sum of squares at ``theta``, from the rows in
+        double-double (where the reference read rows in memory; else None):
+        right where the statistics' ``yy - 2 bᵀxy + bᵀxxb`` cancels to rounding.
     """
 
     theta: np.ndarray
     method: str
     passes: int = 0
     statistics: np.ndarray | None = None
+    ssr: np.ndarray | None = None
 
     @property
     def reachable(self) -> np.ndarray:
@@ -265,14 +270,34 @@ def reference_theta(
         found = accurate_theta(data, stats, fit_intercept, penalty.l2)
     smooth = _intercept_row(stats, fit_intercept, _min_norm_solve(*root))
     if found is None and kappa > REFINE_MIN_KAPPA and _in_memory(data) and penalty.l2 == 0:
-        refined = _refined_normal(root, stats, fit_intercept, smooth, data)
-        return Reference(_with_l1(stats, fit_intercept, penalty, refined), NORMAL_REFINED, 1)
+        found = (_refined_normal(root, stats, fit_intercept, smooth, data), 1)
+        return _from_rows(stats, fit_intercept, penalty, data, found, NORMAL_REFINED, None)
     normal = _with_l1(stats, fit_intercept, penalty, smooth)
     if found is None:
         return Reference(normal, NORMAL_EQUATIONS)
-    theta, passes = found
     method = QR_REFINED if isinstance(data, tuple) else TSQR_REFINED
-    return Reference(_with_l1(stats, fit_intercept, penalty, theta), method, passes, normal)
+    return _from_rows(stats, fit_intercept, penalty, data, found, method, normal)
+
+
+def _from_rows(
+    stats: SufficientStats,
+    fit_intercept: bool,
+    penalty: Penalty,
+    data: Any,
+    found: tuple[np.ndarray, int],
+    method: str,
+    normal: np.ndarray | None,
+) -> Reference:
+    """The :class:`Reference` of an optimum found on the rows; in memory, with its
+    residual sum of squares in double-double (one more pass)."""
+    theta = _with_l1(stats, fit_intercept, penalty, found[0])
+    ssr = None
+    if _in_memory(data) and penalty.l1 == 0 and penalty.l2 == 0:
+        X, Y, w = data
+        res = exact_residual(X, Y, theta, fit_intercept)
+        wv = np.ones(len(res)) if w is None else np.asarray(w, np.float64)
+        ssr = wv @ (res * res)
+    return Reference(theta, method, found[1], normal, ssr)
 
 
 def _refined_normal(

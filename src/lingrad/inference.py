@@ -92,7 +92,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils.validation import check_is_fitted
 
-from ._inference_compute import convergence, exact_params, target_numbers
+from ._inference_compute import convergence, exact_params, fit_ssr, target_numbers
 from ._inference_design import build_design
 from ._inference_notes import (
     CONVERGED_REL_GAP,
@@ -267,7 +267,8 @@ def _target_summary(
 ) -> Summary:
     """The summary of target ``j``: its numbers, its distance to the optimum, its notes."""
     model, stats, design, res, cov_type, from_qr = ctx
-    numbers = target_numbers(stats, design, res, j, theta, cov_type)
+    rows_ssr = fit_ssr(model, j, theta, design.fit_intercept)
+    numbers = target_numbers(stats, design, res, j, theta, cov_type, rows_ssr)
     floor = numbers.pop("ssr_floor")
     gap = convergence(stats, design, theta, exact, numbers, common["names"])
     tss = numbers["centered_tss"] if design.k_constant else numbers["uncentered_tss"]
