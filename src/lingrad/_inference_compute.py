@@ -2,7 +2,7 @@
 
 Covariances (classical or sandwich), the residual sum of squares from the
 statistics, the F test and the gap to the exact least-squares optimum (from
-:func:`lingrad._optimum.optimum_theta`, the one exact optimum). The residual
+:func:`lingrad._optimum.reference_theta`, the one exact optimum). The residual
 sum of squares from the statistics, ``yy - 2 bᵀxy + bᵀ xx b + S (ȳ - x̄ᵀb - c)²``,
 is exact algebra; in floating point its relative error is about
 ``1e-16 / (1 - R²)``, and more where the coefficients cancel (ill-conditioned
@@ -22,7 +22,7 @@ from scipy import stats as sps
 from ._inference_design import Design
 from ._inference_notes import Convergence
 from ._inference_pass import Pass
-from ._optimum import optimum_theta
+from ._optimum import reference_theta
 from ._stats import SufficientStats
 
 __all__ = [
@@ -38,14 +38,19 @@ __all__ = [
 _EPS = float(np.finfo(np.float64).eps)
 
 
-def exact_params(stats: SufficientStats, fit_intercept: bool) -> np.ndarray:
-    """Exact least-squares parameters of every target, intercept first.
+def exact_params(stats: SufficientStats, fit_intercept: bool, data: Any = None) -> np.ndarray:
+    """Exact least-squares parameters of every target, intercept first: the reference optimum.
+
+    :func:`lingrad._optimum.reference_theta`, the one the fit's diagnostics use:
+    the statistics' normal equations, or, where the scaled condition number
+    calls for it and ``data`` (``(X, Y, w)`` in memory or a source with
+    ``iter_chunks()``) are given, the rows read again.
 
     Returns
     -------
     ndarray of shape (n_targets, n_params)
     """
-    theta = optimum_theta(stats, fit_intercept)  # (n_params, n_targets), intercept last
+    theta = reference_theta(stats, fit_intercept, data=data).theta  # intercept last
     if fit_intercept:
         theta = np.roll(theta, 1, axis=0)
     return theta.T
