@@ -34,13 +34,14 @@ import numpy as np
 from ._diagnostics import Diagnostics, condition
 from ._messages import Set
 from ._params import ParameterError, Params
-from ._plan import Plan, curvature
+from ._plan import Plan
 from ._precondition import (
     Preconditioned,
     RowSpace,
     StatsInZ,
     Transform,
     column_scales,
+    raw_spectrum,
     row_space,
     stats_transform,
 )
@@ -202,7 +203,7 @@ def descend(plan: Plan) -> Descent:
             return Descent(plan, plan, None, "none", math.nan, None, None)
         null = row_space(problem, p.fit_intercept)
         unique = False if null is not None else None
-    raw = condition(*curvature(problem)) if plan.engine == "stats" else math.nan
+    raw = condition(*raw_spectrum(problem)) if plan.engine == "stats" else math.nan
     wrapper = StatsInZ if plan.engine == "stats" and p.fit_intercept else Preconditioned
     z0 = transform.to_z(plan.theta0)
     descended = dataclasses.replace(plan, problem=wrapper(problem, transform), theta0=z0)

@@ -193,7 +193,10 @@ def run(plan: Plan, callback: Callable[[int, float], None] | None = None) -> Fit
     with np.errstate(over="ignore", invalid="ignore"):  # overflow: solve says so, clearly
         if plan.engine == "stats" and plan.stats is not None and finite_stats(plan.stats):
             full = plan.problem
-            reference = reference_theta(plan.stats, full.fit_intercept, full.penalty, plan.data)
+            eig = getattr(descent.transform, "eig", None)  # the preconditioner's factor
+            reference = reference_theta(
+                plan.stats, full.fit_intercept, full.penalty, plan.data, eig=eig
+            )
         # in theta: the stopping measure is invariant under the descent's coordinates
         # against the optimum the descent can reach: that of its statistics
         stop = stopping_for(plan.problem, plan.stats, getattr(reference, "reachable", None))

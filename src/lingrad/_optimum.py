@@ -28,6 +28,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.linalg import cho_factor, cho_solve
 
 from ._doubledouble import exact_residual
 from ._objective import Penalty, StatsLeastSquares
@@ -81,17 +82,38 @@ METHODS = (NORMAL_EQUATIONS, NORMAL_REFINED, QR_REFINED, TSQR_REFINED, NO_REFERE
 _EPS = np.finfo(np.float64).eps
 
 
+class _Root(NamedTuple):
+    """``G b = r`` with ``G = diag(d) RᵀR diag(d)``; ``svd`` = (sv, Vt) of R when known.
+
+    Where only the eigenvalues of ``RᵀR`` are known (a full-rank, well-conditioned
+    problem; ``svd`` = (sv, None)), ``R`` is None and ``gram`` is ``RᵀR`` itself,
+    solved by Cholesky.
+    """
+
+    R: np.ndarray | None
+    d: np.ndarray
+    r: np.ndarray
+    svd: tuple[np.ndarray, np.ndarray | None] | None = None
+    gram: np.ndarray | None = None
+
+
 def _scaled_root(
-    stats: SufficientStats, fit_intercept: bool, l2: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(R, d, r)``: the normal equations ``G b = r`` of the coefficients, with
+    stats: SufficientStats,
+    fit_intercept: bool,
+    l2: float,
+    eig: tuple[np.ndarray, np.ndarray] | None = None,
+) -> _Root:
+    """The normal equations ``G b = r`` of the coefficients, with
     ``G = diag(d) RᵀR diag(d)`` and the columns of R of unit norm.
 
     With an intercept G is the centred scatter (the offsets' ill-conditioning
     removed); without, ``XᵀWX = C + S x̄x̄ᵀ``, whose square root stacks
     ``sqrt(S) x̄`` on a root of C, so the offsets are never squared into it.
     The columns are scaled to unit length before any factorisation (units do
-    not matter); the L2 part adds ``sqrt(S l2)`` rows.
+    not matter); the L2 part adds ``sqrt(S l2)`` rows. With an intercept and no
+    L2 part R is ``sqrt(lam) Uᵀ`` from the eigen-decomposition of the scaled C
+    (``eig``, the preconditioner's, when given), so its SVD is known: no other
+    factorisation is made.
     """
     S = float(stats.sum_weights)
     xbar = np.asarray(stats.x_mean, dtype=np.float64)
@@ -99,6 +121,17 @@ def _scaled_root(
     r = np.array(stats.xy, dtype=np.float64)
     d = np.sqrt(np.clip(np.diag(C), 0.0, None))
     d[~(d > 0)] = 1.0
+    if fit_intercept and l2 == 0:
+        if eig is None:
+            lam, U = np.linalg.eigh((C + C.T) / 2 / d[:, None] / d[None, :])
+        else:  # of diag(m) (C / S) diag(m), m the inverse column norms of C / S
+            lam, U = eig
+            d = _unit_scales(C, S)
+        root = np.sqrt(np.clip(lam, 0.0, None))
+        if U is None:  # eigenvalues only: full rank and well conditioned (the preconditioner)
+            gram = C / d[:, None] / d[None, :]
+            return _Root(None, d, r, (root[::-1], None), (gram + gram.T) / 2)
+        return _Root(root[:, None] * U.T, d, r, (root[::-1], U[:, ::-1].T))
     lam, U = np.linalg.eigh((C + C.T) / 2 / d[:, None] / d[None, :])
     rows = [np.sqrt(np.clip(lam, 0.0, None))[:, None] * U.T]  # a root of the scaled C
     if not fit_intercept:
@@ -109,21 +142,38 @@ def _scaled_root(
     R = np.vstack(rows)
     d2 = np.linalg.norm(R, axis=0)
     d2[~(d2 > 0)] = 1.0
-    return R / d2, d * d2, r
+    return _Root(R / d2, d * d2, r)
 
 
-def _min_norm_solve(R: np.ndarray, d: np.ndarray, r: np.ndarray) -> np.ndarray:
-    """Minimum-norm solution of ``diag(d) RᵀR diag(d) b = r``.
+def _unit_scales(C: np.ndarray, S: float) -> np.ndarray:
+    """The scales ``d`` with ``C = diag(d) Cs diag(d)`` for the preconditioner's ``Cs``
+    (columns of ``C / S`` scaled to unit variance; zero columns kept at scale 1)."""
+    v = np.sqrt(np.clip(np.diag(C) / S, 0.0, None))
+    v[~(v > 0)] = 1.0
+    return math.sqrt(S) * v
 
-    From the SVD of the scaled root R, where the rank is decided; when rank
-    deficient, the scaled solution is projected onto the row space in the
-    original coordinates, which gives the minimum-norm solution
-    ``numpy.linalg.lstsq`` returns.
+
+def _min_norm_solve(root: _Root, rhs: np.ndarray | None = None) -> np.ndarray:
+    """Minimum-norm solution of ``diag(d) RᵀR diag(d) b = rhs`` (default ``root.r``).
+
+    From the SVD of the scaled root R (``root.svd`` when known), where the rank
+    is decided; when rank deficient, the scaled solution is projected onto the
+    row space in the original coordinates, which gives the minimum-norm
+    solution ``numpy.linalg.lstsq`` returns. A root known by its eigenvalues
+    only (full rank) is solved by Cholesky of ``RᵀR``.
     """
-    f = R.shape[1]
+    d, r = root.d, root.r if rhs is None else rhs
+    f = d.size
     if f == 0:
         return np.zeros((0, r.shape[1]))
-    _, sv, Vt = np.linalg.svd(R, full_matrices=False)
+    if root.gram is not None:
+        try:
+            return cho_solve(cho_factor(root.gram), r / d[:, None]) / d[:, None]
+        except np.linalg.LinAlgError:  # not positive definite after all: decompose
+            lam, U = np.linalg.eigh(root.gram)
+            sv = np.sqrt(np.clip(lam, 0.0, None))
+            root = _Root(sv[:, None] * U.T, d, r, (sv[::-1], U[:, ::-1].T))
+    sv, Vt = np.linalg.svd(root.R, full_matrices=False)[1:] if root.svd is None else root.svd
     ev = sv * sv
     keep = ev > ev.max(initial=0.0) * f * _EPS
     V = Vt.T
@@ -182,7 +232,7 @@ def optimum_theta(
         Coefficients first, then the intercept row.
     """
     penalty = penalty or Penalty()
-    W = _min_norm_solve(*_scaled_root(stats, fit_intercept, penalty.l2))
+    W = _min_norm_solve(_scaled_root(stats, fit_intercept, penalty.l2))
     return _with_l1(stats, fit_intercept, penalty, _intercept_row(stats, fit_intercept, W))
 
 
@@ -226,6 +276,7 @@ def reference_theta(
     data: Any = None,
     *,
     accurate: bool | None = None,
+    eig: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Reference:
     """The accurate reference optimum: the one every report compares with.
 
@@ -252,14 +303,19 @@ def reference_theta(
     accurate : bool or None, default=None
         None decides by the scaled condition number; True goes to the rows
         whenever ``data`` is given (:func:`exact_optimum`).
+    eig : tuple (lam, U) or None, default=None
+        The eigen-decomposition of ``diag(m) (C / S) diag(m)`` (C the centred
+        scatter, ``m`` its inverse column scales) when the caller made it
+        already (the preconditioner's ``Transform.eig``): with an intercept and
+        no L2 part it is the whole factorisation, so none is made here.
 
     Returns
     -------
     Reference
     """
     penalty = penalty or Penalty()
-    root = _scaled_root(stats, fit_intercept, penalty.l2)  # factored once, used twice
-    kappa = _condition(root[0]) if data is not None else math.nan
+    root = _scaled_root(stats, fit_intercept, penalty.l2, eig)  # factored once, used twice
+    kappa = _condition(root) if data is not None else math.nan
     if data is not None and accurate is None:
         accurate = kappa > NORMAL_EQUATIONS_MAX_KAPPA
     found = None
@@ -268,7 +324,7 @@ def reference_theta(
         found = None if theta is None else (theta, 1)
     elif accurate:
         found = accurate_theta(data, stats, fit_intercept, penalty.l2)
-    smooth = _intercept_row(stats, fit_intercept, _min_norm_solve(*root))
+    smooth = _intercept_row(stats, fit_intercept, _min_norm_solve(root))
     if found is None and kappa > REFINE_MIN_KAPPA and _in_memory(data) and penalty.l2 == 0:
         found = (_refined_normal(root, stats, fit_intercept, smooth, data), 1)
         return _from_rows(stats, fit_intercept, penalty, data, found, NORMAL_REFINED, None)
@@ -301,7 +357,7 @@ def _from_rows(
 
 
 def _refined_normal(
-    root: tuple[np.ndarray, np.ndarray, np.ndarray],
+    root: _Root,
     stats: SufficientStats,
     fit_intercept: bool,
     theta: np.ndarray,
@@ -319,13 +375,12 @@ def _refined_normal(
     X, Y, w = data
     res = exact_residual(X, Y, theta, fit_intercept)
     wres = res if w is None else res * np.asarray(w, np.float64)[:, None]
-    R, d, _ = root
     if not fit_intercept:
-        return theta + _min_norm_solve(R, d, np.asarray(X.T @ wres, dtype=np.float64))
+        return theta + _min_norm_solve(root, np.asarray(X.T @ wres, dtype=np.float64))
     mean = wres.sum(axis=0) / float(stats.sum_weights)
     centred = res - mean if w is None else wres - np.asarray(w, np.float64)[:, None] * mean
     # centred rows: the offsets would cancel in the cross-product (one copy of X)
-    step = _min_norm_solve(R, d, (np.asarray(X, np.float64) - stats.x_mean).T @ centred)
+    step = _min_norm_solve(root, (np.asarray(X, np.float64) - stats.x_mean).T @ centred)
     return theta + np.vstack([step, (mean - stats.x_mean @ step)[None, :]])
 
 
@@ -342,14 +397,14 @@ def scaled_condition(stats: SufficientStats, fit_intercept: bool, l2: float = 0.
     so singular values below about ``sqrt(eps)`` of the largest are not
     resolved (the number is then merely huge).
     """
-    return _condition(_scaled_root(stats, fit_intercept, l2)[0])
+    return _condition(_scaled_root(stats, fit_intercept, l2))
 
 
-def _condition(R: np.ndarray) -> float:
+def _condition(root: _Root) -> float:
     """Ratio of the largest to the smallest singular value of R (1 without columns)."""
-    if R.shape[1] == 0:
+    if root.d.size == 0:
         return 1.0
-    sv = np.linalg.svd(R, compute_uv=False)
+    sv = np.linalg.svd(root.R, compute_uv=False) if root.svd is None else root.svd[0]
     return float(sv[0] / sv[-1]) if sv[-1] > 0 else math.inf
 
 
