@@ -266,3 +266,29 @@ def test_partial_fit_says_its_reference_is_the_statistics_and_summary_takes_the_
         s = model.summary(X, y)  # with the rows the summary factors them and says so
     _check_inference(s, name, True)
     assert model.diagnostics_.exact_ssr is None  # no rows were kept to sum
+
+
+# -- dense wide data: one decomposition -------------------------------------------------------
+def test_a_wide_well_conditioned_fit_decomposes_once(monkeypatch):
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(2000, 80)) * rng.uniform(0.1, 10.0, size=80) + 5.0
+    y = X @ rng.normal(size=80) + rng.normal(size=2000)
+    calls = {"eigh": 0, "eigvalsh": 0, "svd": 0}
+    for name in calls:
+        real = getattr(np.linalg, name)
+
+        def counted(*a, _real=real, _name=name, **k):
+            calls[_name] += 1
+            return _real(*a, **k)
+
+        monkeypatch.setattr(np.linalg, name, counted)
+    model = _fit(X, y, True)
+    monkeypatch.undo()
+    # eigenvalues of the scaled Hessian (preconditioner, rank, reference's condition)
+    # and of the raw one (its condition number); no eigenvectors, no SVD
+    assert calls == {"eigh": 0, "eigvalsh": 2, "svd": 0}
+    assert model.converged_ and model.diagnostics_.reference_method == NORMAL_EQUATIONS
+    A = np.column_stack([X, np.ones(len(X))])
+    expected = np.linalg.lstsq(A, y, rcond=None)[0]
+    np.testing.assert_allclose(_theta(model, True), expected, rtol=1e-10, atol=1e-12)
+    assert model.diagnostics_.raw_condition_number > 1e3  # offsets and scales: raw is poor
