@@ -11,15 +11,9 @@ coordinates, by projecting the coefficients onto the orthogonal complement of
 the design's null space. That changes no prediction and no loss, so
 ``n_iter_``, ``converged_`` and the loss history stay those of the descent.
 
-On dense in-memory data whose centred, scaled condition number exceeds
-:data:`~lingrad._optimum.NORMAL_EQUATIONS_MAX_KAPPA` (where the statistics
-hold fewer than about 6 correct digits of the optimum, and tell a numerically
-singular design from a merely ill-conditioned one only to ``sqrt(eps)``:
-the rank is then decided again, by that QR of the data), a converged
-preconditioned fit takes one step of iterative refinement from the descent's
-answer: the residual in double-double arithmetic on the data, the correction
-solved by QR of the centred, scaled design (:func:`~lingrad._optimum.refined_lstsq`).
-``diagnostics_.refined`` says when it happened; well-conditioned data never pays.
+A converged preconditioned fit then finishes at the reference optimum
+(:func:`lingrad._fitting.finish`): ``diagnostics_.refined`` says when that
+reference read the rows again; well-conditioned data never pays.
 """
 
 from __future__ import annotations

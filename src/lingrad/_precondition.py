@@ -35,6 +35,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator, eigsh
 
+from ._modes import EIGH_MAX, diagonal_modes, raw_spectrum
 from ._objective import StatsLeastSquares
 
 __all__ = [
@@ -52,10 +53,6 @@ __all__ = [
 #: problem still has a condition number above this: plain GD would need more
 #: than about ``1e3 log(1/tol)`` iterations where whitened GD needs one.
 AUTO_FULL_KAPPA = 1e3
-
-#: Above this many features no dense eigen-decomposition is made (as
-#: :class:`~lingrad._objective.StatsLeastSquares`): diagonal scaling only.
-EIGH_MAX = 2000
 
 #: From this many features on, a well-conditioned full-rank problem is decomposed for
 #: its eigenvalues only (``eigvalsh``; the condition number, the rank, the step sizes):
@@ -204,42 +201,6 @@ def stats_transform(
     return Transform(centre, m, P, P_left, "full", null, (lam, U)), kappa
 
 
-def raw_spectrum(problem: Any) -> tuple[float, float]:
-    """``(L, mu)`` of an undescended problem: eigenvalues only where its Hessian is
-    decomposable (the raw condition number needs no eigenvectors), else its spectrum."""
-    hessian = getattr(problem, "hessian", None)
-    if hessian is None or problem.n_params > EIGH_MAX or problem.penalty.l1:
-        return problem.spectrum()
-    with np.errstate(over="ignore", invalid="ignore"):
-        H = hessian()
-        if not np.isfinite(H).all():
-            return math.inf, math.nan
-        try:
-            ev = np.linalg.eigvalsh(H)
-        except np.linalg.LinAlgError:
-            return math.nan, math.nan
-    return (float(ev[-1]), float(max(ev[0], 0.0))) if ev.size else (0.0, 0.0)
-
-
-def _diagonal_modes(transform: Transform, intercept: bool) -> tuple | None:
-    """``eigh`` of a diagonally preconditioned statistics Hessian, from the transform's
-    own decomposition (with an intercept, the centred block and the intercept's 1);
-    the eigenvectors None where the transform has its eigenvalues only."""
-    if transform.kind != "diagonal" or transform.eig is None:
-        return None
-    lam, U = transform.eig
-    if not intercept:
-        return lam, U
-    f = lam.size
-    vals = np.append(lam, 1.0)
-    order = np.argsort(vals, kind="stable")
-    if U is None:
-        return vals[order], None
-    vecs = np.zeros((f + 1, f + 1))
-    vecs[:f, :f], vecs[f, f] = U, 1.0
-    return vals[order], vecs[:, order]
-
-
 def column_scales(problem: Any, fit_intercept: bool) -> Transform:
     """Diagonal transform from the rows of a direct problem (X never densified or copied).
 
@@ -365,7 +326,7 @@ class Preconditioned:
         self.fit_intercept = inner.fit_intercept
         self.penalty = inner.penalty
         if hasattr(inner, "hessian") and not inner.penalty.l1:
-            modes = _diagonal_modes(transform, inner.fit_intercept)
+            modes = diagonal_modes(transform, inner.fit_intercept)
             if modes is not None:
                 self._eig = modes  # the decomposition the transform came from: no second one
 
