@@ -8,6 +8,7 @@ designs below are the classic hard cases for least squares in float64.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
@@ -97,3 +98,75 @@ def perfect_fit():
     """y exactly linear in X (zero residual)."""
     X = np.column_stack([np.arange(1.0, 11.0), np.arange(1.0, 11.0) ** 2])
     return X, 2.0 * X[:, 0] - 0.5 * X[:, 1] + 7.0
+
+
+#: An exact residual SD below this fraction of y's SD is the rounding of the data (a
+#: fit exact but for it): six digits of it relative to itself are beyond float64.
+ROUNDING_LEVEL = 1e-8
+
+
+@dataclass
+class ExactInference:
+    """Exact standard errors (coefficients, then the intercept), residual SD and R².
+
+    ``se_scale`` and ``sd_scale`` are what errors are measured against: the
+    exact values themselves, or for a fit exact up to the rounding of the data
+    (``rounding``) the values that residuals as large as y's SD would give.
+    """
+
+    se: np.ndarray  # shape (n_params,)
+    resid_sd: float
+    r2_centred: float
+    r2_uncentred: float
+    se_scale: np.ndarray  # shape (n_params,)
+    sd_scale: float
+    rounding: bool
+
+
+def exact_inference(X: np.ndarray, y: np.ndarray, fit_intercept: bool) -> ExactInference:
+    """Classical OLS inference in fractions, rounded once at the end.
+
+    ``sigma² = SSR / (n - p)`` and ``se_j = sqrt(sigma² [(AᵀA)⁻¹]_jj)`` with
+    A the design (and a column of ones last when ``fit_intercept``), of shape
+    (n_samples, p); R² is ``1 - SSR / TSS``, TSS about the mean (centred) or
+    about 0 (uncentred). Only the final square roots are taken in float64.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    y : ndarray of shape (n_samples,)
+    fit_intercept : bool
+    """
+    A, b, theta, inv_diag = exact_normal_solve(X, y, fit_intercept)
+    n, p = len(A), len(A[0])
+    ssr = sum(
+        (bi - sum(a * t for a, t in zip(row, theta, strict=True))) ** 2
+        for bi, row in zip(b, A, strict=True)
+    )
+    sigma2 = ssr / (n - p)
+    mean = sum(b) / n
+    tss_c, tss_u = sum((bi - mean) ** 2 for bi in b), sum(bi * bi for bi in b)
+    se = np.array([math.sqrt(sigma2 * d) for d in inv_diag])
+    sd_y = math.sqrt(tss_c / (n - 1))
+    rounding = math.sqrt(sigma2) < ROUNDING_LEVEL * sd_y
+    return ExactInference(
+        se=se,
+        resid_sd=math.sqrt(sigma2),
+        r2_centred=float(1 - ssr / tss_c) if tss_c else math.nan,
+        r2_uncentred=float(1 - ssr / tss_u) if tss_u else math.nan,
+        se_scale=np.array([sd_y * math.sqrt(d) for d in inv_diag]) if rounding else se,
+        sd_scale=sd_y if rounding else math.sqrt(sigma2),
+        rounding=rounding,
+    )
+
+
+def scaled_digits(got, exact, scale) -> float:
+    """Correct digits of the worst entry of ``got``, its error relative to ``scale``.
+
+    With ``scale = |exact|`` these are :func:`digits` (17: no error at all).
+    """
+    got, exact, scale = (np.ravel(np.asarray(a, dtype=np.float64)) for a in (got, exact, scale))
+    if not (np.all(np.isfinite(got)) and got.shape == exact.shape):
+        return 0.0
+    err = np.abs(got - exact) / np.abs(scale)
+    return float(np.clip(-np.log10(np.max(err)), 0.0, 17.0)) if np.max(err) > 0 else 17.0

@@ -630,7 +630,13 @@ def test_model_file_of_schema_1_loads_and_predicts_identically(tmp_path):
     added_ref = [line for line in new if '"reference_method"' in line]
     assert added_ref == ['    "reference_method": "normal equations",']
     new = [line for line in new if line not in added_ref]
-    added = ('"precondition": "none"', '"raw_condition_number"', '"coef_unique"', '"refined"')
+    added = (
+        '"precondition": "none"',
+        '"raw_condition_number"',
+        '"coef_unique"',
+        '"refined"',
+        '"exact_ssr"',
+    )
     new = [line for line in new if not line.strip().startswith(added)]
     changed = [(a, b) for a, b in zip(old, new, strict=True) if a != b]
     for a, b in changed:

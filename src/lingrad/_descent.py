@@ -11,15 +11,9 @@ coordinates, by projecting the coefficients onto the orthogonal complement of
 the design's null space. That changes no prediction and no loss, so
 ``n_iter_``, ``converged_`` and the loss history stay those of the descent.
 
-On dense in-memory data whose centred, scaled condition number exceeds
-:data:`~lingrad._optimum.NORMAL_EQUATIONS_MAX_KAPPA` (where the statistics
-hold fewer than about 6 correct digits of the optimum, and tell a numerically
-singular design from a merely ill-conditioned one only to ``sqrt(eps)``:
-the rank is then decided again, by that QR of the data), a converged
-preconditioned fit takes one step of iterative refinement from the descent's
-answer: the residual in double-double arithmetic on the data, the correction
-solved by QR of the centred, scaled design (:func:`~lingrad._optimum.refined_lstsq`).
-``diagnostics_.refined`` says when it happened; well-conditioned data never pays.
+A converged preconditioned fit then finishes at the reference optimum
+(:func:`lingrad._fitting.finish`): ``diagnostics_.refined`` says when that
+reference read the rows again; well-conditioned data never pays.
 """
 
 from __future__ import annotations
@@ -33,15 +27,15 @@ import numpy as np
 
 from ._diagnostics import Diagnostics, condition
 from ._messages import Set
-from ._optimum import NORMAL_EQUATIONS_MAX_KAPPA, exact_residual, refined_lstsq
 from ._params import ParameterError, Params
-from ._plan import Plan, curvature
+from ._plan import Plan
 from ._precondition import (
     Preconditioned,
     RowSpace,
     StatsInZ,
     Transform,
     column_scales,
+    raw_spectrum,
     row_space,
     stats_transform,
 )
@@ -136,19 +130,12 @@ class Descent:
         return np.asarray(theta).astype(dtype, copy=False)
 
     def result(self, res: FitResult) -> FitResult:
-        """``res`` in the original coordinates (min-norm, refined where that applies)."""
+        """``res`` in the original coordinates (min-norm)."""
         if self.kind == "none":
             return res
         dtype = self.original.theta0.dtype
         theta = self._back(res.theta, dtype)
         path = None if res.path is None else np.stack([self._back(z, dtype) for z in res.path])
-        if res.converged and self._refinable():
-            X, Y, sw = self.original.data
-            fi = self.original.params.fit_intercept
-            correction = refined_lstsq(X, exact_residual(X, Y, theta, fi), sw, fi)
-            if correction is not None:  # full rank by QR of the data itself
-                theta = (theta + correction).astype(dtype, copy=False)
-                self.refined, self.coef_unique = True, True
         return dataclasses.replace(
             res, theta=theta, theta_init=self.original.theta0.copy(), path=path
         )
@@ -166,15 +153,6 @@ class Descent:
             theta_star=None if stop.theta_star is None else t.to_z(stop.theta_star),
             grad_star=None if stop.grad_star is None else t.grad_to_z(stop.grad_star),
             precond=None,
-        )
-
-    def _refinable(self) -> bool:
-        o = self.original
-        return (
-            isinstance(o.data, tuple)  # dense in-memory rows (a stream is read by the reference)
-            and o.engine == "stats"
-            and o.params.alpha == 0
-            and self.scaled_condition > NORMAL_EQUATIONS_MAX_KAPPA  # inf: rank unclear; nan: no
         )
 
     def describe(self, d: Diagnostics) -> Diagnostics:
@@ -219,7 +197,7 @@ def descend(plan: Plan) -> Descent:
             return Descent(plan, plan, None, "none", math.nan, None, None)
         null = row_space(problem, p.fit_intercept)
         unique = False if null is not None else None
-    raw = condition(*curvature(problem)) if plan.engine == "stats" else math.nan
+    raw = condition(*raw_spectrum(problem)) if plan.engine == "stats" else math.nan
     wrapper = StatsInZ if plan.engine == "stats" and p.fit_intercept else Preconditioned
     z0 = transform.to_z(plan.theta0)
     descended = dataclasses.replace(plan, problem=wrapper(problem, transform), theta0=z0)

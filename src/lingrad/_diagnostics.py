@@ -240,8 +240,12 @@ class Diagnostics:
         least-squares coefficients are not unique; a preconditioned fit then
         returns the minimum-norm one); None when not decided (engine "direct").
     refined : bool
-        True when the coefficients took one step of iterative refinement on the
-        data after a converged descent (ill-conditioned dense data in memory).
+        True when a converged descent was finished at a reference optimum that
+        read the rows again (``reference_method`` other than "normal equations").
+    exact_ssr : float, ndarray of shape (n_targets,) or None
+        The weighted residual sum of squares at ``exact_coef``, summed from the
+        rows in double-double where the reference read them in memory (else
+        None); ``summary()`` uses it where the statistics' sum is at rounding level.
     """
 
     engine: str
@@ -267,6 +271,7 @@ class Diagnostics:
     raw_condition_number: float = math.nan
     coef_unique: bool | None = None
     refined: bool = False
+    exact_ssr: float | np.ndarray | None = None
 
     def to_dict(self) -> dict:
         """Plain-Python version (JSON-serialisable numbers; arrays as lists)."""
@@ -370,7 +375,7 @@ def _optimum_gaps(s: Solved) -> dict[str, Any]:
     ref = s.reference
     if ref is None:
         ref = reference_theta(s.stats, full.fit_intercept, full.penalty, s.data)
-    theta_star, method, _ = ref
+    theta_star, method = ref.theta, ref.method
     diff = np.abs(res.theta - theta_star)
     gap = float(diff.max()) if diff.size else 0.0
     scale = float(np.abs(theta_star).max()) if theta_star.size else 0.0
@@ -384,7 +389,15 @@ def _optimum_gaps(s: Solved) -> dict[str, Any]:
         "exact_coef": coef,
         "exact_intercept": intercept,
         "reference_method": method,
+        "exact_ssr": _per_target(ref.ssr, s.one_d),
     }
+
+
+def _per_target(values: np.ndarray | None, one_d: bool) -> float | np.ndarray | None:
+    """``values`` of shape (n_targets,) as a float for a 1-d y (None stays None)."""
+    if values is None:
+        return None
+    return float(values[0]) if one_d else np.asarray(values, dtype=np.float64).copy()
 
 
 def diagnose(s: Solved) -> Diagnostics:

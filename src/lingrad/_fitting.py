@@ -11,6 +11,7 @@ the estimator applies to itself.
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -18,12 +19,12 @@ from typing import Any
 import numpy as np
 
 from ._convergence import convergence_warning, stopping_for
-from ._descent import descend, finite_stats
+from ._descent import Descent, descend, finite_stats
 from ._diagnostics import ILL_CONDITIONED, Solved, condition, diagnose, ill_conditioned_warning
 from ._fitted import FittedState
 from ._messages import Alt, Set
 from ._optimizers import GD, Schedule
-from ._optimum import reference_theta
+from ._optimum import NORMAL_EQUATIONS, QR_REFINED, TSQR_REFINED, Reference, reference_theta
 from ._plan import Plan, Rates, curvature, resolve_rates
 from ._solve import DivergenceError, DivergenceWarning, FitResult, divergence_parts, solve
 from ._stopping import Stopping
@@ -142,6 +143,35 @@ def fitted_state(plan: Plan, res: FitResult, **overrides: Any) -> FittedState:
     return FittedState(**{**fields, **overrides})
 
 
+def finish(
+    descent: Descent, res: FitResult, reference: Reference | None, stop: Stopping
+) -> FitResult:
+    """A converged preconditioned fit, finished at the reference optimum.
+
+    The descent stops within ``tol`` of the optimum of its statistics (the
+    stopping rule); its last step goes the rest of the way, to the reference
+    optimum itself: on the statistics a Newton step with the exact Hessian,
+    which lands there up to rounding, and where the statistics hold too few
+    digits (the reference read the rows again: ``reference_method``) the step
+    to the rows' optimum (``diagnostics_.refined``; the rows then also show the
+    design has full rank). So a converged fit is as accurate as the reference,
+    never less than ``numpy.linalg.lstsq``. Fits that keep the tutorial's
+    iterates (``precondition`` none: a numeric ``lr``, mini-batches, L1) or that
+    did not converge are returned as they are; ``n_iter_`` and the loss history
+    are the descent's; ``measure`` is the stopping measure of the answer returned.
+    """
+    problem = descent.original.problem
+    if descent.kind == "none" or reference is None or not res.converged:
+        return res
+    theta = reference.theta.astype(res.theta.dtype, copy=True)
+    g = problem.grad_mse(theta)[0]  # the measure at the answer returned: from the reference
+    measure = dataclasses.replace(stop, theta_star=reference.theta).measure(theta, g, g)
+    descent.refined = reference.method != NORMAL_EQUATIONS
+    if reference.method in (QR_REFINED, TSQR_REFINED):  # the rows' factor has full rank
+        descent.coef_unique = True
+    return dataclasses.replace(res, theta=theta, measure=measure)
+
+
 def run(plan: Plan, callback: Callable[[int, float], None] | None = None) -> FittedState:
     """Solve ``plan`` (recovering from divergence as it says), warn, diagnose.
 
@@ -163,11 +193,15 @@ def run(plan: Plan, callback: Callable[[int, float], None] | None = None) -> Fit
     with np.errstate(over="ignore", invalid="ignore"):  # overflow: solve says so, clearly
         if plan.engine == "stats" and plan.stats is not None and finite_stats(plan.stats):
             full = plan.problem
-            reference = reference_theta(plan.stats, full.fit_intercept, full.penalty, plan.data)
+            eig = getattr(descent.transform, "eig", None)  # the preconditioner's factor
+            reference = reference_theta(
+                plan.stats, full.fit_intercept, full.penalty, plan.data, eig=eig
+            )
         # in theta: the stopping measure is invariant under the descent's coordinates
-        stop = stopping_for(plan.problem, plan.stats, getattr(reference, "theta", None))
+        # against the optimum the descent can reach: that of its statistics
+        stop = stopping_for(plan.problem, plan.stats, getattr(reference, "reachable", None))
     res, lr = _solve(descent.plan, rates, callback, descent.stopping(stop))
-    res = descent.result(res)  # back to theta (min-norm; refined where that applies)
+    res = finish(descent, descent.result(res), reference, stop)  # back to theta; polished
     kappa = condition(L, mu) if descent.kind == "none" else descent.raw_condition
     if kappa > ILL_CONDITIONED:  # nan (not computed) compares False
         warning = ill_conditioned_warning(kappa, plan.stats, p.fit_intercept)

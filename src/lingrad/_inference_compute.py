@@ -2,7 +2,7 @@
 
 Covariances (classical or sandwich), the residual sum of squares from the
 statistics, the F test and the gap to the exact least-squares optimum (from
-:func:`lingrad._optimum.optimum_theta`, the one exact optimum). The residual
+:func:`lingrad._optimum.reference_theta`, the one exact optimum). The residual
 sum of squares from the statistics, ``yy - 2 bᵀxy + bᵀ xx b + S (ȳ - x̄ᵀb - c)²``,
 is exact algebra; in floating point its relative error is about
 ``1e-16 / (1 - R²)``, and more where the coefficients cancel (ill-conditioned
@@ -22,13 +22,14 @@ from scipy import stats as sps
 from ._inference_design import Design
 from ._inference_notes import Convergence
 from ._inference_pass import Pass
-from ._optimum import optimum_theta
+from ._optimum import reference_theta
 from ._stats import SufficientStats
 
 __all__ = [
     "convergence",
     "exact_params",
     "f_test",
+    "fit_ssr",
     "rel_gap",
     "ssr_from_stats",
     "target_numbers",
@@ -37,14 +38,19 @@ __all__ = [
 _EPS = float(np.finfo(np.float64).eps)
 
 
-def exact_params(stats: SufficientStats, fit_intercept: bool) -> np.ndarray:
-    """Exact least-squares parameters of every target, intercept first.
+def exact_params(stats: SufficientStats, fit_intercept: bool, data: Any = None) -> np.ndarray:
+    """Exact least-squares parameters of every target, intercept first: the reference optimum.
+
+    :func:`lingrad._optimum.reference_theta`, the one the fit's diagnostics use:
+    the statistics' normal equations, or, where the scaled condition number
+    calls for it and ``data`` (``(X, Y, w)`` in memory or a source with
+    ``iter_chunks()``) are given, the rows read again.
 
     Returns
     -------
     ndarray of shape (n_targets, n_params)
     """
-    theta = optimum_theta(stats, fit_intercept)  # (n_params, n_targets), intercept last
+    theta = reference_theta(stats, fit_intercept, data=data).theta  # intercept last
     if fit_intercept:
         theta = np.roll(theta, 1, axis=0)
     return theta.T
@@ -80,6 +86,28 @@ def ssr_from_stats(stats: SufficientStats, j: int, b: np.ndarray, c: float) -> t
     ab = np.abs(b)
     scale = yy + 2.0 * float(ab @ np.abs(xy)) + float(ab @ np.abs(xx) @ ab) + tail
     return max(ssr, 0.0), 32.0 * (len(b) + 2) * _EPS * scale
+
+
+def fit_ssr(model: Any, j: int, theta: np.ndarray, fit_intercept: bool) -> float | None:
+    """The fit's own residual sum of squares of target ``j``, summed from the rows.
+
+    ``diagnostics_.exact_ssr``: where the fit's reference optimum read the rows
+    in memory it summed the residuals of that optimum in double-double; it is
+    the sum of ``theta`` (intercept first) only when ``theta`` is that optimum,
+    bit for bit (a converged fit finishes there). Else None.
+    """
+    d = getattr(model, "diagnostics_", None)
+    ssr, coef = getattr(d, "exact_ssr", None), getattr(d, "exact_coef", None)
+    if ssr is None or coef is None:
+        return None
+    coef = np.asarray(coef, dtype=np.float64)
+    exact = coef.reshape(1, -1)[j] if coef.ndim == 1 else coef[j]
+    if fit_intercept:
+        intercept = np.atleast_1d(np.asarray(d.exact_intercept, dtype=np.float64))[j]
+        exact = np.concatenate([[intercept], exact])
+    if exact.shape != theta.shape or not np.array_equal(exact, theta):
+        return None
+    return float(np.atleast_1d(np.asarray(ssr, dtype=np.float64))[j])
 
 
 def f_test(
@@ -204,6 +232,7 @@ def target_numbers(
     j: int,
     theta: np.ndarray,
     cov_type: str,
+    rows_ssr: float | None = None,
 ) -> dict[str, Any]:
     """The computed fields of one target's :class:`~lingrad.inference.Summary`.
 
@@ -218,6 +247,9 @@ def target_numbers(
     theta : ndarray of shape (n_params,)
         The model's parameters of target ``j``, intercept first.
     cov_type : str
+    rows_ssr : float or None, default=None
+        The residual sum of squares of ``theta`` summed from the rows (:func:`fit_ssr`),
+        used without ``res`` where the statistics' sum is at its rounding bound.
 
     Returns
     -------
@@ -234,6 +266,10 @@ def target_numbers(
     else:
         f = int(design.fit_intercept)
         ssr, floor = ssr_from_stats(stats, j, theta[f:], float(theta[0]) if f else 0.0)
+        if ssr <= floor and rows_ssr is not None:
+            # the statistics' sum is rounding; the rows' is exact but for the fitted
+            # values' own rounding, about eps**2 times the terms' squares
+            ssr, floor = rows_ssr, floor * 32.0 * (len(theta) + 2) * _EPS
     if ssr <= floor:
         ssr = 0.0
     meat = None if res is None or res.meat is None else res.meat[j]

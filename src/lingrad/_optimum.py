@@ -30,6 +30,11 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._doubledouble import exact_residual
+from ._normal import condition_of as _condition
+from ._normal import min_norm_solve as _min_norm_solve
+from ._normal import refine_normal as _refined_normal
+from ._normal import refined_lstsq
+from ._normal import scaled_root as _scaled_root
 from ._objective import Penalty, StatsLeastSquares
 from ._optimizers import Schedule, make_optimizer
 from ._solve import solve
@@ -40,6 +45,7 @@ __all__ = [
     "METHODS",
     "NORMAL_EQUATIONS_MAX_KAPPA",
     "NO_REFERENCE",
+    "REFINE_MIN_KAPPA",
     "Reference",
     "exact_optimum",
     "exact_residual",
@@ -59,73 +65,19 @@ _L1_TOL = 1e-11
 #: smallest relative gap the diagnostics promise to report within a factor of 10.
 NORMAL_EQUATIONS_MAX_KAPPA = 1e2
 
+#: Between this and :data:`NORMAL_EQUATIONS_MAX_KAPPA`, dense rows in memory refine the
+#: normal equations' answer once (:func:`_refined_normal`: one pass, no factorisation of
+#: the rows): their ``kappa**2 * eps`` would otherwise fall behind a backward-stable
+#: solve's ``kappa * eps`` by more than half a digit. Below it nothing is paid.
+REFINE_MIN_KAPPA = 4.0
+
 #: ``Diagnostics.reference_method``: how the reference optimum was computed.
 NORMAL_EQUATIONS = "normal equations"
+NORMAL_REFINED = "normal equations, refined"
 QR_REFINED = "QR, refined"
 TSQR_REFINED = "second pass (TSQR, refined)"
 NO_REFERENCE = "none"  # the "direct" engine: no statistics, no reference optimum
-METHODS = (NORMAL_EQUATIONS, QR_REFINED, TSQR_REFINED, NO_REFERENCE)
-
-
-#: Eigenvalues of the scaled normal matrix below ``n_params * eps * largest`` count
-#: as zero: the rank is decided on the scaled problem (units do not matter), by
-#: ``numpy.linalg.lstsq``'s rule applied to the squared singular values.
-_EPS = np.finfo(np.float64).eps
-
-
-def _scaled_root(
-    stats: SufficientStats, fit_intercept: bool, l2: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(R, d, r)``: the normal equations ``G b = r`` of the coefficients, with
-    ``G = diag(d) RᵀR diag(d)`` and the columns of R of unit norm.
-
-    With an intercept G is the centred scatter (the offsets' ill-conditioning
-    removed); without, ``XᵀWX = C + S x̄x̄ᵀ``, whose square root stacks
-    ``sqrt(S) x̄`` on a root of C, so the offsets are never squared into it.
-    The columns are scaled to unit length before any factorisation (units do
-    not matter); the L2 part adds ``sqrt(S l2)`` rows.
-    """
-    S = float(stats.sum_weights)
-    xbar = np.asarray(stats.x_mean, dtype=np.float64)
-    C = np.asarray(stats.xx, dtype=np.float64)
-    r = np.array(stats.xy, dtype=np.float64)
-    d = np.sqrt(np.clip(np.diag(C), 0.0, None))
-    d[~(d > 0)] = 1.0
-    lam, U = np.linalg.eigh((C + C.T) / 2 / d[:, None] / d[None, :])
-    rows = [np.sqrt(np.clip(lam, 0.0, None))[:, None] * U.T]  # a root of the scaled C
-    if not fit_intercept:
-        rows.insert(0, math.sqrt(S) * (xbar / d)[None, :])
-        r += S * np.outer(xbar, stats.y_mean)
-    if l2 > 0:
-        rows.append(np.diag(math.sqrt(S * l2) / d))
-    R = np.vstack(rows)
-    d2 = np.linalg.norm(R, axis=0)
-    d2[~(d2 > 0)] = 1.0
-    return R / d2, d * d2, r
-
-
-def _min_norm_solve(R: np.ndarray, d: np.ndarray, r: np.ndarray) -> np.ndarray:
-    """Minimum-norm solution of ``diag(d) RᵀR diag(d) b = r``.
-
-    From the SVD of the scaled root R, where the rank is decided; when rank
-    deficient, the scaled solution is projected onto the row space in the
-    original coordinates, which gives the minimum-norm solution
-    ``numpy.linalg.lstsq`` returns.
-    """
-    f = R.shape[1]
-    if f == 0:
-        return np.zeros((0, r.shape[1]))
-    _, sv, Vt = np.linalg.svd(R, full_matrices=False)
-    ev = sv * sv
-    keep = ev > ev.max(initial=0.0) * f * _EPS
-    V = Vt.T
-    z = V[:, keep] @ ((V[:, keep].T @ (r / d[:, None])) / ev[keep, None])
-    b = z / d[:, None]
-    if keep.all():
-        return b
-    null = V[:, ~keep] / d[:, None]  # spans the null space of G itself
-    q, _ = np.linalg.qr(null)
-    return b - q @ (q.T @ b)
+METHODS = (NORMAL_EQUATIONS, NORMAL_REFINED, QR_REFINED, TSQR_REFINED, NO_REFERENCE)
 
 
 def _intercept_row(stats: SufficientStats, fit_intercept: bool, W: np.ndarray) -> np.ndarray:
@@ -174,7 +126,7 @@ def optimum_theta(
         Coefficients first, then the intercept row.
     """
     penalty = penalty or Penalty()
-    W = _min_norm_solve(*_scaled_root(stats, fit_intercept, penalty.l2))
+    W = _min_norm_solve(_scaled_root(stats, fit_intercept, penalty.l2))
     return _with_l1(stats, fit_intercept, penalty, _intercept_row(stats, fit_intercept, W))
 
 
@@ -190,11 +142,25 @@ class Reference(NamedTuple):
         (a file or Dask collection read again).
     passes : int
         Passes over the rows beyond the statistics' (0 for the normal equations).
+    statistics : ndarray of shape (n_features + fit_intercept, n_targets) or None
+        The optimum of the statistics alone (the normal equations), the one a
+        descent on the statistics can reach; None when it is ``theta`` itself.
+    ssr : ndarray of shape (n_targets,) or None
+        The weighted residual sum of squares at ``theta``, from the rows in
+        double-double (where the reference read rows in memory; else None):
+        right where the statistics' ``yy - 2 bᵀxy + bᵀxxb`` cancels to rounding.
     """
 
     theta: np.ndarray
     method: str
     passes: int = 0
+    statistics: np.ndarray | None = None
+    ssr: np.ndarray | None = None
+
+    @property
+    def reachable(self) -> np.ndarray:
+        """The optimum a descent on the statistics converges to (the stopping rule's)."""
+        return self.theta if self.statistics is None else self.statistics
 
 
 def reference_theta(
@@ -204,6 +170,7 @@ def reference_theta(
     data: Any = None,
     *,
     accurate: bool | None = None,
+    eig: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Reference:
     """The accurate reference optimum: the one every report compares with.
 
@@ -230,28 +197,62 @@ def reference_theta(
     accurate : bool or None, default=None
         None decides by the scaled condition number; True goes to the rows
         whenever ``data`` is given (:func:`exact_optimum`).
+    eig : tuple (lam, U) or None, default=None
+        The eigen-decomposition of ``diag(m) (C / S) diag(m)`` (C the centred
+        scatter, ``m`` its inverse column scales) when the caller made it
+        already (the preconditioner's ``Transform.eig``): with an intercept and
+        no L2 part it is the whole factorisation, so none is made here.
 
     Returns
     -------
     Reference
     """
     penalty = penalty or Penalty()
-    root = _scaled_root(stats, fit_intercept, penalty.l2)  # factored once, used twice
+    root = _scaled_root(stats, fit_intercept, penalty.l2, eig)  # factored once, used twice
+    kappa = _condition(root) if data is not None else math.nan
     if data is not None and accurate is None:
-        accurate = _condition(root[0]) > NORMAL_EQUATIONS_MAX_KAPPA
+        accurate = kappa > NORMAL_EQUATIONS_MAX_KAPPA
     found = None
-    if accurate and isinstance(data, tuple) and penalty.l2 == 0 and not sp.issparse(data[0]):
+    if accurate and _in_memory(data) and penalty.l2 == 0:
         theta = refined_lstsq(*data, fit_intercept)
         found = None if theta is None else (theta, 1)
     elif accurate:
         found = accurate_theta(data, stats, fit_intercept, penalty.l2)
+    smooth = _intercept_row(stats, fit_intercept, _min_norm_solve(root))
+    if found is None and kappa > REFINE_MIN_KAPPA and _in_memory(data) and penalty.l2 == 0:
+        found = (_refined_normal(root, stats, fit_intercept, smooth, data), 1)
+        return _from_rows(stats, fit_intercept, penalty, data, found, NORMAL_REFINED, None)
+    normal = _with_l1(stats, fit_intercept, penalty, smooth)
     if found is None:
-        W = _min_norm_solve(*root)
-        theta = _intercept_row(stats, fit_intercept, W)
-        return Reference(_with_l1(stats, fit_intercept, penalty, theta), NORMAL_EQUATIONS)
-    theta, passes = found
+        return Reference(normal, NORMAL_EQUATIONS)
     method = QR_REFINED if isinstance(data, tuple) else TSQR_REFINED
-    return Reference(_with_l1(stats, fit_intercept, penalty, theta), method, passes)
+    return _from_rows(stats, fit_intercept, penalty, data, found, method, normal)
+
+
+def _from_rows(
+    stats: SufficientStats,
+    fit_intercept: bool,
+    penalty: Penalty,
+    data: Any,
+    found: tuple[np.ndarray, int],
+    method: str,
+    normal: np.ndarray | None,
+) -> Reference:
+    """The :class:`Reference` of an optimum found on the rows; in memory, with its
+    residual sum of squares in double-double (one more pass)."""
+    theta = _with_l1(stats, fit_intercept, penalty, found[0])
+    ssr = None
+    if _in_memory(data) and penalty.l1 == 0 and penalty.l2 == 0:
+        X, Y, w = data
+        res = exact_residual(X, Y, theta, fit_intercept)
+        wv = np.ones(len(res)) if w is None else np.asarray(w, np.float64)
+        ssr = wv @ (res * res)
+    return Reference(theta, method, found[1], normal, ssr)
+
+
+def _in_memory(data: Any) -> bool:
+    """Whether ``data`` are dense rows in memory (X, Y, w)."""
+    return isinstance(data, tuple) and not sp.issparse(data[0])
 
 
 def scaled_condition(stats: SufficientStats, fit_intercept: bool, l2: float = 0.0) -> float:
@@ -262,15 +263,7 @@ def scaled_condition(stats: SufficientStats, fit_intercept: bool, l2: float = 0.
     so singular values below about ``sqrt(eps)`` of the largest are not
     resolved (the number is then merely huge).
     """
-    return _condition(_scaled_root(stats, fit_intercept, l2)[0])
-
-
-def _condition(R: np.ndarray) -> float:
-    """Ratio of the largest to the smallest singular value of R (1 without columns)."""
-    if R.shape[1] == 0:
-        return 1.0
-    sv = np.linalg.svd(R, compute_uv=False)
-    return float(sv[0] / sv[-1]) if sv[-1] > 0 else math.inf
+    return _condition(_scaled_root(stats, fit_intercept, l2))
 
 
 def exact_optimum(
@@ -320,47 +313,3 @@ def exact_optimum(
     if y.ndim == 1:
         return theta[:f, 0].copy(), float(b[0])
     return theta[:f].T.copy(), b.copy()
-
-
-_REFINEMENT_STEPS = 1
-
-
-def refined_lstsq(
-    X: np.ndarray, Y: np.ndarray, sample_weight: np.ndarray | None, fit_intercept: bool
-) -> np.ndarray | None:
-    """Least squares from the data itself: QR of the centred, scaled design, then
-    one step of iterative refinement with the residual in extended precision.
-
-    Backward-stable QR squares no condition number; the refinement step (the
-    residual ``y - X b - c`` recomputed in ``numpy.longdouble`` on the raw data,
-    the correction solved with the float64 factor) recovers the digits that the
-    residual's size would otherwise cost. Returns theta of shape
-    (n_features + fit_intercept, n_targets), or None when the design is rank
-    deficient (then the minimum-norm solution of :func:`optimum_theta` stands).
-    """
-    X = np.asarray(X, dtype=np.float64)
-    Y = np.asarray(Y, dtype=np.float64).reshape(len(X), -1)
-    n, f = X.shape
-    sw = np.ones(n) if sample_weight is None else np.sqrt(np.asarray(sample_weight, np.float64))
-    w = sw * sw
-    xbar = (w @ X) / w.sum() if fit_intercept else np.zeros(f)
-    Zw = sw[:, None] * (X - xbar)
-    d = np.linalg.norm(Zw, axis=0)
-    if not (d > 0).all():
-        return None
-    Zw /= d
-    Q, R = np.linalg.qr(Zw)
-    rdiag = np.abs(np.diag(R))
-    if f and not rdiag.min() > rdiag.max() * max(n, f) * _EPS:
-        return None
-
-    def solve_for(rhs: np.ndarray) -> np.ndarray:
-        c = (w @ rhs) / w.sum() if fit_intercept else np.zeros(rhs.shape[1])
-        z = np.linalg.solve(R, Q.T @ (sw[:, None] * (rhs - c)))
-        b = z / d[:, None]
-        return np.vstack([b, (c - xbar @ b)[None, :]]) if fit_intercept else b
-
-    theta = solve_for(Y)
-    for _ in range(_REFINEMENT_STEPS):
-        theta = theta + solve_for(exact_residual(X, Y, theta, fit_intercept))
-    return theta

@@ -35,14 +35,17 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator, eigsh
 
+from ._modes import EIGH_MAX, diagonal_modes, raw_spectrum
 from ._objective import StatsLeastSquares
 
 __all__ = [
     "AUTO_FULL_KAPPA",
+    "VECTORS_MIN_FEATURES",
     "Preconditioned",
     "StatsInZ",
     "Transform",
     "column_scales",
+    "raw_spectrum",
     "scaled_eigh",
 ]
 
@@ -51,9 +54,13 @@ __all__ = [
 #: than about ``1e3 log(1/tol)`` iterations where whitened GD needs one.
 AUTO_FULL_KAPPA = 1e3
 
-#: Above this many features no dense eigen-decomposition is made (as
-#: :class:`~lingrad._objective.StatsLeastSquares`): diagonal scaling only.
-EIGH_MAX = 2000
+#: From this many features on, a well-conditioned full-rank problem is decomposed for
+#: its eigenvalues only (``eigvalsh``; the condition number, the rank, the step sizes):
+#: the eigenvectors cost several times more, and descent in a diagonally scaled
+#: problem of condition number at most :data:`AUTO_FULL_KAPPA` takes fewer O(f^2)
+#: iterations than an O(f^3) decomposition is worth. The reference optimum then
+#: solves by Cholesky (:func:`lingrad._optimum.reference_theta`).
+VECTORS_MIN_FEATURES = 64
 
 _EPS = np.finfo(np.float64).eps
 
@@ -75,6 +82,11 @@ class Transform:
     kind : {"diagonal", "full"}
     null : ndarray of shape (n_features, n_null) or None
         Orthonormal basis of the null space of the design, original coordinates.
+    eig : tuple (lam, U) or None
+        The eigen-decomposition of the scaled coefficient Hessian ``diag(m) S diag(m)``
+        the transform was made from (:func:`scaled_eigh`; None: not decomposed):
+        the diagonally preconditioned Hessian's, and the reference optimum's
+        factor (:func:`lingrad._optimum.reference_theta`), so it is computed once.
     """
 
     mu: np.ndarray | None
@@ -83,6 +95,7 @@ class Transform:
     P_left: np.ndarray | None = None
     kind: str = "diagonal"
     null: np.ndarray | None = None
+    eig: tuple[np.ndarray, np.ndarray] | None = None
 
     @property
     def n_features(self) -> int:
@@ -132,17 +145,23 @@ class Transform:
         return out.astype(theta.dtype, copy=False)
 
 
-def scaled_eigh(S: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def scaled_eigh(
+    S: np.ndarray, vectors: bool = True
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray]:
     """``(m, lam, U, keep)``: ``m`` inverse square roots of ``diag(S)``, the eigen-decomposition
     of ``diag(m) S diag(m)`` (eigenvalues ascending, clipped at 0) and which count as non-zero.
 
-    Zero-variance columns get ``m = 1``. Shapes: S (f, f); m, lam, keep (f,); U (f, f).
+    Zero-variance columns get ``m = 1``. Shapes: S (f, f); m, lam, keep (f,); U (f, f),
+    or None when ``vectors`` is False (eigenvalues only, several times cheaper).
     """
     d = np.sqrt(np.clip(np.diag(S), 0.0, None))
     d[~(d > 0)] = 1.0
     m = 1.0 / d
     Cs = S * m[:, None] * m[None, :]
-    lam, U = np.linalg.eigh((Cs + Cs.T) / 2)
+    if vectors:
+        lam, U = np.linalg.eigh((Cs + Cs.T) / 2)
+    else:
+        lam, U = np.linalg.eigvalsh((Cs + Cs.T) / 2), None
     lam = np.clip(lam, 0.0, None)
     keep = lam > lam.max(initial=0.0) * max(S.shape[0], 1) * _EPS
     return m, lam, U, keep
@@ -165,19 +184,21 @@ def stats_transform(
         d = np.sqrt(np.clip(np.diag(S), 0.0, None))
         d[~(d > 0)] = 1.0
         return Transform(centre, 1.0 / d), math.nan
-    m, lam, U, keep = scaled_eigh(S)
+    m, lam, U, keep = scaled_eigh(S, vectors=kind == "full" or f < VECTORS_MIN_FEATURES)
     kappa = float(lam[-1] / lam[0]) if f and keep.all() else (1.0 if f == 0 else math.inf)
+    if kind == "auto":
+        kind = "full" if kappa > AUTO_FULL_KAPPA else "diagonal"
+    if U is None and (kind == "full" or not keep.all()):
+        m, lam, U, keep = scaled_eigh(S)  # whitening or a null space: the vectors after all
     null = None
     if not keep.all():
         null, _ = np.linalg.qr(m[:, None] * U[:, ~keep])
-    if kind == "auto":
-        kind = "full" if kappa > AUTO_FULL_KAPPA else "diagonal"
     if kind == "diagonal":
-        return Transform(centre, m, null=null), kappa
+        return Transform(centre, m, null=null, eig=(lam, U)), kappa
     root = np.sqrt(lam[keep])
     P = U[:, keep] / root[None, :]
     P_left = (U[:, keep] * root[None, :]).T
-    return Transform(centre, m, P, P_left, "full", null), kappa
+    return Transform(centre, m, P, P_left, "full", null, (lam, U)), kappa
 
 
 def column_scales(problem: Any, fit_intercept: bool) -> Transform:
@@ -304,6 +325,10 @@ class Preconditioned:
         self.n_targets = inner.n_targets
         self.fit_intercept = inner.fit_intercept
         self.penalty = inner.penalty
+        if hasattr(inner, "hessian") and not inner.penalty.l1:
+            modes = diagonal_modes(transform, inner.fit_intercept)
+            if modes is not None:
+                self._eig = modes  # the decomposition the transform came from: no second one
 
     @property
     def n_params(self) -> int:
@@ -328,10 +353,12 @@ class Preconditioned:
         return T.T @ self.inner.hessian() @ T
 
     def linear_modes(self) -> tuple[np.ndarray, np.ndarray] | None:
-        """Eigenbasis of ``T^T H T`` when the inner problem offers one."""
+        """Eigenbasis of ``T^T H T`` when the inner problem offers one (not where the
+        transform kept eigenvalues only: the descent then loops, O(f^2) a step)."""
         if not hasattr(self.inner, "linear_modes") or self.penalty.alpha != 0:
             return None
-        return _eigh_of(self)
+        eig = _eigh_of(self)
+        return None if eig is None or eig[1] is None else eig
 
     def spectrum(self) -> tuple[float, float]:
         """Largest and smallest eigenvalue of ``T^T H T``: exact from the statistics when
@@ -376,12 +403,17 @@ class StatsInZ(Preconditioned):
     def __init__(self, inner: StatsLeastSquares, transform: Transform) -> None:
         super().__init__(inner, transform)
         t, r = transform, transform.rank
-        M = np.diag(t.m) if t.P is None else t.m[:, None] * t.P
-        self._A = M.T @ inner._C @ M
-        self._B = M.T @ inner._Cxy
-        self._B2 = 2.0 * self._B
         l2 = inner.penalty.l2
-        self._Al2 = self._A + l2 * (M.T @ M) if l2 else self._A
+        if t.P is None:  # diagonal: products by m, no matrix products
+            self._A = inner._C * t.m[:, None] * t.m[None, :]
+            self._B = t.m[:, None] * inner._Cxy
+            self._Al2 = self._A + np.diag(l2 * t.m * t.m) if l2 else self._A
+        else:
+            M = t.m[:, None] * t.P
+            self._A = M.T @ inner._C @ M
+            self._B = M.T @ inner._Cxy
+            self._Al2 = self._A + l2 * (M.T @ M) if l2 else self._A
+        self._B2 = 2.0 * self._B
         self._Cyy = inner._Cyy_sum
         self._ybar = inner._ybar
         self._r = r

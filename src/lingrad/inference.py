@@ -29,13 +29,15 @@ closer to singular than that (scaled condition number above ~1e7) is reported
 rank deficient from the statistics. Where kappa exceeds 1e5 (fewer than 6
 digits left) the summary says so; given the data (``X, y``), it then factors
 the design from the data (QR, a second pass: :mod:`lingrad._inference_qr`,
-about ``16 - log10(kappa)`` digits) and takes the exact optimum from the data
-too (:func:`lingrad.exact_optimum`).
+about ``16 - log10(kappa)`` digits).
 
 The residual sum of squares from the statistics,
 ``yy - 2 bᵀxy + bᵀ xx b + S (ȳ - x̄ᵀb - c)²``, is exact algebra; in floating
 point its relative error is about ``1e-16 / (1 - R²)``. When data are passed,
-it is summed from the residuals, computed about the means. A sum at or below
+it is summed from the residuals, computed about the means; without them, where
+the statistics' sum is at its rounding bound and the model sits at its own
+reference optimum, the fit's sum from the rows in double-double
+(``diagnostics_.exact_ssr``) is used. A sum at or below
 the rounding error it is computed with is reported as 0: a perfect fit, with
 R² = 1, zero standard errors, F = inf (statsmodels' ``ess / 0``; nan when y is
 constant too) and a note that says so; nothing raises and nothing warns.
@@ -43,7 +45,10 @@ constant too) and a note that says so; nothing raises and nothing warns.
 Classical inference is only valid at the least-squares optimum of an
 unpenalised fit. It is reported valid when every coefficient is within
 ``CONVERGED_SE_FRACTION = 1e-4`` of its own standard error of the exact
-optimum (:func:`lingrad._optimum.optimum_theta`, from the same statistics):
+optimum (:func:`lingrad._optimum.reference_theta`, the one reference the fit's
+diagnostics, the plots and the CLI quote: with the data given, the rows are read
+again where the scaled condition number calls for it, as the fit does; without,
+the fit's own ``diagnostics_.exact_coef`` on its statistics):
 ``max_j |coef_j - exact_j| / bse_j <= 1e-4`` (``Summary.coef_gap_se``), so no t
 statistic moves by more than 1e-4 and no interval end by more than 1e-4
 standard errors. For a rank-deficient design (coefficients not unique) the
@@ -89,10 +94,9 @@ from dataclasses import replace
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.utils.validation import check_is_fitted
 
-from ._inference_compute import convergence, exact_params, target_numbers
+from ._inference_compute import convergence, exact_params, fit_ssr, target_numbers
 from ._inference_design import build_design
 from ._inference_notes import (
     CONVERGED_REL_GAP,
@@ -106,7 +110,7 @@ from ._inference_qr import qr_design
 from ._inference_results import Summary
 from ._inference_source import data_source
 from ._messages import render
-from ._optimum import exact_optimum
+from ._optimum import NO_REFERENCE, NORMAL_EQUATIONS
 from ._params import COV_TYPES, SUMMARY_PARAMETERS, param_error
 from ._stats import SufficientStats
 
@@ -251,7 +255,7 @@ def _summaries(
         "use_t": (hc is None) if use_t is None else bool(use_t),
     }
     p = len(names)
-    exact = _exact(stats, fit_intercept, chunks if from_qr else None)
+    exact = _exact(model, stats, fit_intercept, chunks)
     thetas = np.column_stack([c, B]) if fit_intercept else B.copy()  # (n_targets, p)
     ctx = (model, stats, design, res, cov_type, from_qr)
     return [_target_summary(ctx, common, j, theta, exact[j], p) for j, theta in enumerate(thetas)]
@@ -267,7 +271,8 @@ def _target_summary(
 ) -> Summary:
     """The summary of target ``j``: its numbers, its distance to the optimum, its notes."""
     model, stats, design, res, cov_type, from_qr = ctx
-    numbers = target_numbers(stats, design, res, j, theta, cov_type)
+    rows_ssr = fit_ssr(model, j, theta, design.fit_intercept)
+    numbers = target_numbers(stats, design, res, j, theta, cov_type, rows_ssr)
     floor = numbers.pop("ssr_floor")
     gap = convergence(stats, design, theta, exact, numbers, common["names"])
     tss = numbers["centered_tss"] if design.k_constant else numbers["uncentered_tss"]
@@ -294,19 +299,38 @@ def _target_summary(
     )
 
 
-def _exact(stats: SufficientStats, fit_intercept: bool, chunks: Any) -> np.ndarray:
-    """The exact optimum, intercept first, shape (n_targets, n_params).
+def _exact(model: Any, stats: SufficientStats, fit_intercept: bool, chunks: Any) -> np.ndarray:
+    """The reference optimum, intercept first, shape (n_targets, n_params).
 
-    From the statistics (:func:`~lingrad._optimum.optimum_theta`); where they
-    cannot resolve the design and dense arrays were given, from the data
-    (:func:`lingrad.exact_optimum`: QR and a refinement step).
+    The one the fit quotes (:func:`~lingrad._optimum.reference_theta`): with the
+    data, computed by its rule (the rows read again where the statistics'
+    scaled condition number calls for it); without, the model's own
+    ``diagnostics_.exact_coef`` when these are its statistics (``stats_``) and
+    it read its rows, else the statistics' normal equations.
     """
-    arrays = getattr(chunks, "arrays", None)
-    if arrays is None or sp.issparse(arrays[0]):
+    if chunks is not None:
+        data = getattr(chunks, "arrays", None) or _Rows(chunks)
+        return exact_params(stats, fit_intercept, data)
+    d = getattr(model, "diagnostics_", None)
+    method = getattr(d, "reference_method", NORMAL_EQUATIONS)
+    if getattr(model, "stats_", None) is not stats or method in (NORMAL_EQUATIONS, NO_REFERENCE):
         return exact_params(stats, fit_intercept)
-    X, Y, w = arrays
-    coef, intercept = exact_optimum(X, Y, w, fit_intercept=fit_intercept)
-    return np.column_stack([intercept, coef]) if fit_intercept else coef
+    coef = np.asarray(d.exact_coef, dtype=np.float64).reshape(stats.n_targets, -1)
+    if not fit_intercept:
+        return coef
+    intercept = np.broadcast_to(np.asarray(d.exact_intercept, np.float64), (stats.n_targets,))
+    return np.column_stack([intercept, coef])
+
+
+class _Rows:
+    """A source whose ``iter_chunks()`` starts a pass of ``chunks()``, targets 2-D."""
+
+    def __init__(self, chunks: Callable[[], Iterable[Any]]) -> None:
+        self.chunks = chunks
+
+    def iter_chunks(self) -> Iterable[Any]:
+        for X, y, w in self.chunks():
+            yield X, np.asarray(y, dtype=np.float64).reshape(np.shape(X)[0], -1), w
 
 
 def _fits_intercept(model: Any) -> bool:

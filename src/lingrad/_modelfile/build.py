@@ -258,7 +258,11 @@ def _diagnostic(v: Fields, d: dict, name: str, fitted: _Fitted) -> Any:
         if fitted.y_ndim == 1:
             return float(v.number(value, where, tokens=True))
         return v.array(d, name, (fitted.k,), ("n_targets",), tokens=True, label=label)
-    if name in ("exact_coef", "exact_intercept"):
+    if name == "exact_ssr" and value is not None:
+        if fitted.y_ndim == 1:
+            return float(v.number(value, where, tokens=True))
+        return v.array(d, name, (fitted.k,), ("n_targets",), tokens=True, label=label)
+    if name in ("exact_coef", "exact_intercept", "exact_ssr"):
         return None
     return v.number(value, where, tokens=True)
 
