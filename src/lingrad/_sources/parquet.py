@@ -21,6 +21,7 @@ from .errors import (
     non_numeric,
     one_line,
 )
+from .stamp import FileStamp
 
 __all__ = ["SUFFIXES", "ParquetReader"]
 
@@ -56,6 +57,7 @@ class ParquetReader:
     def __init__(self, path: str, chunk_rows: int) -> None:
         self.path = path
         self.batch_rows = chunk_rows
+        self.stamp = FileStamp(path)
         pf = self._open()
         try:
             schema = pf.schema_arrow
@@ -126,8 +128,12 @@ class ParquetReader:
         """The chosen columns, one list of float64 arrays (one per name of ``cols``) per batch.
 
         A column of another type raises :class:`DataFileError` before any row
-        is read; a null or non-numeric string raises it at its row.
+        is read; a null or non-numeric string raises it at its row; a file
+        changed since the first pass raises it before or after the pass.
         """
+        return self.stamp.watch(self._pieces(cols))
+
+    def _pieces(self, cols: list[str]) -> Iterator[list[np.ndarray]]:
         self.check_types(cols)
         pf = self._open()
         try:
