@@ -59,12 +59,15 @@ def polars() -> Any:
         return None
 
 
-def line_ranges(path: str, start: int, size: int = RANGE_BYTES) -> Iterator[bytes]:
+def line_ranges(path: str, start: int, size: int | None = None) -> Iterator[bytes]:
     """The bytes of ``path`` from ``start``, in pieces of about ``size`` ending at a newline.
+
+    ``size`` defaults to :data:`RANGE_BYTES`.
 
     A line longer than ``size`` makes its range longer (up to the line's end);
     the last range holds the rest of the file.
     """
+    size = size or RANGE_BYTES
     fd = os.open(path, os.O_RDONLY)
     try:
         pos = start
