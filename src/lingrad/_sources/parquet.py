@@ -1,5 +1,10 @@
 """The Parquet reader: ``ParquetFile.iter_batches``, the memory of one row group.
 
+Batches are decoded by pyarrow's thread pool (the columns of a batch in
+parallel, the column chunks pre-buffered: fewer, larger reads); the read-ahead
+thread (:mod:`~lingrad._sources.stream`) decodes the next batches while the
+caller computes the statistics of the last ones.
+
 Numeric, boolean, decimal and string (parsed as numbers) columns are read;
 any other type is refused before the first row is read.
 """
@@ -74,7 +79,7 @@ class ParquetReader:
     def _open(self) -> Any:
         pa, pq = pyarrow(), pyarrow("pyarrow.parquet")
         try:
-            return pq.ParquetFile(self.path)
+            return pq.ParquetFile(self.path, pre_buffer=True)
         except FileNotFoundError:
             raise no_such_file(self.path) from None
         except (OSError, pa.ArrowException) as exc:
@@ -137,7 +142,9 @@ class ParquetReader:
         self.check_types(cols)
         pf = self._open()
         try:
-            batches = pf.iter_batches(batch_size=self.batch_rows, columns=list(dict.fromkeys(cols)))
+            batches = pf.iter_batches(
+                batch_size=self.batch_rows, columns=list(dict.fromkeys(cols)), use_threads=True
+            )
             for row0, batch in numbered_batches(lambda: next(batches), self.path):
                 yield [self._to_float(batch.column(c), c, row0) for c in cols]
         finally:
