@@ -51,12 +51,17 @@ except AttributeError:  # pragma: no cover - not on Linux
     WORKERS = max(1, os.cpu_count() or 1)
 
 
+_POLARS: list[Any] = []  # the module or None, looked up once
+
+
 def polars() -> Any:
-    """The polars module, or None when it is not installed (imported lazily)."""
-    try:
-        return importlib.import_module("polars")
-    except ImportError:
-        return None
+    """The polars module, or None when it is not installed (imported lazily, once)."""
+    if not _POLARS:
+        try:
+            _POLARS.append(importlib.import_module("polars"))
+        except ImportError:
+            _POLARS.append(None)
+    return _POLARS[0]
 
 
 def line_ranges(path: str, start: int, size: int | None = None) -> Iterator[bytes]:
@@ -65,16 +70,17 @@ def line_ranges(path: str, start: int, size: int | None = None) -> Iterator[byte
     ``size`` defaults to :data:`RANGE_BYTES`.
 
     A line longer than ``size`` makes its range longer (up to the line's end);
-    the last range holds the rest of the file.
+    the last range holds the rest of the file. Bytes appended while reading
+    are not read (the pass's end check reports the change).
     """
     size = size or RANGE_BYTES
     fd = os.open(path, os.O_RDONLY)
     try:
-        pos = start
+        pos, stop = start, os.fstat(fd).st_size
         while True:
-            data = os.pread(fd, size, pos)
+            data = os.pread(fd, min(size, max(stop - pos, 0)), pos)
             while len(data) >= size and data.rfind(b"\n") < 0:  # a line longer than size
-                more = os.pread(fd, size, pos + len(data))
+                more = os.pread(fd, min(size, max(stop - pos - len(data), 0)), pos + len(data))
                 if not more:
                     break
                 data += more
