@@ -1,9 +1,11 @@
 """The Parquet reader: ``ParquetFile.iter_batches``, the memory of one row group.
 
 Batches are decoded by pyarrow's thread pool (the columns of a batch in
-parallel, the column chunks pre-buffered: fewer, larger reads); the read-ahead
-thread (:mod:`~lingrad._sources.stream`) decodes the next batches while the
-caller computes the statistics of the last ones.
+parallel); the read-ahead thread (:mod:`~lingrad._sources.stream`) decodes
+the next batches while the caller computes the statistics of the last ones.
+Column chunks are not pre-buffered: with ``pre_buffer=True`` the memory of a
+pass grows with the number of row groups (measured: 215 MB for 4 row groups
+of 131,072 rows, 310 MB for 8; 165 MB for both without it).
 
 Numeric, boolean, decimal and string (parsed as numbers) columns are read;
 any other type is refused before the first row is read.
@@ -79,7 +81,7 @@ class ParquetReader:
     def _open(self) -> Any:
         pa, pq = pyarrow(), pyarrow("pyarrow.parquet")
         try:
-            return pq.ParquetFile(self.path, pre_buffer=True)
+            return pq.ParquetFile(self.path, pre_buffer=False)
         except FileNotFoundError:
             raise no_such_file(self.path) from None
         except (OSError, pa.ArrowException) as exc:
