@@ -1,19 +1,24 @@
-"""The CSV reader: pyarrow's streaming reader, blocks of at most 1 MiB.
+"""The CSV reader: polars on byte ranges for large files, else pyarrow's streaming reader.
 
 A header row names the columns; rows are numbered from 1 in messages, the
 first data row being row 1. Parse and conversion errors of pyarrow become
 :class:`~lingrad._sources.errors.DataFileError`\\ s naming the row and the
-column.
+column. A large plain ``.csv`` file is parsed in parallel by polars when it is
+installed (:mod:`~lingrad._sources.csv_ranges`); at the first range polars
+does not parse cleanly, pyarrow reads on from that row, so the values and
+every error are those of pyarrow's reader.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
+from . import csv_ranges
 from .arrow import null_error, numbered_batches, pyarrow
 from .errors import (
     NO_ROWS_HINT,
@@ -25,6 +30,7 @@ from .errors import (
     one_line,
     unreadable,
 )
+from .stamp import FileStamp
 
 __all__ = ["SUFFIXES", "CsvReader"]
 
@@ -70,6 +76,8 @@ class CsvReader:
     def __init__(self, path: str, chunk_rows: int) -> None:
         self.path = path
         self.n_rows: int | None = None
+        self.stamp = FileStamp(path)
+        self.header_end = -1  # the byte after the header line, when the ranges may be cut
         self.block_size, self.columns = self._probe(chunk_rows)
 
     def _sample(self) -> bytes:
@@ -97,6 +105,8 @@ class CsvReader:
         if not lines:
             raise data_error(self.path, "the file is empty (no header, no rows).")
         block = self._block(sample, lines, chunk_rows)
+        if sample.count(b"\r") == sample.count(b"\r\n") and b"\n" in sample:
+            self.header_end = sample.index(b"\n") + 1  # lines end with \n (or \r\n)
         pa, csv = pyarrow(), pyarrow("pyarrow.csv")
         try:
             reader = csv.open_csv(
@@ -189,8 +199,18 @@ class CsvReader:
         except (OSError, pa.ArrowException) as exc:
             raise unreadable(self.path, exc) from None
 
+    def fast(self) -> bool:
+        """Whether the file is parsed by polars on byte ranges (large, plain, polars installed)."""
+        if self.header_end < 0 or not self.path.lower().endswith(".csv"):
+            return False
+        try:
+            big = os.path.getsize(self.path) >= csv_ranges.MIN_BYTES
+        except OSError:
+            return False
+        return big and csv_ranges.polars() is not None
+
     def pieces(self, cols: list[str]) -> Iterator[list[np.ndarray]]:
-        """The chosen columns, block by block.
+        """The chosen columns, block by block; the file is checked not to change between passes.
 
         Yields
         ------
@@ -200,8 +220,26 @@ class CsvReader:
         Raises
         ------
         DataFileError
-            At the first empty, missing-value or non-numeric cell, or ragged row.
+            At the first empty, missing-value or non-numeric cell, or ragged
+            row; or when the file changed since the first pass.
         """
+        return self.stamp.watch(self._pieces(cols))
+
+    def _pieces(self, cols: list[str]) -> Iterator[list[np.ndarray]]:
+        row0 = 0
+        if self.fast():
+            for out in csv_ranges.parsed_ranges(self.path, self.header_end, self.columns, cols):
+                if out is None:
+                    break  # pyarrow reads on from row0 (and words any error)
+                if len(out[0]):
+                    yield out
+                row0 += len(out[0])
+            else:
+                return
+        yield from _skip(self._arrow_pieces(cols), row0)
+
+    def _arrow_pieces(self, cols: list[str]) -> Iterator[list[np.ndarray]]:
+        """The chosen columns, block by block, by pyarrow's streaming reader."""
         reader = self._open(cols)
         try:
             translate = lambda exc, row0: self._translate(exc, None, row0)  # noqa: E731
@@ -212,3 +250,14 @@ class CsvReader:
                 yield [col.to_numpy() for col in batch.columns]
         finally:
             reader.close()
+
+
+def _skip(pieces: Iterator[list[np.ndarray]], rows: int) -> Iterator[list[np.ndarray]]:
+    """``pieces`` without their first ``rows`` rows."""
+    for cols in pieces:
+        n = len(cols[0])
+        if rows >= n:
+            rows -= n
+            continue
+        yield [c[rows:] for c in cols] if rows else cols
+        rows = 0

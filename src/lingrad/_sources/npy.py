@@ -12,6 +12,7 @@ import numpy as np
 
 from . import Chunk
 from .errors import NO_ROWS_HINT, data_error, no_such_file, one_line
+from .stamp import FileStamp
 
 __all__ = ["SUFFIXES", "NpyReader"]
 
@@ -53,6 +54,7 @@ class NpyReader:
 
     def __init__(self, path: str) -> None:
         self.path = path
+        self.stamp = FileStamp(path)
         arr = self.open()
         self.n_rows: int | None = arr.shape[0]
         self.columns = [f"x{j}" for j in range(arr.shape[1])]
@@ -107,7 +109,17 @@ class NpyReader:
         Y : ndarray of shape (n_rows, n_targets)
         w : ndarray of shape (n_rows,) or None
             float64, fresh C-ordered arrays.
+
+        Raises
+        ------
+        DataFileError
+            When the file changed since the first pass (checked before and after).
         """
+        return self.stamp.watch(self._chunks(features, targets, weight, rows))
+
+    def _chunks(
+        self, features: list[str], targets: list[str], weight: str | None, rows: int
+    ) -> Iterator[Chunk]:
         arr = self.open()
         index = {c: j for j, c in enumerate(self.columns)}
         fi = [index[c] for c in features]

@@ -1,5 +1,12 @@
 """The Parquet reader: ``ParquetFile.iter_batches``, the memory of one row group.
 
+Batches are decoded by pyarrow's thread pool (the columns of a batch in
+parallel); the read-ahead thread (:mod:`~lingrad._sources.stream`) decodes
+the next batches while the caller computes the statistics of the last ones.
+Column chunks are not pre-buffered: with ``pre_buffer=True`` the memory of a
+pass grows with the number of row groups (measured: 215 MB for 4 row groups
+of 131,072 rows, 310 MB for 8; 165 MB for both without it).
+
 Numeric, boolean, decimal and string (parsed as numbers) columns are read;
 any other type is refused before the first row is read.
 """
@@ -21,6 +28,7 @@ from .errors import (
     non_numeric,
     one_line,
 )
+from .stamp import FileStamp
 
 __all__ = ["SUFFIXES", "ParquetReader"]
 
@@ -56,6 +64,7 @@ class ParquetReader:
     def __init__(self, path: str, chunk_rows: int) -> None:
         self.path = path
         self.batch_rows = chunk_rows
+        self.stamp = FileStamp(path)
         pf = self._open()
         try:
             schema = pf.schema_arrow
@@ -72,7 +81,7 @@ class ParquetReader:
     def _open(self) -> Any:
         pa, pq = pyarrow(), pyarrow("pyarrow.parquet")
         try:
-            return pq.ParquetFile(self.path)
+            return pq.ParquetFile(self.path, pre_buffer=False)
         except FileNotFoundError:
             raise no_such_file(self.path) from None
         except (OSError, pa.ArrowException) as exc:
@@ -126,12 +135,18 @@ class ParquetReader:
         """The chosen columns, one list of float64 arrays (one per name of ``cols``) per batch.
 
         A column of another type raises :class:`DataFileError` before any row
-        is read; a null or non-numeric string raises it at its row.
+        is read; a null or non-numeric string raises it at its row; a file
+        changed since the first pass raises it before or after the pass.
         """
+        return self.stamp.watch(self._pieces(cols))
+
+    def _pieces(self, cols: list[str]) -> Iterator[list[np.ndarray]]:
         self.check_types(cols)
         pf = self._open()
         try:
-            batches = pf.iter_batches(batch_size=self.batch_rows, columns=list(dict.fromkeys(cols)))
+            batches = pf.iter_batches(
+                batch_size=self.batch_rows, columns=list(dict.fromkeys(cols)), use_threads=True
+            )
             for row0, batch in numbered_batches(lambda: next(batches), self.path):
                 yield [self._to_float(batch.column(c), c, row0) for c in cols]
         finally:
