@@ -99,6 +99,7 @@ from ._inference_notes import (
     CONVERGED_SE_FRACTION,
     GRAM_MAX_KAPPA,
     accuracy_notes,
+    dropped_note,
     validity_notes,
 )
 from ._inference_pass import Pass, check_pass_matches, second_pass
@@ -283,6 +284,7 @@ def _target_summary(
         (getattr(model, "lr", None), getattr(model, "optimizer", None)),
     )
     extra = accuracy_notes(design.scaled_condition, from_qr)
+    extra += dropped_note(getattr(model, "n_dropped_", 0), float(stats.n_samples))
     return Summary(
         **common,
         **numbers,

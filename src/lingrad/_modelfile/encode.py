@@ -108,6 +108,8 @@ def document(model: Any, target_names: Any = None) -> dict[str, Any]:
     }
     for key, name in STATE_OF_FIELD.items():
         doc[key] = _ENCODE[name](state, name, y_ndim)
+    if model.__dict__.get("n_dropped_") is not None:  # rows left out by missing="drop"
+        doc["n_dropped"] = int(model.n_dropped_)
     return doc
 
 

@@ -71,10 +71,11 @@ FIELD_ORDER = (
     "loss_history",
     "diagnostics",
     "stats",
+    "n_dropped",
 )
 #: Fields that may be absent or null; every other field of ``FIELD_ORDER`` is required.
 OPTIONAL = frozenset(
-    ("notes", "feature_names", "target_names", "coef_init", "intercept_init", "stats")
+    ("notes", "feature_names", "target_names", "coef_init", "intercept_init", "stats", "n_dropped")
 )
 REQUIRED = tuple(k for k in FIELD_ORDER if k not in OPTIONAL)
 

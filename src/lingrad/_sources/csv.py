@@ -189,8 +189,8 @@ class CsvReader:
         except (OSError, pa.ArrowException) as exc:
             raise unreadable(self.path, exc) from None
 
-    def pieces(self, cols: list[str]) -> Iterator[list[np.ndarray]]:
-        """The chosen columns, block by block.
+    def pieces(self, cols: list[str], nulls: str = "raise") -> Iterator[list[np.ndarray]]:
+        """The chosen columns, block by block (``nulls="nan"``: missing cells read as NaN).
 
         Yields
         ------
@@ -207,8 +207,8 @@ class CsvReader:
             translate = lambda exc, row0: self._translate(exc, None, row0)  # noqa: E731
             for row0, batch in numbered_batches(reader.read_next_batch, self.path, translate):
                 for name, col in zip(cols, batch.columns, strict=True):
-                    if col.null_count:
+                    if col.null_count and nulls == "raise":
                         raise null_error(self.path, col, name, row0)
-                yield [col.to_numpy() for col in batch.columns]
+                yield [col.to_numpy(zero_copy_only=False) for col in batch.columns]
         finally:
             reader.close()

@@ -27,12 +27,14 @@ is opened. ``.npy`` files need NumPy alone.
 from __future__ import annotations
 
 import contextlib
+import copy
 import os
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
 
+from .._messages import Set
 from .._params import ParameterError
 from . import Chunk, ChunkedSource, csv, npy, parquet, stream
 from .columns import column_keys, select
@@ -44,6 +46,7 @@ from .errors import (
     listed,
     open_dataset_error,
 )
+from .missing import nan_rows
 
 __all__ = ["DataFileError", "Dataset", "MissingDataFileError", "open_dataset"]
 
@@ -118,8 +121,17 @@ class _Buffers:
         return out
 
 
-def _first_bad(a: np.ndarray) -> tuple[int, int] | None:
+_ALL_DROPPED = (
+    "every row has a missing value in a column the model uses, so missing='drop' leaves no "
+    "row to fit. Fill the missing values, or choose columns that have data (features=...).",
+)
+_DROP_HINT = (" Or leave such rows out with ", Set("missing", "'drop'"), ".")
+
+
+def _first_bad(a: np.ndarray, nan_ok: bool = False) -> tuple[int, int] | None:
     bad = ~np.isfinite(a)
+    if nan_ok:
+        bad &= ~np.isnan(a)
     if not bad.any():
         return None
     i, *j = np.argwhere(bad)[0]
@@ -183,6 +195,23 @@ class Dataset(ChunkedSource):
         self.target_names: list[str] = list(targets)
         self.weight_name = weight
         self.chunk_rows = chunk_rows
+        self.missing = "raise"
+        #: Rows left out by the last complete pass (``missing="drop"``), else None.
+        self.n_dropped: int | None = None
+
+    def missing_mode(self, missing: str) -> Dataset:
+        """This dataset with missing values handled as ``missing`` says (a copy).
+
+        ``"raise"``: an error at the first missing cell; ``"drop"``: rows with
+        one in a feature, target or weight are left out (``n_dropped`` counts
+        them after each pass); ``"keep"``: missing features read as NaN (for
+        predictions, which are NaN there).
+        """
+        if missing == self.missing:
+            return self
+        out = copy.copy(self)
+        out.missing, out.n_dropped = missing, None
+        return out
 
     def __repr__(self) -> str:
         feats = self._features
@@ -224,45 +253,76 @@ class Dataset(ChunkedSource):
             cols = self._features + self.target_names
             if self.weight_name is not None:
                 cols.append(self.weight_name)
-            pieces, limits = stream.read_ahead(lambda: self._reader.pieces(cols), self.path)
+            nulls = "raise" if self.missing == "raise" else "nan"
+            pieces, limits = stream.read_ahead(
+                lambda: self._reader.pieces(cols, nulls=nulls), self.path
+            )
             weighted = self.weight_name is not None
             chunks = _gather(pieces, self.n_features, self.n_targets, weighted, rows)
-        row0 = 0
+        row0 = dropped = 0
         try:
             with limits:  # in force while the caller works on the chunks, until the pass ends
                 for X, Y, w in chunks:
-                    self._check(X, Y, w, row0)
-                    row0 += len(X)
-                    yield X, Y, w
+                    n = len(X)
+                    X, Y, w, keep = self._missing(X, Y, w)
+                    self._check(X, Y, w, row0, keep)
+                    row0 += n
+                    dropped += n - len(X)
+                    if len(X):
+                        yield X, Y, w
         finally:
             chunks.close()  # stops the reading thread and closes the file, even on a break
         if row0 == 0:
             raise data_error(self.path, "no data rows.")
+        if dropped == row0:
+            raise data_error(self.path, *_ALL_DROPPED)
+        self.n_dropped = dropped if self.missing == "drop" else None
 
-    def _check(self, X: np.ndarray, Y: np.ndarray, w: np.ndarray | None, row0: int) -> None:
-        """NaN, inf and negative weights, located to the row and column."""
-        parts: list[tuple[np.ndarray, list[str]]] = [(X, self._features), (Y, self.target_names)]
+    def _missing(self, X: np.ndarray, Y: np.ndarray, w: np.ndarray | None) -> tuple:
+        """Drop the rows with a NaN (``"drop"``); ``keep``: the rows kept, for error rows."""
+        if self.missing != "drop":
+            return X, Y, w, None
+        bad = nan_rows(X, Y, w)
+        if not bad.any():
+            return X, Y, w, None
+        keep = np.flatnonzero(~bad)
+        return X[keep], Y[keep], None if w is None else w[keep], keep
+
+    def _check(
+        self, X: np.ndarray, Y: np.ndarray, w: np.ndarray | None, row0: int, keep: Any = None
+    ) -> None:
+        """NaN, inf and negative weights, located to the row and column.
+
+        ``keep`` maps the rows of the chunk to those read (after dropped rows).
+        """
+        parts: list[tuple[np.ndarray, list[str], bool]] = [
+            (X, self._features, self.missing == "keep"),
+            (Y, self.target_names, self.missing == "keep"),
+        ]
         if w is not None:
-            parts.append((w, [self.weight_name]))
-        for a, names in parts:
-            bad = _first_bad(a)
+            parts.append((w, [self.weight_name], False))
+        for a, names, nan_ok in parts:
+            bad = _first_bad(a, nan_ok)
             if bad is not None:
                 i, j = bad
                 value = a[i, j] if a.ndim == 2 else a[i]
+                row = row0 + 1 + (i if keep is None else int(keep[i]))
                 raise data_error(
                     self.path,
-                    f"column {names[j]!r} holds {value} at row {row0 + i + 1}. "
+                    f"column {names[j]!r} holds {value} at row {row}. "
                     "lingrad needs finite numbers: fill or drop that row.",
-                    row=row0 + i + 1,
+                    *(() if nan_ok or not np.isnan(value) else _DROP_HINT),
+                    row=row,
                     column=names[j],
                 )
         if w is not None and (w < 0).any():
             i = int(np.argmax(w < 0))
+            row = row0 + 1 + (i if keep is None else int(keep[i]))
             raise data_error(
                 self.path,
                 f"column {self.weight_name!r} (the weight) is negative ({w[i]}) "
-                f"at row {row0 + i + 1}. Sample weights must be >= 0.",
-                row=row0 + i + 1,
+                f"at row {row}. Sample weights must be >= 0.",
+                row=row,
                 column=self.weight_name,
             )
 

@@ -26,6 +26,7 @@ from .options import (
     JsonOpt,
     L1RatioOpt,
     LrOpt,
+    MissingOpt,
     NItersOpt,
     OnDivergenceOpt,
     OptimizerOpt,
@@ -51,6 +52,7 @@ _FIT_EXAMPLES = examples(
     "--tol 1e-10 --n-iters 10000 -o model.json",
     "lingrad fit data.csv -t y1,y2 --weight w --alpha 0.1 --l1-ratio 0.5 -o model.json --json",
     "lingrad fit data.npy --target -1 -o model.json",
+    "lingrad fit data.csv -t y --missing drop -o model.json",
 )
 #: The hyperparameters ``fit`` takes from its options, checked against lingrad.PARAMETERS.
 _CHECKED = (
@@ -62,6 +64,7 @@ _CHECKED = (
     "l1_ratio",
     "batch_size",
     "precondition",
+    "missing",
 )
 
 # fit's own argument and options (the hyperparameters' are lingrad.cli.options')
@@ -125,6 +128,7 @@ def _json_report(
         "model": os.fspath(out),
         "data": ds.path,
         "n_samples": n_rows,
+        "n_dropped": int(getattr(model, "n_dropped_", 0)),
         "features": feats,
         "targets": targets,
         "coefficients": _by_target(model.coef_, feats, targets),
@@ -144,6 +148,14 @@ def _json_report(
     }
 
 
+def _rows_text(n_rows: int | None, n_dropped: int) -> str:
+    """`` (N rows)``, with the rows dropped for a missing value (``--missing drop``)."""
+    if n_rows is None:
+        return f" ({n_dropped} rows with a missing value dropped)" if n_dropped else ""
+    dropped = f"; {n_dropped} with a missing value dropped" if n_dropped else ""
+    return f" ({n_rows} rows used{dropped})" if n_dropped else f" ({n_rows} rows)"
+
+
 def _print_report(
     model: LinearRegression, out: Path, ds: Dataset, n_rows: int | None, names: tuple
 ) -> None:
@@ -153,7 +165,7 @@ def _print_report(
     console.print(coef_table(model, feats, targets))
     epochs = " epochs" if model.batch_size else ""
     rows = [
-        ("data", ds.path + (f" ({n_rows} rows)" if n_rows is not None else "")),
+        ("data", ds.path + _rows_text(n_rows, int(getattr(model, "n_dropped_", 0)))),
         ("iterations", f"{model.n_iter_} of {model.n_iters}{epochs}"),
         ("stop reason", f"{model.stop_reason_} (converged: {'yes' if model.converged_ else 'no'})"),
         ("final MSE (training)", fmt(float(model.loss_history_[-1]))),
@@ -184,6 +196,7 @@ def fit(
     precondition: PreconditionOpt = DEFAULTS["precondition"],
     seed: SeedOpt = 0,
     on_divergence: OnDivergenceOpt = DEFAULTS["on_divergence"],
+    missing: MissingOpt = DEFAULTS["missing"],
     chunk_rows: ChunkRowsOpt = 65536,
     json_out: JsonOpt = False,
 ) -> None:
@@ -208,6 +221,7 @@ def fit(
         batch_size=batch_size,
         on_divergence=on_divergence,
         precondition=precondition,
+        missing=missing,
     )
     params = _check_options(options, seed, chunk_rows, out, data)
     ds, feats, targets = open_training(data, target, features, weight, chunk_rows)
