@@ -29,6 +29,7 @@ from .dask_input import (
     align_rows,
     as_float,
     check_collection,
+    drop_missing_rows,
     known_rows,
     partition_lengths,
     to_dask_array,
@@ -42,36 +43,6 @@ _NAN_FIX = (
     "Remove or impute the missing values (e.g. DataFrame.fillna or dask_ml.impute), or "
     "leave such rows out with missing='drop', and clip infinite values before fitting."
 )
-
-
-def _drop_missing(
-    X: da.Array, Y: da.Array, w: da.Array | None
-) -> tuple[da.Array, da.Array, da.Array | None, int]:
-    """The rows without a NaN in X, Y or w (``missing="drop"``), and how many remain.
-
-    One pass counts the rows kept per block, so the result keeps known row
-    chunks (aligned across X, Y and w); the filtering itself stays lazy.
-    """
-    bad = da.isnan(X).any(axis=1) | da.isnan(Y).any(axis=1)
-    if w is not None:
-        bad = bad | da.isnan(w)
-    keep = ~bad
-    counts = dask.compute(*[dask.delayed(np.count_nonzero)(b) for b in keep.to_delayed()])
-    rows = tuple(int(c) for c in counts)
-    n = sum(rows)
-    if n == 0:
-        raise ValueError(
-            f"Every row ({X.shape[0]:,}) of the Dask collection has a missing value in X, y "
-            "or sample_weight, so missing='drop' leaves no row to fit. Fill the missing "
-            "values, or select the columns that have data."
-        )
-
-    def take(a: da.Array) -> da.Array:
-        out = a[keep]
-        out._chunks = (rows, *a.chunks[1:])  # what compute_chunk_sizes would find
-        return out
-
-    return take(X), take(Y), None if w is None else take(w), n
 
 
 # -- work done on the cluster, one row block at a time ---------------------------------------
@@ -344,7 +315,7 @@ class DaskSource:
         self._w = w
         self.n_dropped: int | None = None
         if missing == "drop":
-            self._X, self._Y, self._w, n = _drop_missing(self._X, self._Y, self._w)
+            self._X, self._Y, self._w, n = drop_missing_rows(self._X, self._Y, self._w)
             self.n_dropped = int(X.shape[0]) - n
         self.n_samples = int(n)
         self.n_features = int(f)

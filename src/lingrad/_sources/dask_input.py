@@ -19,6 +19,7 @@ __all__ = [
     "check_collection",
     "check_numeric",
     "collection_kind",
+    "drop_missing_rows",
     "known_rows",
     "partition_lengths",
     "to_dask_array",
@@ -141,3 +142,33 @@ def align_rows(name: str, a: Any, rows: tuple[int, ...], n: int, x_desc: str) ->
     if a.chunks[0] != rows:
         a = a.rechunk({0: rows})
     return a
+
+
+def drop_missing_rows(
+    X: da.Array, Y: da.Array, w: da.Array | None
+) -> tuple[da.Array, da.Array, da.Array | None, int]:
+    """The rows without a NaN in X, Y or w (``missing="drop"``), and how many remain.
+
+    One pass counts the rows kept per block, so the result keeps known row
+    chunks (aligned across X, Y and w); the filtering itself stays lazy.
+    """
+    bad = da.isnan(X).any(axis=1) | da.isnan(Y).any(axis=1)
+    if w is not None:
+        bad = bad | da.isnan(w)
+    keep = ~bad
+    counts = dask.compute(*[dask.delayed(np.count_nonzero)(b) for b in keep.to_delayed()])
+    rows = tuple(int(c) for c in counts)
+    n = sum(rows)
+    if n == 0:
+        raise ValueError(
+            f"Every row ({X.shape[0]:,}) of the Dask collection has a missing value in X, y "
+            "or sample_weight, so missing='drop' leaves no row to fit. Fill the missing "
+            "values, or select the columns that have data."
+        )
+
+    def take(a: da.Array) -> da.Array:
+        out = a[keep]
+        out._chunks = (rows, *a.chunks[1:])  # what compute_chunk_sizes would find
+        return out
+
+    return take(X), take(Y), None if w is None else take(w), n
