@@ -13,6 +13,8 @@ import dask
 import dask.array as da
 import numpy as np
 
+from .nonnumeric import non_numeric_kind
+
 __all__ = [
     "align_rows",
     "as_float",
@@ -48,12 +50,18 @@ def is_real(dtype: Any) -> bool:
         return bool(numeric and not pdt.is_complex_dtype(dtype))
 
 
-def check_numeric(name: str, dtype: np.dtype, columns: list[str] | None = None) -> None:
+def check_numeric(
+    name: str, dtype: np.dtype, columns: list[str] | None = None, kinds: list[str] | None = None
+) -> None:
     if dtype.kind in "biuf":
         return
     what = f"dtype {dtype}"
     if columns:
         what = f"non-numeric columns {columns}"
+        if kinds:
+            what += (
+                " (" + "; ".join(f"{c!r}: {k}" for c, k in zip(columns, kinds, strict=True)) + ")"
+            )
     raise ValueError(
         f"{name} must hold real numbers (bool, integer or float); got {what} in the Dask "
         "collection. Convert or one-hot encode text/categorical columns first "
@@ -72,8 +80,9 @@ def check_collection(name: str, obj: Any) -> None:
         )
     if kind == "frame":
         bad = [str(c) for c, t in obj.dtypes.items() if not is_real(t)]
+        kinds = [f"{non_numeric_kind(t)}, {t}" for t in obj.dtypes if not is_real(t)]
         if bad:
-            check_numeric(name, np.dtype(object), bad)
+            check_numeric(name, np.dtype(object), bad, kinds)
 
 
 def partition_lengths(*objs: Any) -> list[tuple[int, ...] | None]:
