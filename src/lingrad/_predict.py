@@ -118,6 +118,16 @@ def predict_dask(model: Any, X: Any, allow_nan: bool = False) -> Any:
     return X.map_blocks(block, chunks=(X.chunks[0], (coef.shape[0],)), dtype=dtype)
 
 
+def stream_features(model: Any, X: Any) -> Any:
+    """An Arrow stream (see :mod:`lingrad._sources.tables`) opened on the model's features."""
+    from ._sources.tables import is_table, table_source
+
+    if not is_table(X):
+        return X
+    names = getattr(model, "feature_names_in_", None)
+    return table_source(X, features=None if names is None else list(names))
+
+
 def predict(model: Any, X: Any) -> Any:
     """A fitted model's predictions for arrays, a dataset or a Dask collection.
 
@@ -132,6 +142,7 @@ def predict(model: Any, X: Any) -> Any:
     y_pred : ndarray (or Dask array) of shape (n_samples,) or (n_samples, n_targets)
     """
     drop = getattr(model, "missing", "raise") == "drop"  # NaN for rows with a missing feature
+    X = stream_features(model, X)  # an Arrow stream, LazyFrame, DuckDB relation: a dataset
     if getattr(X, "__lingrad_source__", False):
         keep = drop and hasattr(X, "missing_mode")
         return predict_source(model, X.missing_mode("keep") if keep else X)

@@ -47,6 +47,7 @@ from .errors import (
     open_dataset_error,
 )
 from .missing import nan_rows
+from .multi import MultiReader, is_many, locate
 
 __all__ = ["DataFileError", "Dataset", "MissingDataFileError", "open_dataset"]
 
@@ -255,7 +256,8 @@ class Dataset(ChunkedSource):
                 cols.append(self.weight_name)
             nulls = "raise" if self.missing == "raise" else "nan"
             pieces, limits = stream.read_ahead(
-                lambda: self._reader.pieces(cols, nulls=nulls), self.path
+                lambda: self._reader.pieces(cols, nulls=nulls),
+                getattr(self._reader, "size_path", self.path),
             )
             weighted = self.weight_name is not None
             chunks = _gather(pieces, self.n_features, self.n_targets, weighted, rows)
@@ -307,8 +309,9 @@ class Dataset(ChunkedSource):
                 i, j = bad
                 value = a[i, j] if a.ndim == 2 else a[i]
                 row = row0 + 1 + (i if keep is None else int(keep[i]))
+                path, row = locate(self._reader, self.path, row)
                 raise data_error(
-                    self.path,
+                    path,
                     f"column {names[j]!r} holds {value} at row {row}. "
                     "lingrad needs finite numbers: fill or drop that row.",
                     *(() if nan_ok or not np.isnan(value) else _DROP_HINT),
@@ -318,8 +321,9 @@ class Dataset(ChunkedSource):
         if w is not None and (w < 0).any():
             i = int(np.argmax(w < 0))
             row = row0 + 1 + (i if keep is None else int(keep[i]))
+            path, row = locate(self._reader, self.path, row)
             raise data_error(
-                self.path,
+                path,
                 f"column {self.weight_name!r} (the weight) is negative ({w[i]}) "
                 f"at row {row}. Sample weights must be >= 0.",
                 row=row,
@@ -344,6 +348,17 @@ def _open_reader(path: str, chunk_rows: int) -> Any:
     if fmt == "parquet":
         return parquet.ParquetReader(path, chunk_rows)
     return npy.NpyReader(path)
+
+
+def _reader_of(path: Any, rows: int) -> Any:
+    """The reader of a file, of many files (folder, glob, list) or of an Arrow stream."""
+    from .tables import StreamReader, is_table
+
+    if is_table(path):
+        return StreamReader(path, rows)
+    if is_many(path):
+        return MultiReader(path, rows, _open_reader)
+    return _open_reader(os.fsdecode(path), rows)
 
 
 def _chunk_rows(chunk_rows: Any) -> int:
@@ -432,9 +447,9 @@ def open_dataset(
     >>> print(np.round(model.coef_, 6), round(float(model.intercept_), 6))
     [ 2. -1.] 3.0
     """
-    where = os.fsdecode(path)
     rows = _chunk_rows(chunk_rows)
-    reader = _open_reader(where, rows)
+    reader = _reader_of(path, rows)
+    where = reader.path
     one_d = not isinstance(target, list | tuple)
     target, features, weight = column_keys(reader, target, features, weight)
     feats, targets = select(where, reader.columns, target, features, weight)

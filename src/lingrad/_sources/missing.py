@@ -206,6 +206,10 @@ def with_missing(X: Any, y: Any, sample_weight: Any, missing: str) -> tuple[Any,
     X, y, sample_weight, n_dropped
         ``n_dropped`` is 0 for sources: they count while streaming.
     """
+    from .tables import is_table, table_source
+
+    if is_table(X):  # fit(stream, "y"): the stream's columns
+        X, y, sample_weight = table_source(X, y, sample_weight), None, None
     if getattr(X, "__lingrad_source__", False):
         mode = getattr(X, "missing_mode", None)
         return (X if mode is None else mode(missing)), y, sample_weight, 0
