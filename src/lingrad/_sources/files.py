@@ -37,6 +37,7 @@ import numpy as np
 from .._messages import Set
 from .._params import ParameterError
 from . import Chunk, ChunkedSource, csv, npy, parquet, stream
+from .chunks import gather as _gather
 from .columns import column_keys, select
 from .errors import (
     DataFileError,
@@ -52,74 +53,6 @@ from .multi import MultiReader, is_many, locate
 __all__ = ["DataFileError", "Dataset", "MissingDataFileError", "open_dataset"]
 
 _READERS = {"csv": csv.SUFFIXES, "parquet": parquet.SUFFIXES, "npy": npy.SUFFIXES}
-
-
-# -- chunk assembly -----------------------------------------------------------
-_FIRST_BYTES = 8 << 20
-
-
-def _gather(
-    pieces: Iterator[list[np.ndarray]], f: int, k: int, weighted: bool, rows: int
-) -> Iterator[Chunk]:
-    """Copy column pieces (as read) into float64 chunks of ``rows`` rows.
-
-    ``pieces`` yields lists of ``f + k (+ 1)`` 1-D arrays of equal length; the
-    chunks are fresh C-ordered arrays (callers may keep them): X of shape
-    (rows, f), Y of shape (rows, k), w of shape (rows,) or None. Buffers grow
-    with the rows actually read (doubling, up to ``rows``), so a ``chunk_rows``
-    far beyond the file's size allocates only what the file holds.
-    """
-    buf = _Buffers(f, k, weighted)
-    first = max(1, _FIRST_BYTES // (8 * (f + k + 1)))  # no regrowth for usual chunk sizes
-    for cols in pieces:
-        n = len(cols[0])
-        a = 0
-        while a < n:
-            take = min(n - a, rows - buf.pos)
-            buf.reserve(min(rows, max(buf.pos + take, 2 * buf.capacity, first)))
-            buf.put(cols, a, take)
-            a += take
-            if buf.pos == rows:
-                yield buf.take()
-    if buf.pos:
-        yield buf.take()
-
-
-class _Buffers:
-    """The chunk being filled: X, Y (and w) columns, grown on demand."""
-
-    def __init__(self, f: int, k: int, weighted: bool) -> None:
-        self.f, self.k, self.weighted = f, k, weighted
-        self.pos = self.capacity = 0
-        self.X = np.empty((0, f))
-        self.Y = np.empty((0, k))
-        self.w = np.empty(0) if weighted else None
-
-    def reserve(self, capacity: int) -> None:
-        if capacity <= self.capacity:
-            return
-        X, Y = np.empty((capacity, self.f)), np.empty((capacity, self.k))
-        X[: self.pos], Y[: self.pos] = self.X[: self.pos], self.Y[: self.pos]
-        self.X, self.Y = X, Y
-        if self.w is not None:
-            w = np.empty(capacity)
-            w[: self.pos] = self.w[: self.pos]
-            self.w = w
-        self.capacity = capacity
-
-    def put(self, cols: list[np.ndarray], a: int, take: int) -> None:
-        dest = [self.X[:, j] for j in range(self.f)] + [self.Y[:, j] for j in range(self.k)]
-        if self.w is not None:
-            dest.append(self.w)
-        for d, c in zip(dest, cols, strict=True):
-            d[self.pos : self.pos + take] = c[a : a + take]
-        self.pos += take
-
-    def take(self) -> Chunk:
-        n = self.pos
-        out = (self.X[:n], self.Y[:n], None if self.w is None else self.w[:n])
-        self.__init__(self.f, self.k, self.weighted)  # fresh arrays: callers may keep chunks
-        return out
 
 
 _ALL_DROPPED = (
@@ -395,11 +328,17 @@ def open_dataset(
 
     Parameters
     ----------
-    path : str or path-like
+    path : str, path-like, list of them, or an Arrow stream
         ``.csv`` (also ``.csv.gz``, ``.csv.bz2``) with a header row;
         ``.parquet`` / ``.pq``; or ``.npy`` holding a 2-D numeric array, whose
         columns are addressed by index ``j`` or by the name ``"x{j}"``
-        (negative indices count from the end).
+        (negative indices count from the end). A folder, a glob
+        (``"data/*.parquet"``) or a list of CSV and Parquet files reads them one
+        after another, with ``key=value`` folders as columns
+        (:mod:`~lingrad._sources.multi`). A ``pyarrow.RecordBatchReader``
+        (read once), ``pyarrow.dataset.Dataset``, polars ``LazyFrame`` or DuckDB
+        relation is streamed in batches; its default features are its numeric
+        columns (:mod:`~lingrad._sources.tables`).
     target : str, int, list of them, or None
         The target column. A list of columns fits a multi-output model
         (predictions of shape (n_samples, n_targets)). None opens the features
@@ -452,5 +391,8 @@ def open_dataset(
     where = reader.path
     one_d = not isinstance(target, list | tuple)
     target, features, weight = column_keys(reader, target, features, weight)
+    if features is None and hasattr(reader, "numeric_columns"):  # a stream: its numeric columns
+        used = set(target if isinstance(target, list) else [target]) | {weight}
+        features = [c for c in reader.numeric_columns if c not in used]
     feats, targets = select(where, reader.columns, target, features, weight)
     return Dataset(reader, feats, targets, weight, rows, one_d)

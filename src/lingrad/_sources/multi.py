@@ -89,7 +89,7 @@ def expand(
         if not files:
             raise data_error(
                 text,
-                "is a folder without data files (.csv, .csv.gz, .csv.bz2, .parquet, .pq; hidden "
+                "is a directory with no data files (.csv, .csv.gz, .csv.bz2, .parquet, .pq; hidden "
                 "and _-prefixed names are skipped). Check the path, or write the files first.",
             )
         return text, text, files

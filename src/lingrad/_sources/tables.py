@@ -65,6 +65,23 @@ _NAMES = {
 }
 
 
+def _arrow_numeric(typ: Any) -> bool:
+    t = pyarrow().types
+    if t.is_dictionary(typ):
+        return False
+    return t.is_integer(typ) or t.is_floating(typ) or t.is_boolean(typ) or t.is_decimal(typ)
+
+
+_DUCKDB_NUMBERS = set(
+    "BOOLEAN TINYINT SMALLINT INTEGER BIGINT HUGEINT UTINYINT USMALLINT UINTEGER UBIGINT "
+    "UHUGEINT FLOAT DOUBLE DECIMAL".split()
+)
+
+
+def _duckdb_numeric(name: str) -> bool:
+    return name.split("(")[0].upper() in _DUCKDB_NUMBERS
+
+
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -99,11 +116,17 @@ class StreamReader:
         self.one_shot = self.kind == "reader"
         self._read = False
         if self.kind == "lazyframe":
-            self.columns = list(obj.collect_schema().names())
+            schema = obj.collect_schema()
+            self.columns = list(schema.names())
+            numeric = [t.is_numeric() or str(t) == "Boolean" for t in schema.dtypes()]
         elif self.kind == "duckdb":
             self.columns = list(obj.columns)
+            numeric = [_duckdb_numeric(str(t)) for t in obj.types]
         else:
             self.columns = list(obj.schema.names)
+            numeric = [_arrow_numeric(f.type) for f in obj.schema]
+        #: The default features: the numeric columns (but the target and weight).
+        self.numeric_columns = [c for c, ok in zip(self.columns, numeric, strict=True) if ok]
 
     def _batches(self, cols: list[str]) -> Iterator[Any]:
         obj, rows = self._obj, self.batch_rows

@@ -53,6 +53,7 @@ _FIT_EXAMPLES = examples(
     "lingrad fit data.csv -t y1,y2 --weight w --alpha 0.1 --l1-ratio 0.5 -o model.json --json",
     "lingrad fit data.npy --target -1 -o model.json",
     "lingrad fit data.csv -t y --missing drop -o model.json",
+    'lingrad fit "data/*.parquet" -t y -o model.json',
 )
 #: The hyperparameters ``fit`` takes from its options, checked against lingrad.PARAMETERS.
 _CHECKED = (
@@ -71,7 +72,8 @@ _CHECKED = (
 DataArg = Annotated[
     Path,
     typer.Argument(
-        help="CSV (header row), Parquet or .npy file; read in chunks, so any size.",
+        help="CSV (header row), Parquet or .npy file, or a folder or quoted glob of CSV and "
+        "Parquet files (hive key=value folders become columns); read in chunks, so any size.",
         show_default=False,
     ),
 ]
