@@ -350,3 +350,16 @@ def test_cli_missing_drop(tmp_path):
     assert "Traceback" not in res.output
     res = runner.invoke(app, ["fit", str(data), "-t", "y", "-o", str(out), "--missing", "x"])
     assert res.exit_code != 0 and "--missing must be raise or drop" in res.output
+
+
+def test_robust_summary_with_the_data_drops_the_same_rows(data):
+    X, y, _, _ = data
+    model = _fit(X, y, missing="drop")
+    Xc, yc, _, _ = _complete(data, weighted=False)
+    got = model.summary(X, y, cov_type="HC1")
+    want = _fit(Xc, yc).summary(Xc, yc, cov_type="HC1")
+    np.testing.assert_allclose(got.bse, want.bse, rtol=1e-9)
+    pl = pytest.importorskip("polars", reason="polars LazyFrames")
+    lf = pl.DataFrame({"a": X[:, 0], "b": X[:, 1], "c": X[:, 2], "y": y}).lazy()
+    streamed = _fit(lf, "y", missing="drop")
+    np.testing.assert_allclose(streamed.summary(lf, "y", cov_type="HC1").bse, want.bse, rtol=1e-9)

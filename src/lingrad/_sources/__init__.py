@@ -116,10 +116,6 @@ def as_source(X: Any, y: Any = None, sample_weight: Any = None) -> DataSource | 
                 "columns with open_dataset(..., target=..., weight=...)."
             )
         return X
-    from .tables import is_table, table_source
-
-    if is_table(X):  # an Arrow stream, a LazyFrame, a DuckDB relation: y names its column
-        return table_source(X, y, sample_weight)
     if _is_dask(X) or _is_dask(y) or _is_dask(sample_weight):
         from .dask import DaskSource
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from . import Chunk
 
-__all__ = ["gather"]
+__all__ = ["gather", "nan_rows"]
 
 _FIRST_BYTES = 8 << 20
 
@@ -80,3 +80,20 @@ class _Buffers:
         out = (self.X[:n], self.Y[:n], None if self.w is None else self.w[:n])
         self.__init__(self.f, self.k, self.weighted)  # fresh arrays: callers may keep chunks
         return out
+
+
+def nan_rows(*arrays: np.ndarray | None) -> np.ndarray:
+    """Rows holding a NaN in any of the float ``arrays`` (1-D or 2-D, same length).
+
+    Returns
+    -------
+    mask : ndarray of bool of shape (n_rows,)
+    """
+    mask: np.ndarray | None = None
+    for a in arrays:
+        if a is None:
+            continue
+        m = np.isnan(a)
+        m = m.any(axis=1) if m.ndim == 2 else m
+        mask = m if mask is None else mask | m
+    return np.zeros(0, dtype=bool) if mask is None else mask

@@ -38,6 +38,7 @@ from .._messages import Set
 from .._params import ParameterError
 from . import Chunk, ChunkedSource, csv, npy, parquet, stream
 from .chunks import gather as _gather
+from .chunks import nan_rows
 from .columns import column_keys, select
 from .errors import (
     DataFileError,
@@ -47,10 +48,9 @@ from .errors import (
     listed,
     open_dataset_error,
 )
-from .missing import nan_rows
 from .multi import MultiReader, is_many, locate
 
-__all__ = ["DataFileError", "Dataset", "MissingDataFileError", "open_dataset"]
+__all__ = ["DataFileError", "Dataset", "MissingDataFileError", "open_dataset", "table_source"]
 
 _READERS = {"csv": csv.SUFFIXES, "parquet": parquet.SUFFIXES, "npy": npy.SUFFIXES}
 
@@ -294,6 +294,14 @@ def _reader_of(path: Any, rows: int) -> Any:
     return _open_reader(os.fsdecode(path), rows)
 
 
+def _default_features(reader: Any, target: Any, features: Any, weight: Any) -> tuple:
+    """A stream's default features: its numeric columns (but the target and weight)."""
+    if features is None and hasattr(reader, "numeric_columns"):
+        used = set(target if isinstance(target, list) else [target]) | {weight}
+        features = [c for c in reader.numeric_columns if c not in used]
+    return target, features, weight
+
+
 def _chunk_rows(chunk_rows: Any) -> int:
     """``chunk_rows`` checked: an int >= 1."""
     bad_type = isinstance(chunk_rows, bool) or not isinstance(chunk_rows, int | np.integer)
@@ -332,13 +340,8 @@ def open_dataset(
         ``.csv`` (also ``.csv.gz``, ``.csv.bz2``) with a header row;
         ``.parquet`` / ``.pq``; or ``.npy`` holding a 2-D numeric array, whose
         columns are addressed by index ``j`` or by the name ``"x{j}"``
-        (negative indices count from the end). A folder, a glob
-        (``"data/*.parquet"``) or a list of CSV and Parquet files reads them one
-        after another, with ``key=value`` folders as columns
-        (:mod:`~lingrad._sources.multi`). A ``pyarrow.RecordBatchReader``
-        (read once), ``pyarrow.dataset.Dataset``, polars ``LazyFrame`` or DuckDB
-        relation is streamed in batches; its default features are its numeric
-        columns (:mod:`~lingrad._sources.tables`).
+        (negative indices count from the end). Or many files (a folder, glob,
+        list: :mod:`~.multi`), or an Arrow stream (:mod:`~.tables`).
     target : str, int, list of them, or None
         The target column. A list of columns fits a multi-output model
         (predictions of shape (n_samples, n_targets)). None opens the features
@@ -388,11 +391,28 @@ def open_dataset(
     """
     rows = _chunk_rows(chunk_rows)
     reader = _reader_of(path, rows)
-    where = reader.path
     one_d = not isinstance(target, list | tuple)
-    target, features, weight = column_keys(reader, target, features, weight)
-    if features is None and hasattr(reader, "numeric_columns"):  # a stream: its numeric columns
-        used = set(target if isinstance(target, list) else [target]) | {weight}
-        features = [c for c in reader.numeric_columns if c not in used]
-    feats, targets = select(where, reader.columns, target, features, weight)
+    target, features, weight = _default_features(
+        reader, *column_keys(reader, target, features, weight)
+    )
+    feats, targets = select(reader.path, reader.columns, target, features, weight)
     return Dataset(reader, feats, targets, weight, rows, one_d)
+
+
+def table_source(obj: Any, y: Any = None, sample_weight: Any = None, features: Any = None) -> Any:
+    """``fit(stream, "y")``, ``predict(stream)``: the stream opened as a dataset.
+
+    ``y`` and ``sample_weight`` name columns of the stream (None: features
+    only, for predictions); ``features`` defaults to every other column.
+    """
+    from .tables import _NAMES, _kind
+
+    for name, value in (("y", y), ("sample_weight", sample_weight)):
+        names = value if isinstance(value, list | tuple) else [value]
+        if value is not None and not all(isinstance(v, str) for v in names):
+            raise TypeError(
+                f"{_NAMES[_kind(obj)]} holds the data: pass {name} as a column name (or a list "
+                f"of them), e.g. fit(stream, 'price'); got {type(value).__name__}. Or open it "
+                "with lingrad.open_dataset(stream, target=..., features=..., weight=...)."
+            )
+    return open_dataset(obj, target=y, features=features, weight=sample_weight)

@@ -42,6 +42,7 @@ import numpy as np
 
 from .._params import PARAMETERS
 from . import DataSource, _is_dask, as_source
+from .chunks import nan_rows
 
 __all__ = [
     "MISSING",
@@ -52,28 +53,12 @@ __all__ = [
     "missing_rows",
     "nan_rows",
     "record_dropped",
+    "summary_data",
     "with_missing",
 ]
 
 #: The options of ``missing`` (from the constraints table).
 MISSING: tuple[str, ...] = PARAMETERS["missing"].options
-
-
-def nan_rows(*arrays: np.ndarray | None) -> np.ndarray:
-    """Rows holding a NaN in any of the float ``arrays`` (1-D or 2-D, same length).
-
-    Returns
-    -------
-    mask : ndarray of bool of shape (n_rows,)
-    """
-    mask: np.ndarray | None = None
-    for a in arrays:
-        if a is None:
-            continue
-        m = np.isnan(a)
-        m = m.any(axis=1) if m.ndim == 2 else m
-        mask = m if mask is None else mask | m
-    return np.zeros(0, dtype=bool) if mask is None else mask
 
 
 def _polars_rows(obj: Any) -> np.ndarray:
@@ -206,7 +191,8 @@ def with_missing(X: Any, y: Any, sample_weight: Any, missing: str) -> tuple[Any,
     X, y, sample_weight, n_dropped
         ``n_dropped`` is 0 for sources: they count while streaming.
     """
-    from .tables import is_table, table_source
+    from .files import table_source
+    from .tables import is_table
 
     if is_table(X):  # fit(stream, "y"): the stream's columns
         X, y, sample_weight = table_source(X, y, sample_weight), None, None
@@ -275,3 +261,27 @@ def predict_rows(model: Any, X: Any, predict_valid: Any) -> np.ndarray:
         out = out.astype(np.result_type(part.dtype, np.float32), copy=False)
         out[keep] = part
     return out
+
+
+def summary_data(model: Any, X: Any, y: Any, sample_weight: Any) -> tuple[Any, Any, Any]:
+    """The data given to ``summary`` (robust errors, a second pass) with the model's ``missing``.
+
+    A ``missing="drop"`` model drops the same rows as its fit did; an Arrow
+    stream is opened on the model's features with ``y`` (and the weight) naming
+    its columns.
+    """
+    from .files import table_source
+    from .tables import is_table
+
+    if X is None:
+        return X, y, sample_weight
+    if is_table(X):
+        names = getattr(model, "feature_names_in_", None)
+        X = table_source(X, y, sample_weight, None if names is None else list(names))
+        y = sample_weight = None
+    missing = getattr(model, "missing", "raise")
+    if hasattr(X, "missing_mode"):
+        return X.missing_mode(missing), y, sample_weight
+    if getattr(X, "__lingrad_source__", False):
+        return X, y, sample_weight
+    return drop_missing(X, y, sample_weight, missing)[:3]

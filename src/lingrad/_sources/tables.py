@@ -31,7 +31,7 @@ import numpy as np
 from .arrow import null_error, pyarrow
 from .errors import DataFileError, data_error, non_numeric
 
-__all__ = ["OneShotError", "StreamReader", "is_table", "table_source"]
+__all__ = ["OneShotError", "StreamReader", "is_table"]
 
 
 class OneShotError(DataFileError):
@@ -197,22 +197,3 @@ class StreamReader:
                 continue
             yield [self._to_float(batch.column(c), c, row0, nulls) for c in cols]
             row0 += batch.num_rows
-
-
-def table_source(obj: Any, y: Any = None, sample_weight: Any = None, features: Any = None) -> Any:
-    """``fit(stream, "y")``, ``predict(stream)``: the stream opened as a dataset.
-
-    ``y`` and ``sample_weight`` name columns of the stream (None: features
-    only, for predictions); ``features`` defaults to every other column.
-    """
-    from .files import open_dataset
-
-    for name, value in (("y", y), ("sample_weight", sample_weight)):
-        names = value if isinstance(value, list | tuple) else [value]
-        if value is not None and not all(isinstance(v, str) for v in names):
-            raise TypeError(
-                f"{_NAMES[_kind(obj)]} holds the data: pass {name} as a column name (or a list "
-                f"of them), e.g. fit(stream, 'price'); got {type(value).__name__}. Or open it "
-                "with lingrad.open_dataset(stream, target=..., features=..., weight=...)."
-            )
-    return open_dataset(obj, target=y, features=features, weight=sample_weight)
