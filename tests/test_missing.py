@@ -363,3 +363,14 @@ def test_robust_summary_with_the_data_drops_the_same_rows(data):
     lf = pl.DataFrame({"a": X[:, 0], "b": X[:, 1], "c": X[:, 2], "y": y}).lazy()
     streamed = _fit(lf, "y", missing="drop")
     np.testing.assert_allclose(streamed.summary(lf, "y", cov_type="HC1").bse, want.bse, rtol=1e-9)
+
+
+def test_a_model_file_cut_inside_an_exponent_says_truncated(tmp_path):
+    # The optional n_dropped field and the missing parameter shift where a half-file is cut;
+    # a cut inside a number like "1.5e-0" fails at its "e", before the end: still truncated.
+    from lingrad.persist import ModelFileError
+
+    path = tmp_path / "m.json"
+    path.write_text('{\n  "format": "lingrad-model",\n  "coef": [1.5e')
+    with pytest.raises(ModelFileError, match="the file is truncated"):
+        load_model(path)
