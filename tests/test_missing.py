@@ -345,6 +345,15 @@ def test_cli_missing_drop(tmp_path):
     )
     report = json.loads(res.stdout)
     assert report["n_dropped"] == 2 and report["n_samples"] == 5
+    pred = tmp_path / "p.csv"
+    res = runner.invoke(app, ["predict", str(out), str(data), "-o", str(pred)])
+    assert res.exit_code == 0, res.output
+    assert pred.read_text().splitlines()[2] == "nan"  # row 2 misses b: NaN, rows aligned
+    res = runner.invoke(app, ["evaluate", str(out), str(data), "--json"])
+    assert res.exit_code == 0, res.output  # scored on the complete rows
+    assert json.loads(res.stdout)["n"] == 5
+    res = runner.invoke(app, ["summary", str(out), str(data), "--cov-type", "HC1"])
+    assert res.exit_code == 0 and "2 rows with a missing value were dropped" in res.output
     res = runner.invoke(app, ["fit", str(data), "-t", "y", "-o", str(out)])
     assert res.exit_code != 0 and "--missing drop" in res.output
     assert "Traceback" not in res.output

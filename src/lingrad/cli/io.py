@@ -171,7 +171,7 @@ def open_for_model(
         weight=weight,
         chunk_rows=chunk_rows,
     )
-    return ds, targets
+    return ds.missing_mode(mf.model.missing), targets  # --missing drop: the rows fitted
 
 
 def open_features(mf: ModelFile, data: Path, chunk_rows: int) -> tuple[Dataset, list[str]]:
