@@ -55,6 +55,7 @@ VALUES = {
     "on_divergence": (["recover", "raise"], ["ignore", "Raise", None]),
     "partial_fit_mode": (["exact", "sgd"], ["approx", None]),
     "precondition": (["auto", "diagonal", "full", "none"], ["Full", "cholesky", None, True]),
+    "missing": (["raise", "drop"], ["Drop", "ignore", None, False]),
     # "any": not checked by the table (seeds, verbosity, a flag), anything passes.
     "random_state": ([None, 0, np.random.RandomState(0), "anything"], []),
     "verbose": ([False, True, 2, "yes"], []),

@@ -24,7 +24,7 @@ from ._online import OnlineState, online_plan, param_snapshot, sgd_step
 from ._params import PARAMETERS, Params, check_params
 from ._plan import plan_arrays, plan_source
 from ._predict import predict
-from ._sources import as_source
+from ._sources.missing import as_source, drop_batch, intake, record_dropped
 from ._stats import SufficientStats
 from ._validation import validate_xy
 
@@ -136,6 +136,9 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         and ``diagnostics_`` (``precondition``, ``condition_number``,
         ``raw_condition_number``) describe the problem descended. Mini-batch
         SGD and L1 penalties are never preconditioned.
+    missing : {"raise", "drop"}, default="raise"
+        Rows with a missing value in X, y or the weights: an error, or dropped (statsmodels' habit;
+        ``n_dropped_`` counts them; ``predict`` gives NaN there): :mod:`lingrad._sources.missing`.
 
     Attributes
     ----------
@@ -197,6 +200,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         record_path: bool = False,
         partial_fit_mode: str = "exact",
         precondition: str = "auto",
+        missing: str = "raise",
     ) -> None:
         self.lr = lr
         self.n_iters = n_iters
@@ -215,6 +219,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         self.record_path = record_path
         self.partial_fit_mode = partial_fit_mode
         self.precondition = precondition
+        self.missing = missing
 
     # -- tutorial aliases ------------------------------------------------------
     @property
@@ -268,14 +273,14 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         self.__dict__.pop("_online", None)
         self.__dict__.pop("_pending_solve", None)
         self.__dict__.pop("design_", None)  # lingrad.ols sets it after fit
-        source = as_source(X, y, sample_weight)
+        source, (X, y, sample_weight), dropped = intake(X, y, sample_weight, params.missing)
         if source is not None:
             plan = plan_source(params, source)
         else:
             X, y, sw = validate_xy(self, X, y, sample_weight, reset=True)
             plan = plan_arrays(params, X, y, sw, self._feature_names())
         run(plan, callback).apply(self)
-        return self
+        return record_dropped(self, source, dropped)
 
     # -- inference ---------------------------------------------------------------------
     def summary(
@@ -377,6 +382,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         -------
         self : LinearRegression
         """
+        X, y, sample_weight = drop_batch(self, X, y, sample_weight)
         on: OnlineState | None = self.__dict__.get("_online")
         if on is not None and on.snapshot == param_snapshot(self):
             params = on.params  # unchanged since the last call: no need to re-validate

@@ -333,3 +333,17 @@ def accuracy_notes(scaled_kappa: float, from_qr: bool) -> list[Note]:
     if not scaled_kappa > GRAM_MAX_KAPPA:
         return []
     return [ill_conditioned_note(scaled_kappa)]
+
+
+def dropped_note(n_dropped: int, nobs: float) -> list[Note]:
+    """Rows left out for a missing value (``missing="drop"``): not in ``nobs``."""
+    if not n_dropped:
+        return []
+    rows = "row" if n_dropped == 1 else "rows"
+    return [
+        (
+            f"{n_dropped} {rows} with a missing value were dropped (",
+            Set("missing", "'drop'"),
+            f"); No. Observations ({nobs:.0f}) counts the rows used.",
+        )
+    ]

@@ -325,6 +325,14 @@ PARAMETERS: Mapping[str, Constraint] = MappingProxyType(
                 "full where still ill-conditioned; with a numeric lr: none), diagonal (centre "
                 "and scale the columns), full (whiten them) or none.",
             ),
+            Constraint(
+                "missing",
+                "option",
+                "raise",
+                options=("raise", "drop"),
+                help="Rows with a missing value (empty cell, NA, NaN, null) in a column the "
+                "model uses: raise (an error) or drop (leave them out; the count is reported).",
+            ),
         )
     }
 )
@@ -382,6 +390,7 @@ class Params:
     record_path: Any
     partial_fit_mode: str
     precondition: str
+    missing: str
 
 
 assert tuple(f.name for f in fields(Params)) == tuple(PARAMETERS)  # one list, in one order

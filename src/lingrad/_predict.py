@@ -84,8 +84,8 @@ def dask_features(X: Any) -> Any:
     return X
 
 
-def predict_dask(model: Any, X: Any) -> Any:
-    """Lazy predictions for a Dask array or DataFrame, one block at a time."""
+def predict_dask(model: Any, X: Any, allow_nan: bool = False) -> Any:
+    """Lazy predictions for a Dask array or DataFrame, one block at a time (NaN kept if allowed)."""
     if hasattr(X, "columns"):  # a Dask DataFrame: check the names, keep the partitions
         names = getattr(model, "feature_names_in_", None)
         if names is not None and list(X.columns) != list(names):
@@ -106,7 +106,7 @@ def predict_dask(model: Any, X: Any) -> Any:
 
     def block(b: Any) -> np.ndarray:
         b = np.asarray(b, dtype=dtype)
-        if not np.isfinite(b).all():  # checked where the block lives, as fit checks
+        if not (np.isfinite(b) | (allow_nan & np.isnan(b))).all():  # checked where it lives
             raise ValueError(
                 "X contains NaN or infinity in a Dask block: predictions would be NaN. Remove "
                 "or impute the missing values (e.g. X.fillna(...)) before predicting."
@@ -116,6 +116,17 @@ def predict_dask(model: Any, X: Any) -> Any:
     if np.ndim(coef) == 1:
         return X.map_blocks(block, drop_axis=1, dtype=dtype)
     return X.map_blocks(block, chunks=(X.chunks[0], (coef.shape[0],)), dtype=dtype)
+
+
+def stream_features(model: Any, X: Any) -> Any:
+    """An Arrow stream (see :mod:`lingrad._sources.tables`) opened on the model's features."""
+    from ._sources.files import table_source
+    from ._sources.tables import is_table
+
+    if not is_table(X):
+        return X
+    names = getattr(model, "feature_names_in_", None)
+    return table_source(X, features=None if names is None else list(names))
 
 
 def predict(model: Any, X: Any) -> Any:
@@ -131,8 +142,15 @@ def predict(model: Any, X: Any) -> Any:
     -------
     y_pred : ndarray (or Dask array) of shape (n_samples,) or (n_samples, n_targets)
     """
+    drop = getattr(model, "missing", "raise") == "drop"  # NaN for rows with a missing feature
+    X = stream_features(model, X)  # an Arrow stream, LazyFrame, DuckDB relation: a dataset
     if getattr(X, "__lingrad_source__", False):
-        return predict_source(model, X)
+        keep = drop and hasattr(X, "missing_mode")
+        return predict_source(model, X.missing_mode("keep") if keep else X)
     if _is_dask(X):
-        return predict_dask(model, X)
+        return predict_dask(model, X, allow_nan=drop)
+    if drop:
+        from ._sources.missing import predict_rows
+
+        return predict_rows(model, X, lambda Z: _model_linear(model, validate_x(model, Z)))
     return _model_linear(model, validate_x(model, X))

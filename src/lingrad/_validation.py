@@ -22,6 +22,8 @@ from typing import Any
 import numpy as np
 from sklearn.utils.validation import _check_sample_weight, check_array, check_X_y, validate_data
 
+from ._sources.nonnumeric import refuse_non_numeric
+
 __all__ = ["add_hint", "check_sample_weight", "validate_x", "validate_xy"]
 
 #: What lingrad accepts as X: dense or CSR/CSC sparse, float64 or float32.
@@ -98,6 +100,8 @@ def validate_xy(
             "Pass the targets as y (or a dataset from lingrad.open_dataset, which holds them)."
         )
     _refuse_text_target(y)
+    refuse_non_numeric(X, "X")  # dates, text, categories in frames: named, with a fix
+    refuse_non_numeric(y, "y")
     kw = {**_ACCEPT, "multi_output": True, "y_numeric": True}
     try:
         if estimator is None:
@@ -132,6 +136,7 @@ def validate_x(estimator: Any, X: Any) -> Any:
     -------
     X : ndarray or sparse matrix of shape (n_samples, n_features), float64 or float32
     """
+    refuse_non_numeric(X, "X")
     try:
         if estimator is None:
             return check_array(X, **_ACCEPT)

@@ -103,6 +103,7 @@ from ._inference_notes import (
     CONVERGED_SE_FRACTION,
     GRAM_MAX_KAPPA,
     accuracy_notes,
+    dropped_note,
     validity_notes,
 )
 from ._inference_pass import Pass, check_pass_matches, second_pass
@@ -112,6 +113,7 @@ from ._inference_source import data_source
 from ._messages import render
 from ._optimum import NO_REFERENCE, NORMAL_EQUATIONS
 from ._params import COV_TYPES, SUMMARY_PARAMETERS, param_error
+from ._sources.missing import summary_data
 from ._stats import SufficientStats
 
 __all__ = ["CONVERGED_REL_GAP", "CONVERGED_SE_FRACTION", "COV_TYPES", "Summary", "summarize"]
@@ -200,6 +202,7 @@ def summarize(
     B, c, one_d = _coefficients(model, int(np.shape(model.coef_)[-1]))
     _check_model_matches(stats, B)
     names = _param_names(model, feature_names, stats.n_features)
+    X, y, sample_weight = summary_data(model, X, y, sample_weight)  # missing="drop", streams
     chunks = data_source(X, y, sample_weight, stats.n_features, B.shape[0], cov_type)
     out = _summaries(model, stats, names, B, c, chunks, sample_weight, cov_type, alpha, use_t)
     return out[0] if one_d else [replace(s, target=f"y{j}") for j, s in enumerate(out)]
@@ -288,6 +291,7 @@ def _target_summary(
         (getattr(model, "lr", None), getattr(model, "optimizer", None)),
     )
     extra = accuracy_notes(design.scaled_condition, from_qr)
+    extra += dropped_note(getattr(model, "n_dropped_", 0), float(stats.n_samples))
     return Summary(
         **common,
         **numbers,

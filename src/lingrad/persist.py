@@ -100,6 +100,9 @@ class ModelFile:
     schema_version : int
     notes : tuple of str
         What the file could not hold exactly (e.g. a ``RandomState`` seed).
+    n_dropped : int or None
+        Rows the fit left out for a missing value (``missing="drop"``); None in
+        files written before lingrad kept it. Also the model's ``n_dropped_``.
     """
 
     model: LinearRegression
@@ -108,6 +111,7 @@ class ModelFile:
     created: str
     schema_version: int
     notes: tuple[str, ...]
+    n_dropped: int | None = None
 
 
 def save_model(model: LinearRegression, path: str | os.PathLike, *, target_names=None) -> Path:
@@ -209,4 +213,6 @@ def read_model_file(path: str | os.PathLike) -> ModelFile:
     doc.state.apply(model)
     if doc.design is not None:
         model.design_ = doc.design
+    if doc.metadata["n_dropped"] is not None:
+        model.n_dropped_ = doc.metadata["n_dropped"]
     return ModelFile(model=model, **doc.metadata)

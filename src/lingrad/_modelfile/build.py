@@ -108,6 +108,7 @@ def build(v: Fields, doc: Any) -> ModelDocument:
         "created": doc["created"],
         "schema_version": doc["schema_version"],
         "notes": tuple(notes),
+        "n_dropped": None if doc.get("n_dropped") is None else v.int_(doc, "n_dropped", low=0),
     }
     design = _design(v, doc.get("design"), state.feature_names_in)
     return ModelDocument(params=f.params, state=state, metadata=metadata, design=design)

@@ -111,6 +111,8 @@ def document(model: Any, target_names: Any = None) -> dict[str, Any]:
     design = getattr(model, "__dict__", {}).get("design_")  # a formula's design (lingrad.ols)
     if design is not None:  # only formula fits: other files are as before
         doc["design"] = design.to_json()
+    if model.__dict__.get("n_dropped_") is not None:  # rows left out by missing="drop"
+        doc["n_dropped"] = int(model.n_dropped_)
     return doc
 
 

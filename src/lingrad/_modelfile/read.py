@@ -112,7 +112,11 @@ def parse(path: str | os.PathLike, data: bytes) -> Any:
     except _DuplicateKey as err:
         raise v.fail(f"the field {err.args[0]!r} appears twice in one object") from err
     except json.JSONDecodeError as err:
-        cut = err.pos >= len(text.rstrip())
+        end = text.rstrip()
+        # Truncated: the error is at the end, or on the last line of a document never closed
+        # (a cut inside a number such as "1.5e-0" fails at its "e", before the end).
+        unclosed = end.startswith("{") and not end.endswith("}")
+        cut = err.pos >= len(end) or (unclosed and "\n" not in end[err.pos :])
         why = (
             "it ends in the middle of the JSON document: the file is truncated"
             if cut

@@ -72,10 +72,20 @@ FIELD_ORDER = (
     "diagnostics",
     "stats",
     "design",
+    "n_dropped",
 )
 #: Fields that may be absent or null; every other field of ``FIELD_ORDER`` is required.
 OPTIONAL = frozenset(
-    ("notes", "feature_names", "target_names", "coef_init", "intercept_init", "stats", "design")
+    (
+        "notes",
+        "feature_names",
+        "target_names",
+        "coef_init",
+        "intercept_init",
+        "stats",
+        "design",
+        "n_dropped",
+    )
 )
 REQUIRED = tuple(k for k in FIELD_ORDER if k not in OPTIONAL)
 

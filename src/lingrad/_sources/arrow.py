@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from .._messages import Set
 from .errors import DataFileError, data_error, unreadable
 
 __all__ = ["null_error", "numbered_batches", "pyarrow"]
@@ -34,7 +35,10 @@ def null_error(path: str, col: Any, name: str, row0: int) -> DataFileError:
     return data_error(
         path,
         f"column {name!r} is empty or a missing-value marker (NA, nan, ...) at row {row}. "
-        "lingrad needs a number in every cell: fill or drop that row.",
+        "lingrad needs a number in every cell: fill or drop that row. Or leave such rows out "
+        "with ",
+        Set("missing", "'drop'"),
+        ".",
         row=row,
         column=name,
     )

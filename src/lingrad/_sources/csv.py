@@ -209,8 +209,10 @@ class CsvReader:
             return False
         return big and csv_ranges.polars() is not None
 
-    def pieces(self, cols: list[str]) -> Iterator[list[np.ndarray]]:
+    def pieces(self, cols: list[str], nulls: str = "raise") -> Iterator[list[np.ndarray]]:
         """The chosen columns, block by block; the file is checked not to change between passes.
+
+        ``nulls="nan"`` reads missing cells as NaN (``missing="drop"``).
 
         Yields
         ------
@@ -223,9 +225,9 @@ class CsvReader:
             At the first empty, missing-value or non-numeric cell, or ragged
             row; or when the file changed since the first pass.
         """
-        return self.stamp.watch(self._pieces(cols))
+        return self.stamp.watch(self._pieces(cols, nulls))
 
-    def _pieces(self, cols: list[str]) -> Iterator[list[np.ndarray]]:
+    def _pieces(self, cols: list[str], nulls: str) -> Iterator[list[np.ndarray]]:
         row0 = 0
         if self.fast():
             for out in csv_ranges.parsed_ranges(self.path, self.header_end, self.columns, cols):
@@ -236,18 +238,18 @@ class CsvReader:
                 row0 += len(out[0])
             else:
                 return
-        yield from _skip(self._arrow_pieces(cols), row0)
+        yield from _skip(self._arrow_pieces(cols, nulls), row0)
 
-    def _arrow_pieces(self, cols: list[str]) -> Iterator[list[np.ndarray]]:
+    def _arrow_pieces(self, cols: list[str], nulls: str) -> Iterator[list[np.ndarray]]:
         """The chosen columns, block by block, by pyarrow's streaming reader."""
         reader = self._open(cols)
         try:
             translate = lambda exc, row0: self._translate(exc, None, row0)  # noqa: E731
             for row0, batch in numbered_batches(reader.read_next_batch, self.path, translate):
                 for name, col in zip(cols, batch.columns, strict=True):
-                    if col.null_count:
+                    if col.null_count and nulls == "raise":
                         raise null_error(self.path, col, name, row0)
-                yield [col.to_numpy() for col in batch.columns]
+                yield [col.to_numpy(zero_copy_only=False) for col in batch.columns]
         finally:
             reader.close()
 

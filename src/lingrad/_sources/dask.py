@@ -29,6 +29,7 @@ from .dask_input import (
     align_rows,
     as_float,
     check_collection,
+    drop_missing_rows,
     known_rows,
     partition_lengths,
     to_dask_array,
@@ -39,8 +40,8 @@ __all__ = ["DaskLeastSquares", "DaskSource"]
 Chunk = tuple[np.ndarray, np.ndarray, np.ndarray | None]
 
 _NAN_FIX = (
-    "Remove or impute the missing values (e.g. DataFrame.fillna or dask_ml.impute) and "
-    "clip infinite values before fitting."
+    "Remove or impute the missing values (e.g. DataFrame.fillna or dask_ml.impute), or "
+    "leave such rows out with missing='drop', and clip infinite values before fitting."
 )
 
 
@@ -256,7 +257,9 @@ class DaskSource:
     __lingrad_source__ = True
     description = "The Dask collection"
 
-    def __init__(self, X: Any, y: Any = None, sample_weight: Any = None) -> None:
+    def __init__(
+        self, X: Any, y: Any = None, sample_weight: Any = None, *, missing: str = "raise"
+    ) -> None:
         if y is None:
             raise ValueError(
                 "LinearRegression requires y to be passed, but the target y is None. Pass the "
@@ -310,6 +313,10 @@ class DaskSource:
         self._X = as_float(X)
         self._Y = as_float(Y)
         self._w = w
+        self.n_dropped: int | None = None
+        if missing == "drop":
+            self._X, self._Y, self._w, n = drop_missing_rows(self._X, self._Y, self._w)
+            self.n_dropped = int(X.shape[0]) - n
         self.n_samples = int(n)
         self.n_features = int(f)
         self.n_targets = int(Y.shape[1])

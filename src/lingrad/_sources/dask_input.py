@@ -13,12 +13,15 @@ import dask
 import dask.array as da
 import numpy as np
 
+from .nonnumeric import non_numeric_kind
+
 __all__ = [
     "align_rows",
     "as_float",
     "check_collection",
     "check_numeric",
     "collection_kind",
+    "drop_missing_rows",
     "known_rows",
     "partition_lengths",
     "to_dask_array",
@@ -47,12 +50,18 @@ def is_real(dtype: Any) -> bool:
         return bool(numeric and not pdt.is_complex_dtype(dtype))
 
 
-def check_numeric(name: str, dtype: np.dtype, columns: list[str] | None = None) -> None:
+def check_numeric(
+    name: str, dtype: np.dtype, columns: list[str] | None = None, kinds: list[str] | None = None
+) -> None:
     if dtype.kind in "biuf":
         return
     what = f"dtype {dtype}"
     if columns:
         what = f"non-numeric columns {columns}"
+        if kinds:
+            what += (
+                " (" + "; ".join(f"{c!r}: {k}" for c, k in zip(columns, kinds, strict=True)) + ")"
+            )
     raise ValueError(
         f"{name} must hold real numbers (bool, integer or float); got {what} in the Dask "
         "collection. Convert or one-hot encode text/categorical columns first "
@@ -71,8 +80,9 @@ def check_collection(name: str, obj: Any) -> None:
         )
     if kind == "frame":
         bad = [str(c) for c, t in obj.dtypes.items() if not is_real(t)]
+        kinds = [f"{non_numeric_kind(t)}, {t}" for t in obj.dtypes if not is_real(t)]
         if bad:
-            check_numeric(name, np.dtype(object), bad)
+            check_numeric(name, np.dtype(object), bad, kinds)
 
 
 def partition_lengths(*objs: Any) -> list[tuple[int, ...] | None]:
@@ -141,3 +151,33 @@ def align_rows(name: str, a: Any, rows: tuple[int, ...], n: int, x_desc: str) ->
     if a.chunks[0] != rows:
         a = a.rechunk({0: rows})
     return a
+
+
+def drop_missing_rows(
+    X: da.Array, Y: da.Array, w: da.Array | None
+) -> tuple[da.Array, da.Array, da.Array | None, int]:
+    """The rows without a NaN in X, Y or w (``missing="drop"``), and how many remain.
+
+    One pass counts the rows kept per block, so the result keeps known row
+    chunks (aligned across X, Y and w); the filtering itself stays lazy.
+    """
+    bad = da.isnan(X).any(axis=1) | da.isnan(Y).any(axis=1)
+    if w is not None:
+        bad = bad | da.isnan(w)
+    keep = ~bad
+    counts = dask.compute(*[dask.delayed(np.count_nonzero)(b) for b in keep.to_delayed()])
+    rows = tuple(int(c) for c in counts)
+    n = sum(rows)
+    if n == 0:
+        raise ValueError(
+            f"Every row ({X.shape[0]:,}) of the Dask collection has a missing value in X, y "
+            "or sample_weight, so missing='drop' leaves no row to fit. Fill the missing "
+            "values, or select the columns that have data."
+        )
+
+    def take(a: da.Array) -> da.Array:
+        out = a[keep]
+        out._chunks = (rows, *a.chunks[1:])  # what compute_chunk_sizes would find
+        return out
+
+    return take(X), take(Y), None if w is None else take(w), n

@@ -27,14 +27,18 @@ is opened. ``.npy`` files need NumPy alone.
 from __future__ import annotations
 
 import contextlib
+import copy
 import os
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
 
+from .._messages import Set
 from .._params import ParameterError
 from . import Chunk, ChunkedSource, csv, npy, parquet, stream
+from .chunks import gather as _gather
+from .chunks import nan_rows
 from .columns import column_keys, select
 from .errors import (
     DataFileError,
@@ -44,82 +48,24 @@ from .errors import (
     listed,
     open_dataset_error,
 )
+from .multi import MultiReader, is_many, locate
 
-__all__ = ["DataFileError", "Dataset", "MissingDataFileError", "open_dataset"]
+__all__ = ["DataFileError", "Dataset", "MissingDataFileError", "open_dataset", "table_source"]
 
 _READERS = {"csv": csv.SUFFIXES, "parquet": parquet.SUFFIXES, "npy": npy.SUFFIXES}
 
 
-# -- chunk assembly -----------------------------------------------------------
-_FIRST_BYTES = 8 << 20
+_ALL_DROPPED = (
+    "every row has a missing value in a column the model uses, so missing='drop' leaves no "
+    "row to fit. Fill the missing values, or choose columns that have data (features=...).",
+)
+_DROP_HINT = (" Or leave such rows out with ", Set("missing", "'drop'"), ".")
 
 
-def _gather(
-    pieces: Iterator[list[np.ndarray]], f: int, k: int, weighted: bool, rows: int
-) -> Iterator[Chunk]:
-    """Copy column pieces (as read) into float64 chunks of ``rows`` rows.
-
-    ``pieces`` yields lists of ``f + k (+ 1)`` 1-D arrays of equal length; the
-    chunks are fresh C-ordered arrays (callers may keep them): X of shape
-    (rows, f), Y of shape (rows, k), w of shape (rows,) or None. Buffers grow
-    with the rows actually read (doubling, up to ``rows``), so a ``chunk_rows``
-    far beyond the file's size allocates only what the file holds.
-    """
-    buf = _Buffers(f, k, weighted)
-    first = max(1, _FIRST_BYTES // (8 * (f + k + 1)))  # no regrowth for usual chunk sizes
-    for cols in pieces:
-        n = len(cols[0])
-        a = 0
-        while a < n:
-            take = min(n - a, rows - buf.pos)
-            buf.reserve(min(rows, max(buf.pos + take, 2 * buf.capacity, first)))
-            buf.put(cols, a, take)
-            a += take
-            if buf.pos == rows:
-                yield buf.take()
-    if buf.pos:
-        yield buf.take()
-
-
-class _Buffers:
-    """The chunk being filled: X, Y (and w) columns, grown on demand."""
-
-    def __init__(self, f: int, k: int, weighted: bool) -> None:
-        self.f, self.k, self.weighted = f, k, weighted
-        self.pos = self.capacity = 0
-        self.X = np.empty((0, f))
-        self.Y = np.empty((0, k))
-        self.w = np.empty(0) if weighted else None
-
-    def reserve(self, capacity: int) -> None:
-        if capacity <= self.capacity:
-            return
-        X, Y = np.empty((capacity, self.f)), np.empty((capacity, self.k))
-        X[: self.pos], Y[: self.pos] = self.X[: self.pos], self.Y[: self.pos]
-        self.X, self.Y = X, Y
-        if self.w is not None:
-            w = np.empty(capacity)
-            w[: self.pos] = self.w[: self.pos]
-            self.w = w
-        self.capacity = capacity
-
-    def put(self, cols: list[np.ndarray], a: int, take: int) -> None:
-        dest = [self.X[:, j] for j in range(self.f)] + [self.Y[:, j] for j in range(self.k)]
-        if self.w is not None:
-            dest.append(self.w)
-        for d, c in zip(dest, cols, strict=True):
-            d[self.pos : self.pos + take] = c[a : a + take]
-        self.pos += take
-
-    def take(self) -> Chunk:
-        n = self.pos
-        out = (self.X[:n], self.Y[:n], None if self.w is None else self.w[:n])
-        self.__init__(self.f, self.k, self.weighted)  # fresh arrays: callers may keep chunks
-        return out
-
-
-def _first_bad(a: np.ndarray) -> tuple[int, int] | None:
+def _first_bad(a: np.ndarray, nan_ok: bool = False) -> tuple[int, int] | None:
     bad = ~np.isfinite(a)
+    if nan_ok:
+        bad &= ~np.isnan(a)
     if not bad.any():
         return None
     i, *j = np.argwhere(bad)[0]
@@ -183,6 +129,23 @@ class Dataset(ChunkedSource):
         self.target_names: list[str] = list(targets)
         self.weight_name = weight
         self.chunk_rows = chunk_rows
+        self.missing = "raise"
+        #: Rows left out by the last complete pass (``missing="drop"``), else None.
+        self.n_dropped: int | None = None
+
+    def missing_mode(self, missing: str) -> Dataset:
+        """This dataset with missing values handled as ``missing`` says (a copy).
+
+        ``"raise"``: an error at the first missing cell; ``"drop"``: rows with
+        one in a feature, target or weight are left out (``n_dropped`` counts
+        them after each pass); ``"keep"``: missing features read as NaN (for
+        predictions, which are NaN there).
+        """
+        if missing == self.missing:
+            return self
+        out = copy.copy(self)
+        out.missing, out.n_dropped = missing, None
+        return out
 
     def __repr__(self) -> str:
         feats = self._features
@@ -224,45 +187,79 @@ class Dataset(ChunkedSource):
             cols = self._features + self.target_names
             if self.weight_name is not None:
                 cols.append(self.weight_name)
-            pieces, limits = stream.read_ahead(lambda: self._reader.pieces(cols), self.path)
+            nulls = "raise" if self.missing == "raise" else "nan"
+            pieces, limits = stream.read_ahead(
+                lambda: self._reader.pieces(cols, nulls=nulls),
+                getattr(self._reader, "size_path", self.path),
+            )
             weighted = self.weight_name is not None
             chunks = _gather(pieces, self.n_features, self.n_targets, weighted, rows)
-        row0 = 0
+        row0 = dropped = 0
         try:
             with limits:  # in force while the caller works on the chunks, until the pass ends
                 for X, Y, w in chunks:
-                    self._check(X, Y, w, row0)
-                    row0 += len(X)
-                    yield X, Y, w
+                    n = len(X)
+                    X, Y, w, keep = self._missing(X, Y, w)
+                    self._check(X, Y, w, row0, keep)
+                    row0 += n
+                    dropped += n - len(X)
+                    if len(X):
+                        yield X, Y, w
         finally:
             chunks.close()  # stops the reading thread and closes the file, even on a break
         if row0 == 0:
             raise data_error(self.path, "no data rows.")
+        if dropped == row0:
+            raise data_error(self.path, *_ALL_DROPPED)
+        self.n_dropped = dropped if self.missing == "drop" else None
 
-    def _check(self, X: np.ndarray, Y: np.ndarray, w: np.ndarray | None, row0: int) -> None:
-        """NaN, inf and negative weights, located to the row and column."""
-        parts: list[tuple[np.ndarray, list[str]]] = [(X, self._features), (Y, self.target_names)]
+    def _missing(self, X: np.ndarray, Y: np.ndarray, w: np.ndarray | None) -> tuple:
+        """Drop the rows with a NaN (``"drop"``); ``keep``: the rows kept, for error rows."""
+        if self.missing != "drop":
+            return X, Y, w, None
+        bad = nan_rows(X, Y, w)
+        if not bad.any():
+            return X, Y, w, None
+        keep = np.flatnonzero(~bad)
+        return X[keep], Y[keep], None if w is None else w[keep], keep
+
+    def _check(
+        self, X: np.ndarray, Y: np.ndarray, w: np.ndarray | None, row0: int, keep: Any = None
+    ) -> None:
+        """NaN, inf and negative weights, located to the row and column.
+
+        ``keep`` maps the rows of the chunk to those read (after dropped rows).
+        """
+        parts: list[tuple[np.ndarray, list[str], bool]] = [
+            (X, self._features, self.missing == "keep"),
+            (Y, self.target_names, self.missing == "keep"),
+        ]
         if w is not None:
-            parts.append((w, [self.weight_name]))
-        for a, names in parts:
-            bad = _first_bad(a)
+            parts.append((w, [self.weight_name], False))
+        for a, names, nan_ok in parts:
+            bad = _first_bad(a, nan_ok)
             if bad is not None:
                 i, j = bad
                 value = a[i, j] if a.ndim == 2 else a[i]
+                row = row0 + 1 + (i if keep is None else int(keep[i]))
+                path, row = locate(self._reader, self.path, row)
                 raise data_error(
-                    self.path,
-                    f"column {names[j]!r} holds {value} at row {row0 + i + 1}. "
+                    path,
+                    f"column {names[j]!r} holds {value} at row {row}. "
                     "lingrad needs finite numbers: fill or drop that row.",
-                    row=row0 + i + 1,
+                    *(() if nan_ok or not np.isnan(value) else _DROP_HINT),
+                    row=row,
                     column=names[j],
                 )
         if w is not None and (w < 0).any():
             i = int(np.argmax(w < 0))
+            row = row0 + 1 + (i if keep is None else int(keep[i]))
+            path, row = locate(self._reader, self.path, row)
             raise data_error(
-                self.path,
+                path,
                 f"column {self.weight_name!r} (the weight) is negative ({w[i]}) "
-                f"at row {row0 + i + 1}. Sample weights must be >= 0.",
-                row=row0 + i + 1,
+                f"at row {row}. Sample weights must be >= 0.",
+                row=row,
                 column=self.weight_name,
             )
 
@@ -284,6 +281,25 @@ def _open_reader(path: str, chunk_rows: int) -> Any:
     if fmt == "parquet":
         return parquet.ParquetReader(path, chunk_rows)
     return npy.NpyReader(path)
+
+
+def _reader_of(path: Any, rows: int) -> Any:
+    """The reader of a file, of many files (folder, glob, list) or of an Arrow stream."""
+    from .tables import StreamReader, is_table
+
+    if is_table(path):
+        return StreamReader(path, rows)
+    if is_many(path):
+        return MultiReader(path, rows, _open_reader)
+    return _open_reader(os.fsdecode(path), rows)
+
+
+def _default_features(reader: Any, target: Any, features: Any, weight: Any) -> tuple:
+    """A stream's default features: its numeric columns (but the target and weight)."""
+    if features is None and hasattr(reader, "numeric_columns"):
+        used = set(target if isinstance(target, list) else [target]) | {weight}
+        features = [c for c in reader.numeric_columns if c not in used]
+    return target, features, weight
 
 
 def _chunk_rows(chunk_rows: Any) -> int:
@@ -320,11 +336,12 @@ def open_dataset(
 
     Parameters
     ----------
-    path : str or path-like
+    path : str, path-like, list of them, or an Arrow stream
         ``.csv`` (also ``.csv.gz``, ``.csv.bz2``) with a header row;
         ``.parquet`` / ``.pq``; or ``.npy`` holding a 2-D numeric array, whose
         columns are addressed by index ``j`` or by the name ``"x{j}"``
-        (negative indices count from the end).
+        (negative indices count from the end). Or many files (a folder, glob,
+        list: :mod:`~.multi`), or an Arrow stream (:mod:`~.tables`).
     target : str, int, list of them, or None
         The target column. A list of columns fits a multi-output model
         (predictions of shape (n_samples, n_targets)). None opens the features
@@ -372,10 +389,30 @@ def open_dataset(
     >>> print(np.round(model.coef_, 6), round(float(model.intercept_), 6))
     [ 2. -1.] 3.0
     """
-    where = os.fsdecode(path)
     rows = _chunk_rows(chunk_rows)
-    reader = _open_reader(where, rows)
+    reader = _reader_of(path, rows)
     one_d = not isinstance(target, list | tuple)
-    target, features, weight = column_keys(reader, target, features, weight)
-    feats, targets = select(where, reader.columns, target, features, weight)
+    target, features, weight = _default_features(
+        reader, *column_keys(reader, target, features, weight)
+    )
+    feats, targets = select(reader.path, reader.columns, target, features, weight)
     return Dataset(reader, feats, targets, weight, rows, one_d)
+
+
+def table_source(obj: Any, y: Any = None, sample_weight: Any = None, features: Any = None) -> Any:
+    """``fit(stream, "y")``, ``predict(stream)``: the stream opened as a dataset.
+
+    ``y`` and ``sample_weight`` name columns of the stream (None: features
+    only, for predictions); ``features`` defaults to every other column.
+    """
+    from .tables import _NAMES, _kind
+
+    for name, value in (("y", y), ("sample_weight", sample_weight)):
+        names = value if isinstance(value, list | tuple) else [value]
+        if value is not None and not all(isinstance(v, str) for v in names):
+            raise TypeError(
+                f"{_NAMES[_kind(obj)]} holds the data: pass {name} as a column name (or a list "
+                f"of them), e.g. fit(stream, 'price'); got {type(value).__name__}. Or open it "
+                "with lingrad.open_dataset(stream, target=..., features=..., weight=...)."
+            )
+    return open_dataset(obj, target=y, features=features, weight=sample_weight)

@@ -112,16 +112,16 @@ class ParquetReader:
                     column=c,
                 )
 
-    def _to_float(self, col: Any, name: str, row0: int) -> np.ndarray:
+    def _to_float(self, col: Any, name: str, row0: int, nulls: str = "raise") -> np.ndarray:
         pa = pyarrow()
-        if col.null_count:
+        if col.null_count and nulls == "raise":
             raise null_error(self.path, col, name, row0)
         if pa.types.is_dictionary(col.type):
             col = col.dictionary_decode()
         if pa.types.is_floating(col.type) and col.type.bit_width == 64:
-            return col.to_numpy()
+            return col.to_numpy(zero_copy_only=False)
         try:
-            return col.cast(pa.float64(), safe=False).to_numpy()
+            return col.cast(pa.float64(), safe=False).to_numpy(zero_copy_only=False)
         except pa.ArrowInvalid:
             for i, v in enumerate(col.to_pylist()):
                 try:
@@ -131,7 +131,7 @@ class ParquetReader:
                     raise non_numeric(self.path, name, v, f"row {row}", row=row) from None
             raise
 
-    def pieces(self, cols: list[str]) -> Iterator[list[np.ndarray]]:
+    def pieces(self, cols: list[str], nulls: str = "raise") -> Iterator[list[np.ndarray]]:
         """The chosen columns, one list of float64 arrays (one per name of ``cols``) per batch.
 
         A column of another type raises :class:`DataFileError` before any row
@@ -148,6 +148,6 @@ class ParquetReader:
                 batch_size=self.batch_rows, columns=list(dict.fromkeys(cols)), use_threads=True
             )
             for row0, batch in numbered_batches(lambda: next(batches), self.path):
-                yield [self._to_float(batch.column(c), c, row0) for c in cols]
+                yield [self._to_float(batch.column(c), c, row0, nulls) for c in cols]
         finally:
             pf.close()

@@ -28,6 +28,7 @@ from .options import (
     JsonOpt,
     L1RatioOpt,
     LrOpt,
+    MissingOpt,
     NItersOpt,
     OnDivergenceOpt,
     OptimizerOpt,
@@ -56,6 +57,8 @@ _FIT_EXAMPLES = examples(
     "lingrad fit data.npy --target -1 -o model.json",
     "lingrad fit sales.csv --formula 'price ~ area + C(city) + np.log(age)' -o model.json",
     "lingrad fit sales.parquet -t price --categorical city,kind --lr auto -o model.json",
+    "lingrad fit data.csv -t y --missing drop -o model.json",
+    'lingrad fit "data/*.parquet" -t y -o model.json',
 )
 #: The hyperparameters ``fit`` takes from its options, checked against lingrad.PARAMETERS.
 _CHECKED = (
@@ -67,13 +70,15 @@ _CHECKED = (
     "l1_ratio",
     "batch_size",
     "precondition",
+    "missing",
 )
 
 # fit's own argument and options (the hyperparameters' are lingrad.cli.options')
 DataArg = Annotated[
     Path,
     typer.Argument(
-        help="CSV (header row), Parquet or .npy file; read in chunks, so any size.",
+        help="CSV (header row), Parquet or .npy file, or a folder or quoted glob of CSV and "
+        "Parquet files (hive key=value folders become columns); read in chunks, so any size.",
         show_default=False,
     ),
 ]
@@ -130,6 +135,7 @@ def _json_report(
         "model": os.fspath(out),
         "data": ds.path,
         "n_samples": n_rows,
+        "n_dropped": int(getattr(model, "n_dropped_", 0)),
         "features": feats,
         "targets": targets,
         "coefficients": _by_target(model.coef_, feats, targets),
@@ -149,6 +155,14 @@ def _json_report(
     }
 
 
+def _rows_text(n_rows: int | None, n_dropped: int) -> str:
+    """`` (N rows)``, with the rows dropped for a missing value (``--missing drop``)."""
+    if n_rows is None:
+        return f" ({n_dropped} rows with a missing value dropped)" if n_dropped else ""
+    dropped = f"; {n_dropped} with a missing value dropped" if n_dropped else ""
+    return f" ({n_rows} rows used{dropped})" if n_dropped else f" ({n_rows} rows)"
+
+
 def _print_report(
     model: LinearRegression, out: Path, ds: Dataset, n_rows: int | None, names: tuple
 ) -> None:
@@ -158,7 +172,7 @@ def _print_report(
     console.print(coef_table(model, feats, targets))
     epochs = " epochs" if model.batch_size else ""
     rows = [
-        ("data", ds.path + (f" ({n_rows} rows)" if n_rows is not None else "")),
+        ("data", ds.path + _rows_text(n_rows, int(getattr(model, "n_dropped_", 0)))),
         ("iterations", f"{model.n_iter_} of {model.n_iters}{epochs}"),
         ("stop reason", f"{model.stop_reason_} (converged: {'yes' if model.converged_ else 'no'})"),
         ("final MSE (training)", fmt(float(model.loss_history_[-1]))),
@@ -192,6 +206,7 @@ def fit(
     precondition: PreconditionOpt = DEFAULTS["precondition"],
     seed: SeedOpt = 0,
     on_divergence: OnDivergenceOpt = DEFAULTS["on_divergence"],
+    missing: MissingOpt = DEFAULTS["missing"],
     chunk_rows: ChunkRowsOpt = 65536,
     json_out: JsonOpt = False,
 ) -> None:
@@ -216,6 +231,7 @@ def fit(
         batch_size=batch_size,
         on_divergence=on_divergence,
         precondition=precondition,
+        missing=missing,
     )
     params = _check_options(options, seed, chunk_rows, out, data)
     if formula is not None or categorical:  # a design: lingrad.ols, one streamed pass

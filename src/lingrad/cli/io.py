@@ -59,6 +59,8 @@ IN_MEMORY_LIMIT = 1 << 30
 def _data_path(data: Path, label: str = "DATA") -> str:
     """The data file's path, after the checks whose library messages lack the CLI's fix."""
     where = os.fspath(data)
+    if data.is_dir() or (set("*?[") & set(where) and not data.exists()):
+        return where  # a folder or a glob of files: open_dataset names a bad or missing file
     if not data.exists():
         raise FileNotFoundError(
             f"{label} {where!r} does not exist. Check the path: lingrad reads .csv, .parquet "
@@ -172,7 +174,7 @@ def open_for_model(
         weight=weight,
         chunk_rows=chunk_rows,
     )
-    return ds, targets
+    return ds.missing_mode(mf.model.missing), targets  # --missing drop: the rows fitted
 
 
 def open_features(
@@ -189,7 +191,10 @@ def open_features(
     exclude = (mf.target_names or []) if reader.format == "npy" else []
     feats = model_features(mf.model, path, reader, exclude)
     # No target columns: chunks (X, Y of shape (n, 0), None), every cell checked.
-    return open_dataset(path, target=None, features=feats, chunk_rows=chunk_rows), feats
+    ds = open_dataset(path, target=None, features=feats, chunk_rows=chunk_rows)
+    if mf.model.missing == "drop":  # a row with a missing feature predicts NaN (not an error)
+        ds = ds.missing_mode("keep")
+    return ds, feats
 
 
 def load_in_memory(ds: Dataset, why: str) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:

@@ -31,6 +31,7 @@ __all__ = [
     "JsonOpt",
     "L1RatioOpt",
     "LrOpt",
+    "MissingOpt",
     "ModelArg",
     "NItersOpt",
     "OnDivergenceOpt",
@@ -129,6 +130,7 @@ EngineOpt = Annotated[str, _param_option("engine")]
 PreconditionOpt = Annotated[str, _param_option("precondition")]
 SeedOpt = Annotated[int, _param_option("random_state")]
 OnDivergenceOpt = Annotated[str, _param_option("on_divergence")]
+MissingOpt = Annotated[str, _param_option("missing")]
 
 
 def out_option(help_text: str) -> Any:

@@ -72,8 +72,10 @@ def fit_dataset(model: LinearRegression, ds: Dataset, console: Console) -> int |
         fit_with_progress(model, ds, None, console, reading=f"reading {Path(ds.path).name}")
         stats = model.stats_
         return None if stats is None else int(stats.n_samples)
-    X, Y, w = load_in_memory(ds, "--batch-size (mini-batch SGD shuffles the rows)")
+    source = ds.missing_mode(model.missing)  # --missing drop: rows dropped as they are read
+    X, Y, w = load_in_memory(source, "--batch-size (mini-batch SGD shuffles the rows)")
     fit_with_progress(model, X, Y[:, 0] if ds.one_d else Y, console, sample_weight=w)
+    model.n_dropped_ = source.n_dropped or 0
     if ds.feature_names is not None:
         model.feature_names_in_ = np.asarray(ds.feature_names, dtype=object)
     return len(X)
