@@ -174,8 +174,9 @@ def test_missing_values_raise_by_default_or_drop_as_statsmodels(table):
     df.loc[200, "city"] = None
     with pytest.raises(FormulaError, match=r"column 'x1' is missing a value .* at row 4"):
         ols("y ~ x1 + C(city)", df, **CONVERGED)
-    model = ols("y ~ x1 + C(city)", df, na="drop", chunk_rows=64, **CONVERGED)
+    model = ols("y ~ x1 + C(city)", df, missing="drop", chunk_rows=64, **CONVERGED)
     assert model.design_rows_ == (len(df), 3)
+    assert model.missing == "drop" and model.n_dropped_ == 3  # as every lingrad fit reports it
     assert_matches_statsmodels(model, "y ~ x1 + C(city)", df)
 
 

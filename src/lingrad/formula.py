@@ -43,7 +43,7 @@ from typing import Any
 
 import numpy as np
 
-from ._design import NA, UNSEEN, DesignSpec, FormulaError, UnseenLevelError
+from ._design import UNSEEN, DesignSpec, FormulaError, UnseenLevelError
 from ._design.errors import Alt, listed
 from ._design.inputs import as_raw_input
 from ._design.stream import DesignSource
@@ -182,7 +182,6 @@ def ols(
     categorical: str | Sequence[str] | None = None,
     weight: str | None = None,
     unseen: str = "error",
-    na: str = "raise",
     chunk_rows: int = 65536,
     **params: Any,
 ) -> LinearRegression:
@@ -210,14 +209,15 @@ def ols(
         A column of non-negative sample weights.
     unseen : {"error", "reference"}, default="error"
         What a level unseen at fit time gets in predictions on new data.
-    na : {"raise", "drop"}, default="raise"
-        Missing values: an error naming the column and row, or listwise
-        deletion over the columns the design reads (statsmodels' ``missing``).
     chunk_rows : int, default=65536
         Rows per chunk for frames and files.
     **params
         :class:`LinearRegression` parameters (``lr="auto"``, ``tol=1e-12``, ...);
         ``fit_intercept`` follows the formula (giving a contrary value is an error).
+        ``missing="drop"`` (statsmodels' ``missing``) deletes, listwise, the rows
+        with a missing value in a column the design reads; the default
+        ``"raise"`` is an error naming the column and row. ``n_dropped_`` counts
+        the rows dropped.
 
     Returns
     -------
@@ -239,11 +239,11 @@ def ols(
     >>> m.predict(pd.DataFrame({"x": [2.0], "city": ["rome"]})).round(6).tolist()
     [8.7]
     """
-    for name, value, options in (("unseen", unseen, UNSEEN), ("na", na, NA)):
-        if value not in options:
-            raise FormulaError(
-                (f"{name} must be one of {options}; got {value!r}.",), param=name, value=value
-            )
+    if unseen not in UNSEEN:
+        raise FormulaError(
+            (f"unseen must be one of {UNSEEN}; got {unseen!r}.",), param="unseen", value=unseen
+        )
+    na = LinearRegression(**params)._check_params().missing  # the one constraints table
     raw = as_raw_input(data, chunk_rows)
     text, strict = _formula(formula, raw.columns, target, features, categorical, weight)
     src = DesignSource(

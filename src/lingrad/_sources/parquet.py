@@ -138,9 +138,9 @@ class ParquetReader:
         is read; a null or non-numeric string raises it at its row; a file
         changed since the first pass raises it before or after the pass.
         """
-        return self.stamp.watch(self._pieces(cols))
+        return self.stamp.watch(self._pieces(cols, nulls))
 
-    def _pieces(self, cols: list[str]) -> Iterator[list[np.ndarray]]:
+    def _pieces(self, cols: list[str], nulls: str) -> Iterator[list[np.ndarray]]:
         self.check_types(cols)
         pf = self._open()
         try:
