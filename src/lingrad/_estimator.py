@@ -24,7 +24,6 @@ from ._params import PARAMETERS, Params, check_params
 from ._plan import plan_arrays, plan_source
 from ._predict import predict
 from ._sources import as_source
-from ._stats import SufficientStats
 from ._validation import validate_xy
 
 __all__ = ["LinearRegression"]
@@ -285,6 +284,8 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         cov_type: str = "nonrobust",
         alpha: float = 0.05,
         use_t: bool | None = None,
+        groups=None,
+        maxlags: int | None = None,
     ):
         """statsmodels-grade inference for the fitted coefficients.
 
@@ -303,34 +304,27 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         y : array-like of shape (n_samples,) or (n_samples, n_targets), default=None
         sample_weight : array-like of shape (n_samples,), default=None
             The weights given to ``fit``, when passing the data of a weighted fit.
-        cov_type : {"nonrobust", "HC0", "HC1", "HC2", "HC3"}, default="nonrobust"
+        cov_type : {"nonrobust", "HC0", ..., "HC3", "cluster", "cluster-crv3", "HAC"}, \
+default="nonrobust"
         alpha : float, default=0.05
             Confidence intervals are at level ``1 - alpha``.
         use_t : bool or None, default=None
             t (True) or normal (False) reference distribution; None follows
             statsmodels (t for nonrobust, normal for HC types).
+        groups, maxlags
+            Cluster ids (or dataset columns) and HAC lags: see
+            :func:`lingrad.inference.summarize`.
 
         Returns
         -------
         Summary or list of Summary
             One per target; prints as a table.
         """
-        from .inference import summarize
+        from .inference import summarize, training_stats
 
         check_is_fitted(self)
         stats = self.stats_
-        if stats is None:
-            source = None if X is None else as_source(X, y, sample_weight)
-            if source is not None:
-                stats = source.sufficient_stats()
-            elif X is not None and y is not None:
-                Xv, yv, sw = validate_xy(self, X, y, sample_weight, reset=False)
-                stats = SufficientStats.from_arrays(Xv, yv.reshape(len(yv), -1), sw)
-            else:
-                raise ValueError(
-                    "This model kept no sufficient statistics (it was fitted with the 'direct' "
-                    "engine), so summary() needs the training data: call summary(X, y)."
-                )
+        stats = training_stats(self, X, y, sample_weight) if stats is None else stats
         names = getattr(self, "feature_names_in_", None)
         return summarize(
             self,
@@ -342,6 +336,8 @@ class LinearRegression(RegressorMixin, BaseEstimator):
             alpha=alpha,
             feature_names=None if names is None else list(names),
             use_t=use_t,
+            groups=groups,
+            maxlags=maxlags,
         )
 
     # -- model files -------------------------------------------------------------------

@@ -31,6 +31,10 @@ def data_source(
         if cov_type != "nonrobust":
             raise needs_data(cov_type)
         return None
+    if hasattr(X, "__dask_graph__") or hasattr(y, "__dask_graph__"):
+        from ._sources import as_source
+
+        return as_source(X, y, sample_weight).iter_chunks  # block by block, on the cluster
     if hasattr(X, "iter_chunks"):
         if y is not None or sample_weight is not None:
             raise ValueError(
@@ -73,7 +77,7 @@ def needs_data(cov_type: str) -> ParameterError:
     setting = Set("cov_type", repr(cov_type))
     parts = (
         setting,
-        " (heteroscedasticity-robust standard errors) needs the data: every residual enters "
+        " (robust standard errors) needs the data: every residual enters "
         "the covariance, and the sufficient statistics do not hold them. Pass the training "
         "data, e.g. ",
         Alt(

@@ -104,11 +104,13 @@ from ._inference_notes import (
 from ._inference_pass import Pass, check_pass_matches, second_pass
 from ._inference_qr import qr_design
 from ._inference_results import Summary
+from ._inference_robust import Robust, inference_f_pvalue, robust_fields, robust_request
 from ._inference_source import data_source
 from ._messages import render
 from ._optimum import exact_optimum
 from ._params import COV_TYPES, SUMMARY_PARAMETERS, param_error
 from ._stats import SufficientStats
+from ._validation import validate_xy
 
 __all__ = ["CONVERGED_REL_GAP", "CONVERGED_SE_FRACTION", "COV_TYPES", "Summary", "summarize"]
 
@@ -133,6 +135,8 @@ def summarize(
     alpha: float = 0.05,
     feature_names: Any = None,
     use_t: bool | None = None,
+    groups: Any = None,
+    maxlags: int | None = None,
 ) -> Summary | list[Summary]:
     """Classical OLS/WLS inference for a fitted linear model.
 
@@ -165,8 +169,13 @@ def summarize(
     sample_weight : array-like of shape (n_samples,), default=None
         The weights given to ``fit``, with array ``X`` (or alone: then used for
         the WLS log-likelihood only).
-    cov_type : {"nonrobust", "HC0", "HC1", "HC2", "HC3"}, default="nonrobust"
-        Covariance of the coefficients, as statsmodels' ``fit(cov_type=...)``.
+    cov_type : {"nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster", "cluster-crv3", "HAC"}, \
+default="nonrobust"
+        Covariance of the coefficients, as statsmodels' ``fit(cov_type=...)``:
+        classical, heteroscedasticity-robust, cluster-robust (CR1, or CR3 the
+        leave-one-cluster-out jackknife; with ``groups``) or Newey-West for
+        ordered rows (with ``maxlags``). The robust types read the data once
+        more (:mod:`lingrad._inference_cluster`, :mod:`lingrad._inference_hac`).
     alpha : float, default=0.05
         Significance level of the confidence intervals (0.05: 95%).
     feature_names : sequence of str of length n_features, default=None
@@ -176,6 +185,12 @@ def summarize(
         p-values and intervals from Student's t (True) or the normal
         distribution (False). None is statsmodels' default: t for
         ``"nonrobust"``, normal for the robust types.
+    groups : array-like of shape (n_samples,) or (n_samples, 2), str or pair of str, default=None
+        Cluster ids (any labels) of the rows, for ``cov_type="cluster"`` or
+        ``"cluster-crv3"``; two columns cluster two ways. With a dataset
+        (``open_dataset``), the name(s) of its group column(s) (numeric ids).
+    maxlags : int, default=None
+        Lags of the HAC covariance; None: ``floor(4 (n / 100)^(2/9))``.
 
     Returns
     -------
@@ -197,7 +212,9 @@ def summarize(
     _check_model_matches(stats, B)
     names = _param_names(model, feature_names, stats.n_features)
     chunks = data_source(X, y, sample_weight, stats.n_features, B.shape[0], cov_type)
-    out = _summaries(model, stats, names, B, c, chunks, sample_weight, cov_type, alpha, use_t)
+    robust = robust_request(cov_type, groups, maxlags, X)
+    args = (chunks, sample_weight, cov_type, alpha, use_t, robust)
+    out = _summaries(model, stats, names, B, c, *args)
     return out[0] if one_d else [replace(s, target=f"y{j}") for j, s in enumerate(out)]
 
 
@@ -212,6 +229,7 @@ def _summaries(
     cov_type: str,
     alpha: float,
     use_t: bool | None,
+    robust: Robust | None = None,
 ) -> list[Summary]:
     """One summary per target (each named ``"y"``), after the second pass when ``chunks``.
 
@@ -228,8 +246,14 @@ def _summaries(
     if from_qr:
         design = qr_design(chunks(), stats, design)
     hc = None if cov_type == "nonrobust" else cov_type
-    res = second_pass(chunks(), design, B, c, hc, stats.y_mean) if chunks else None
-    if res is not None:
+    res = None
+    if robust is not None and chunks is not None:
+        rows = robust.start(chunks, B.shape[0], design)
+        res = second_pass(rows, design, B, c, None, stats.y_mean, robust.sums)
+        check_pass_matches(res, stats)
+        res.meat = robust.finish(design, float(stats.n_samples))
+    elif chunks is not None:
+        res = second_pass(chunks(), design, B, c, hc, stats.y_mean)
         check_pass_matches(res, stats)
     sum_log_w, weighted = _log_weights(res, stats, sample_weight)
     nobs = float(stats.n_samples)
@@ -249,6 +273,7 @@ def _summaries(
         "weighted": weighted,
         "method": _method(model),
         "use_t": (hc is None) if use_t is None else bool(use_t),
+        **robust_fields(robust),
     }
     p = len(names)
     exact = _exact(stats, fit_intercept, chunks if from_qr else None)
@@ -268,6 +293,7 @@ def _target_summary(
     """The summary of target ``j``: its numbers, its distance to the optimum, its notes."""
     model, stats, design, res, cov_type, from_qr = ctx
     numbers = target_numbers(stats, design, res, j, theta, cov_type)
+    inference_f_pvalue(numbers, common)
     floor = numbers.pop("ssr_floor")
     gap = convergence(stats, design, theta, exact, numbers, common["names"])
     tss = numbers["centered_tss"] if design.k_constant else numbers["uncentered_tss"]
@@ -292,6 +318,22 @@ def _target_summary(
         rel_coef_gap=gap.rel_gap,
         coef_gap_se=gap.se_gap,
     )
+
+
+def training_stats(model: Any, X: Any, y: Any, sample_weight: Any) -> SufficientStats:
+    """The training statistics from the data (a model that kept none: engine "direct")."""
+    from ._sources import as_source
+
+    source = None if X is None else as_source(X, y, sample_weight)
+    if source is not None:
+        return source.sufficient_stats()
+    if X is None or y is None:
+        raise ValueError(
+            "This model kept no sufficient statistics (it was fitted with the 'direct' "
+            "engine), so summary() needs the training data: call summary(X, y)."
+        )
+    Xv, yv, sw = validate_xy(model, X, y, sample_weight, reset=False)
+    return SufficientStats.from_arrays(Xv, yv.reshape(len(yv), -1), sw)
 
 
 def _exact(stats: SufficientStats, fit_intercept: bool, chunks: Any) -> np.ndarray:
