@@ -20,6 +20,7 @@ from scipy import stats as sps
 from ._inference_notes import Convergence, cov_note, valid_note
 from ._messages import Part, Style, render
 from ._params import SUMMARY_PARAMETERS
+from ._report.as_html import render_html
 from ._report.as_json import summary_dict
 from ._report.as_rich import render_rich
 from ._report.as_text import render_text
@@ -349,6 +350,13 @@ class Summary:
 
     def __str__(self) -> str:
         return self.to_text()
+
+    def to_html(self, style: Style = "python") -> str:
+        """The summary as self-contained, escaped HTML tables (what Jupyter shows)."""
+        return render_html(self, style)
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
 
     def __rich__(self) -> Any:
         """A rich renderable: the header, the coefficient table and the notes."""

@@ -23,7 +23,8 @@ from scipy import stats as sps
 from ._inference_cluster import ClusterSums, cluster_cov
 from ._inference_design import Design
 from ._inference_hac import HACSums
-from ._params import CLUSTER_COV_TYPES, SUMMARY_PARAMETERS, param_error
+from ._messages import Alt, Part, Set
+from ._params import CLUSTER_COV_TYPES, SUMMARY_PARAMETERS, ParameterError
 
 __all__ = ["Robust", "inference_f_pvalue", "robust_fields", "robust_request"]
 
@@ -123,8 +124,14 @@ def _with_columns(ds: Any, columns: list[str], k: int, queue: deque) -> Iterator
         yield X, Y[:, :k], w
 
 
-def _fail(name: str, expected: str, value: Any, fix: str) -> Exception:
-    return param_error("summarize", name, expected, value, fix)
+def _fail(name: str, expected: str, value: Any, *fix: Part) -> ParameterError:
+    """A bad ``groups`` or ``maxlags`` (or one given with the wrong ``cov_type``).
+
+    Worded from parts (``fields["parameter"]`` names it), so the command line
+    renders the remedy in its own options.
+    """
+    parts = (f"The {name!r} parameter of summarize must be {expected}; got {value}. ", *fix)
+    return ParameterError(parts, owner="summarize", parameter=name, value=value, expected=expected)
 
 
 def robust_request(cov_type: str, groups: Any, maxlags: Any, X: Any) -> Robust | None:
@@ -132,28 +139,25 @@ def robust_request(cov_type: str, groups: Any, maxlags: Any, X: Any) -> Robust |
     maxlags = SUMMARY_PARAMETERS["maxlags"].check("summarize", maxlags)
     if maxlags is not None and cov_type != "HAC":
         raise _fail(
-            "maxlags",
-            "None unless cov_type='HAC'",
-            maxlags,
-            "Pass cov_type='HAC' with maxlags, or leave maxlags out.",
-        )
+            "maxlags", "None unless cov_type is 'HAC'", repr(maxlags),
+            "Pass ", Set("cov_type", "'HAC'"), " with ", Set("maxlags"), ", or leave it out.",
+        )  # fmt: skip
     if cov_type not in CLUSTER_COV_TYPES:
         if groups is not None:
             raise _fail(
-                "groups",
-                "None unless cov_type is 'cluster' or 'cluster-crv3'",
-                "<given>",
-                "Pass cov_type='cluster' with groups, or leave groups out.",
-            )
+                "groups", "None unless cov_type is 'cluster' or 'cluster-crv3'",
+                f"cluster ids with cov_type={cov_type!r}",
+                "Pass ", Set("cov_type", "'cluster'"), " with ", Set("groups"),
+                ", or leave it out.",
+            )  # fmt: skip
         return Robust(cov_type, maxlags) if cov_type == "HAC" else None
     if groups is None:
         raise _fail(
-            "groups",
-            "the cluster id of every row (one or two columns)",
-            None,
-            "Pass groups=ids (an array of n labels, or (n, 2) for two-way "
-            "clustering), or the group column name(s) of a dataset.",
-        )
+            "groups", "the cluster ids of the rows with cov_type=" + repr(cov_type), "None",
+            Alt("Pass groups=ids (one label per row, or an (n, 2) array for two-way "
+                "clustering), or the name(s) of a dataset's group column(s).",
+                "Name the cluster column(s) of DATA: --cluster COL (or --cluster a,b)."),
+        )  # fmt: skip
     names = [groups] if isinstance(groups, str) else groups
     if isinstance(names, list | tuple) and names and all(isinstance(g, str) for g in names):
         return _columns(cov_type, list(names), X)
@@ -164,20 +168,16 @@ def _columns(cov_type: str, names: list[str], X: Any) -> Robust:
     columns = getattr(X, "columns", None)
     if not hasattr(X, "_reader") or columns is None:
         raise _fail(
-            "groups",
-            "an array of cluster ids here (column names need a dataset)",
-            names,
-            "Pass the ids as an array, one per row, or open the data with "
-            "open_dataset and name its group column.",
-        )
+            "groups", "an array of cluster ids (column names need a dataset)", repr(names),
+            "Pass the ids as an array, one per row, or open the data with open_dataset and "
+            "name its group column.",
+        )  # fmt: skip
     missing = [g for g in names if g not in columns]
     if missing or len(names) > 2:
         raise _fail(
-            "groups",
-            f"one or two of the columns of {X.path}",
-            names,
-            f"Name existing columns (the file has {', '.join(map(str, columns))}).",
-        )
+            "groups", f"one or two columns of {X.path}", repr(names),
+            f"Name existing columns; the file has {', '.join(map(str, columns))}.",
+        )  # fmt: skip
     return Robust(cov_type, columns=names, dataset=X)
 
 
@@ -196,14 +196,14 @@ def _labels(groups: Any) -> Any:
         raise _fail(
             "groups",
             "of shape (n_samples,) or (n_samples, 2)",
-            f"<shape {g.shape}>",
+            f"ids of shape {g.shape}",
             "Pass one id per row, or two columns of ids for two-way clustering.",
         )
     if not hasattr(g, "__dask_graph__") and g.dtype.kind == "f" and not np.isfinite(g).all():
         raise _fail(
             "groups",
             "finite cluster ids",
-            "<ids with NaN>",
+            "ids with NaN",
             "Give every row a cluster id (NaN is not one).",
         )
     return g

@@ -77,8 +77,10 @@ Examples
 >>> model = LinearRegression(lr="auto", optimizer="nesterov", tol=1e-14,
 ...                          n_iters=100_000, random_state=0).fit(X, y)
 >>> res = summarize(model, SufficientStats.from_arrays(X, y))
->>> print(np.round(res.params, 4), np.round(res.bse, 4), res.classical_inference_valid)
-[1.1364 1.9697] [0.3235 0.0606] True
+>>> print(np.round(np.asarray(res.params), 4), np.round(np.asarray(res.bse), 4))
+[1.1364 1.9697] [0.3235 0.0606]
+>>> round(float(res.params["x0"]), 4), res.classical_inference_valid  # indexed by name
+(1.9697, True)
 """
 
 from __future__ import annotations

@@ -66,8 +66,13 @@ def summary_dict(summary: Any) -> dict[str, Any]:
         "warnings": list(s.warnings),
     }
     out = {k: special[k] if k in special else getattr(s, k) for k in _HEAD + _BODY}
-    out = {k: np.asarray(v) if hasattr(v, "index") else v for k, v in out.items()}
+    out = {k: np.asarray(v) if _is_pandas(v) else v for k, v in out.items()}
     if s.cov_kwds:
         out["df_resid_inference"] = s.df_resid_inference
         out["cov_kwds"] = {k: v for k, v in s.cov_kwds.items()}
     return {k: to_jsonable(v) for k, v in out.items()}
+
+
+def _is_pandas(value: Any) -> bool:
+    """A pandas Series or DataFrame (pandas is not imported)."""
+    return type(value).__module__.startswith("pandas")
