@@ -16,7 +16,9 @@ intervals and the F test with ``G - 1`` residual degrees of freedom
 ``θ₋g - θ = (B - B_g)⁻¹ (r - s_g)``, ``r = Σ_g s_g``, is the refit without
 cluster g in exact algebra (r is 0 at the optimum). Two-way clustering is
 ``V(g1) + V(g2) - V(g1 ∩ g2)``, each with its own correction, and
-``min(G1, G2) - 1`` degrees of freedom (Cameron, Gelbach and Miller; statsmodels).
+``min(G1, G2) - 1`` degrees of freedom (Cameron, Gelbach and Miller; statsmodels),
+for CR1 only (for CR3 the combination need not be positive semi-definite,
+and statsmodels refuses it too).
 """
 
 from __future__ import annotations

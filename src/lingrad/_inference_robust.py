@@ -160,8 +160,17 @@ def robust_request(cov_type: str, groups: Any, maxlags: Any, X: Any) -> Robust |
         )  # fmt: skip
     names = [groups] if isinstance(groups, str) else groups
     if isinstance(names, list | tuple) and names and all(isinstance(g, str) for g in names):
-        return _columns(cov_type, list(names), X)
-    return Robust(cov_type, labels=_labels(groups))
+        out = _columns(cov_type, list(names), X)
+    else:
+        out = Robust(cov_type, labels=_labels(groups))
+    if cov_type == "cluster-crv3" and out.n_ways == 2:
+        raise _fail(
+            "groups", "one clustering with cov_type='cluster-crv3'", "two",
+            "The two-way combination V(a) + V(b) - V(a ∩ b) holds for CR1 only (statsmodels "
+            "refuses it too): use ", Set("cov_type", "'cluster'"), " for two-way clustering, "
+            "or one column of ids for CR3.",
+        )  # fmt: skip
+    return out
 
 
 def _columns(cov_type: str, names: list[str], X: Any) -> Robust:
