@@ -274,3 +274,14 @@ def test_cli_cluster_option(tmp_path):
     assert "Traceback" not in bad.output
     missing = run(cli.app, ["summary", m, d, "--cov-type", "cluster"])
     assert missing.exit_code != 0 and "--cluster COL" in missing.output
+
+
+def test_any_labels_give_the_same_clusters():
+    X, y, g, _, _ = _data(n=150, G=9, seed=14)
+    model = _fit(X, y)
+    want = model.summary(X, y, cov_type="cluster", groups=g).bse
+    mixed = np.array([v if v % 2 else f"id-{v}" for v in g], dtype=object)  # ints and strings
+    floats = g * 0.5 - 3.0
+    for labels in (mixed, floats, list(map(str, g))):
+        got = model.summary(X, y, cov_type="cluster", groups=labels).bse
+        np.testing.assert_allclose(got, want, rtol=1e-12)

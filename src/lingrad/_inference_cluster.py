@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+from threadpoolctl import threadpool_limits
 
 from ._inference_design import Design
 
@@ -37,19 +38,58 @@ _GRAM_BLOCK = 1 << 21
 
 
 class _Codes:
-    """Labels (any hashable value) to dense codes 0, 1, ..., in order of appearance."""
+    """Labels (any sortable values) to dense codes 0, 1, ..., in order of appearance.
+
+    Vectorised: the labels seen so far are kept sorted with their codes, and a
+    chunk's distinct labels are looked up by binary search; labels NumPy cannot
+    sort together (mixed Python objects) go through a dict.
+    """
 
     def __init__(self) -> None:
-        self.index: dict[Any, int] = {}
+        self.keys: np.ndarray | None = None  # sorted labels seen so far
+        self.vals = np.zeros(0, np.int64)  # their codes
+        self.index: dict[Any, int] | None = None
+        self.n = 0
 
     def codes(self, labels: np.ndarray) -> np.ndarray:
+        if self.index is None:
+            try:
+                return self._sorted(labels)
+            except TypeError:
+                self.index = (
+                    {}
+                    if self.keys is None
+                    else dict(zip(self.keys.tolist(), self.vals.tolist(), strict=True))
+                )
+        d = self.index  # one label at a time: slow, for labels NumPy cannot order
+        out = np.fromiter((d.setdefault(v, len(d)) for v in labels.tolist()), np.int64, len(labels))
+        self.n = len(d)
+        return out
+
+    def _sorted(self, labels: np.ndarray) -> np.ndarray:
         uniq, inv = np.unique(labels, return_inverse=True)
-        d = self.index
-        known = np.fromiter((d.setdefault(v, len(d)) for v in uniq.tolist()), np.int64, len(uniq))
-        return known[inv.reshape(-1)]
+        inv = inv.reshape(-1)
+        if self.keys is None:
+            self.keys, self.vals = uniq, np.arange(len(uniq), dtype=np.int64)
+            self.n = len(uniq)
+            return inv.astype(np.int64)
+        pos = np.searchsorted(self.keys, uniq)
+        hit = pos < len(self.keys)
+        hit[hit] = self.keys[pos[hit]] == uniq[hit]
+        codes = np.empty(len(uniq), np.int64)
+        codes[hit] = self.vals[pos[hit]]
+        new = ~hit
+        if new.any():
+            codes[new] = self.n + np.arange(int(new.sum()))
+            self.n += int(new.sum())
+            keys = np.concatenate([self.keys, uniq[new]])
+            vals = np.concatenate([self.vals, codes[new]])
+            order = np.argsort(keys, kind="stable")
+            self.keys, self.vals = keys[order], vals[order]
+        return codes[inv]
 
     def __len__(self) -> int:
-        return len(self.index)
+        return self.n
 
 
 class _Way:
@@ -169,8 +209,11 @@ def cluster_cov(sums: ClusterSums, design: Design, nobs: float) -> np.ndarray:
     """The cluster-robust covariance of every target in working coordinates, (k, p, p)."""
     k = sums.ways[0].k
     out = []
-    for j in range(k):
-        covs = [way.cov(j, design, nobs, sums.crv3) for way in sums.ways]
-        Q = covs[0] if len(covs) == 1 else covs[0] + covs[1] - covs[2]
-        out.append((Q + Q.T) / 2)
+    # tall, skinny products (G x p): one BLAS thread (a threaded BLAS can spend seconds
+    # synchronising on them when the machine is busy)
+    with threadpool_limits(limits=1, user_api="blas"):
+        for j in range(k):
+            covs = [way.cov(j, design, nobs, sums.crv3) for way in sums.ways]
+            Q = covs[0] if len(covs) == 1 else covs[0] + covs[1] - covs[2]
+            out.append((Q + Q.T) / 2)
     return np.array(out)

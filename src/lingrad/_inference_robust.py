@@ -23,7 +23,7 @@ from scipy import stats as sps
 from ._inference_cluster import ClusterSums, cluster_cov
 from ._inference_design import Design
 from ._inference_hac import HACSums
-from ._messages import Alt, Part, Set
+from ._messages import Alt, Part, Set, shorten
 from ._params import CLUSTER_COV_TYPES, SUMMARY_PARAMETERS, ParameterError
 
 __all__ = ["Robust", "inference_f_pvalue", "robust_fields", "robust_request"]
@@ -130,7 +130,10 @@ def _fail(name: str, expected: str, value: Any, *fix: Part) -> ParameterError:
     Worded from parts (``fields["parameter"]`` names it), so the command line
     renders the remedy in its own options.
     """
-    parts = (f"The {name!r} parameter of summarize must be {expected}; got {value}. ", *fix)
+    parts = (
+        f"The {name!r} parameter of summarize must be {expected}; got {shorten(value)}. ",
+        *fix,
+    )
     return ParameterError(parts, owner="summarize", parameter=name, value=value, expected=expected)
 
 
@@ -159,7 +162,9 @@ def robust_request(cov_type: str, groups: Any, maxlags: Any, X: Any) -> Robust |
                 "Name the cluster column(s) of DATA: --cluster COL (or --cluster a,b)."),
         )  # fmt: skip
     names = [groups] if isinstance(groups, str) else groups
-    if isinstance(names, list | tuple) and names and all(isinstance(g, str) for g in names):
+    is_names = isinstance(names, list | tuple) and 0 < len(names) <= 2
+    is_names = is_names and all(isinstance(g, str) for g in names)
+    if isinstance(groups, str) or (is_names and hasattr(X, "_reader")):  # column names
         out = _columns(cov_type, list(names), X)
     else:
         out = Robust(cov_type, labels=_labels(groups))
