@@ -340,6 +340,16 @@ default="nonrobust"
             maxlags=maxlags,
         )
 
+    def get_prediction(self, X, *, weights=None):
+        """Predictions with standard errors and intervals (statsmodels' ``get_prediction``).
+
+        ``.summary_frame(alpha=0.05)`` gives ``mean``, ``mean_se``, ``mean_ci_*`` and
+        ``obs_ci_*``; see :func:`lingrad._inference_predict.get_prediction`.
+        """
+        from ._inference_predict import get_prediction
+
+        return get_prediction(self, X, weights)
+
     # -- model files -------------------------------------------------------------------
     def save(self, path, *, target_names=None):
         """Write the fitted model to a JSON model file (see :func:`lingrad.save_model`).

@@ -114,7 +114,24 @@ from ._params import COV_TYPES, SUMMARY_PARAMETERS, param_error
 from ._stats import SufficientStats
 from ._validation import validate_xy
 
-__all__ = ["CONVERGED_REL_GAP", "CONVERGED_SE_FRACTION", "COV_TYPES", "Summary", "summarize"]
+__all__ = [
+    "CONVERGED_REL_GAP",
+    "CONVERGED_SE_FRACTION",
+    "COV_TYPES",
+    "PREDICTION_COLUMNS",
+    "Summary",
+    "summarize",
+]
+
+#: The columns of ``model.get_prediction(X).summary_frame()``, statsmodels' in its order.
+PREDICTION_COLUMNS = (
+    "mean",
+    "mean_se",
+    "mean_ci_lower",
+    "mean_ci_upper",
+    "obs_ci_lower",
+    "obs_ci_upper",
+)
 
 
 def _check_cov_type(cov_type: Any) -> str:
@@ -161,38 +178,26 @@ def summarize(
         Statistics of the training data (``SufficientStats.from_arrays(X, y,
         sample_weight)``), with ``n_features`` features and ``n_targets`` targets.
     X : array-like or sparse matrix of shape (n_samples, n_features), or data source, default=None
-        The training data, needed only for robust covariances (and used, when
-        given, for the exact residual sum of squares, and to factor a design
-        too ill-conditioned for the statistics). Either an array with
-        ``y``, or an object whose ``iter_chunks()`` yields
-        ``(X_chunk, y_chunk, w_chunk_or_None)`` tuples: a second pass in chunks.
+        The training data, needed for robust covariances (and used for the
+        exact residual sum of squares, and to factor a design too
+        ill-conditioned for the statistics). An array with ``y``, or an object
+        whose ``iter_chunks()`` yields ``(X_chunk, y_chunk, w_chunk_or_None)``.
     y : array-like of shape (n_samples,) or (n_samples, n_targets), default=None
-        Targets, with array ``X``.
     sample_weight : array-like of shape (n_samples,), default=None
-        The weights given to ``fit``, with array ``X`` (or alone: then used for
-        the WLS log-likelihood only).
-    cov_type : {"nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster", "cluster-crv3", "HAC"}, \
-default="nonrobust"
-        Covariance of the coefficients, as statsmodels' ``fit(cov_type=...)``:
-        classical, heteroscedasticity-robust, cluster-robust (CR1, or CR3 the
-        leave-one-cluster-out jackknife; with ``groups``) or Newey-West for
-        ordered rows (with ``maxlags``). The robust types read the data once
-        more (:mod:`lingrad._inference_cluster`, :mod:`lingrad._inference_hac`).
+        The weights given to ``fit`` (alone: for the WLS likelihood only).
+    cov_type : {"nonrobust", "HC0"-"HC3", "cluster", "cluster-crv3", "HAC"}, default="nonrobust"
+        As statsmodels' ``fit(cov_type=...)``: classical, heteroscedasticity-,
+        cluster- (CR1, CR3: with ``groups``) or autocorrelation-robust
+        (Newey-West: ``maxlags``); robust types read the data once more.
     alpha : float, default=0.05
         Significance level of the confidence intervals (0.05: 95%).
-    feature_names : sequence of str of length n_features, default=None
-        Names of the coefficients; default ``model.feature_names_in_`` if set,
-        else ``x0, x1, ...``.
+    feature_names : sequence of n_features str, default=None (``feature_names_in_``, or x0, ...)
     use_t : bool, default=None
-        p-values and intervals from Student's t (True) or the normal
-        distribution (False). None is statsmodels' default: t for
-        ``"nonrobust"``, normal for the robust types.
-    groups : array-like of shape (n_samples,) or (n_samples, 2), str or pair of str, default=None
-        Cluster ids (any labels) of the rows, for ``cov_type="cluster"`` or
-        ``"cluster-crv3"``; two columns cluster two ways. With a dataset
-        (``open_dataset``), the name(s) of its group column(s) (numeric ids).
+        Student's t (True) or normal (False); None: t for ``"nonrobust"`` only.
+    groups : array-like of shape (n_samples,) or (n_samples, 2), or str or two str, default=None
+        Cluster ids (any labels; two columns: two-way), or a dataset's column(s).
     maxlags : int, default=None
-        Lags of the HAC covariance; None: ``floor(4 (n / 100)^(2/9))``.
+        HAC lags; None: ``floor(4 (n / 100)^(2/9))``.
 
     Returns
     -------
