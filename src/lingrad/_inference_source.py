@@ -16,9 +16,10 @@ from sklearn.utils.validation import _check_sample_weight, check_array
 from ._inference_pass import array_chunks
 from ._messages import Alt, Set
 from ._params import ParameterError
-from ._validation import add_hint
+from ._stats import SufficientStats
+from ._validation import add_hint, validate_xy
 
-__all__ = ["data_source", "needs_data"]
+__all__ = ["data_source", "needs_data", "training_stats"]
 
 
 def data_source(
@@ -90,3 +91,19 @@ def needs_data(cov_type: str) -> ParameterError:
     return ParameterError(
         parts, owner="summarize", param="cov_type", value=cov_type, expected="'nonrobust'"
     )
+
+
+def training_stats(model: Any, X: Any, y: Any, sample_weight: Any) -> SufficientStats:
+    """The training statistics from the data (a model that kept none: engine "direct")."""
+    from ._sources import as_source
+
+    source = None if X is None else as_source(X, y, sample_weight)
+    if source is not None:
+        return source.sufficient_stats()
+    if X is None or y is None:
+        raise ValueError(
+            "This model kept no sufficient statistics (it was fitted with the 'direct' "
+            "engine), so summary() needs the training data: call summary(X, y)."
+        )
+    Xv, yv, sw = validate_xy(model, X, y, sample_weight, reset=False)
+    return SufficientStats.from_arrays(Xv, yv.reshape(len(yv), -1), sw)

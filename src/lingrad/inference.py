@@ -107,12 +107,11 @@ from ._inference_pass import Pass, check_pass_matches, second_pass
 from ._inference_qr import qr_design
 from ._inference_results import Summary
 from ._inference_robust import Robust, inference_f_pvalue, robust_fields, robust_request
-from ._inference_source import data_source
+from ._inference_source import data_source, training_stats
 from ._messages import render
 from ._optimum import exact_optimum
 from ._params import COV_TYPES, SUMMARY_PARAMETERS, param_error
 from ._stats import SufficientStats
-from ._validation import validate_xy
 
 __all__ = [
     "CONVERGED_REL_GAP",
@@ -121,6 +120,7 @@ __all__ = [
     "PREDICTION_COLUMNS",
     "Summary",
     "summarize",
+    "training_stats",
 ]
 
 #: The columns of ``model.get_prediction(X).summary_frame()``, statsmodels' in its order.
@@ -325,22 +325,6 @@ def _target_summary(
         rel_coef_gap=gap.rel_gap,
         coef_gap_se=gap.se_gap,
     )
-
-
-def training_stats(model: Any, X: Any, y: Any, sample_weight: Any) -> SufficientStats:
-    """The training statistics from the data (a model that kept none: engine "direct")."""
-    from ._sources import as_source
-
-    source = None if X is None else as_source(X, y, sample_weight)
-    if source is not None:
-        return source.sufficient_stats()
-    if X is None or y is None:
-        raise ValueError(
-            "This model kept no sufficient statistics (it was fitted with the 'direct' "
-            "engine), so summary() needs the training data: call summary(X, y)."
-        )
-    Xv, yv, sw = validate_xy(model, X, y, sample_weight, reset=False)
-    return SufficientStats.from_arrays(Xv, yv.reshape(len(yv), -1), sw)
 
 
 def _exact(stats: SufficientStats, fit_intercept: bool, chunks: Any) -> np.ndarray:
