@@ -22,7 +22,7 @@ from scipy import stats as sps
 
 from ._inference_cluster import ClusterSums, cluster_cov
 from ._inference_design import Design
-from ._inference_hac import HACSums
+from ._inference_hac import HACSums, default_maxlags
 from ._messages import Alt, Part, Set, shorten
 from ._params import CLUSTER_COV_TYPES, SUMMARY_PARAMETERS, ParameterError
 
@@ -46,11 +46,18 @@ class Robust:
     def n_ways(self) -> int:
         return len(self.columns) if self.columns else int(self.labels.shape[1])
 
-    def start(self, chunks: Callable[[], Iterable[Any]], k: int, design: Design) -> Iterator[Any]:
-        """A pass over the data whose chunks feed the sums (kept in ``self.sums``)."""
+    def start(
+        self, chunks: Callable[[], Iterable[Any]], k: int, design: Design, n_rows: int
+    ) -> Iterator[Any]:
+        """A pass over the data whose chunks feed the sums (kept in ``self.sums``).
+
+        ``n_rows`` (from the statistics) sets the default HAC lags up front, so
+        only the last ``maxlags`` rows' scores are ever kept.
+        """
         p = design.binv.shape[0]
         if self.cov_type == "HAC":
-            self.sums = HACSums(self.maxlags, k, p)
+            lags = default_maxlags(n_rows) if self.maxlags is None else self.maxlags
+            self.sums = HACSums(lags, k, p)
             return iter(chunks())
         crv3 = self.cov_type == "cluster-crv3"
         if self.columns:

@@ -255,7 +255,7 @@ def _summaries(
     hc = None if cov_type == "nonrobust" else cov_type
     res = None
     if robust is not None and chunks is not None:
-        rows = robust.start(chunks, B.shape[0], design)
+        rows = robust.start(chunks, B.shape[0], design, int(stats.n_samples))
         res = second_pass(rows, design, B, c, None, stats.y_mean, robust.sums)
         check_pass_matches(res, stats)
         res.meat = robust.finish(design, float(stats.n_samples))
