@@ -60,7 +60,7 @@ class Summary:
         The model's coefficients (intercept first), as fitted.
     cov : ndarray of shape (n_params, n_params)
         Covariance of ``params`` of type ``cov_type``.
-    cov_type : {"nonrobust", "HC0", "HC1", "HC2", "HC3"}
+    cov_type : {"nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster", "cluster-crv3", "HAC"}
     alpha : float
         Significance level of the confidence intervals shown (0.05: 95%).
     nobs : float
