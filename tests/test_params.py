@@ -272,7 +272,7 @@ def test_check_params_raises_for_the_first_bad_value_in_table_order():
 # -- the summary's parameters ---------------------------------------------------------
 def test_summary_parameters_match_the_summary_signature():
     signature = inspect.signature(LinearRegression.summary).parameters
-    assert list(SUMMARY_PARAMETERS) == ["cov_type", "alpha"]
+    assert list(SUMMARY_PARAMETERS) == ["cov_type", "groups", "maxlags", "alpha"]
     for name, c in SUMMARY_PARAMETERS.items():
         assert c.name == name
         assert c.default == signature[name].default
@@ -284,6 +284,7 @@ def test_summary_parameters_match_the_summary_signature():
     [
         ("cov_type", list(COV_TYPES), ["hc0", "robust", None]),
         ("alpha", [1e-6, 0.05, 0.5, 0.999], [0, 0.0, 1, 1.0, -0.05, math.nan, "0.05"]),
+        ("maxlags", [None, 0, 1, 12], [-1, 1.5, "4", True]),
     ],
 )
 def test_summary_parameters_accept_and_reject(name, good, bad):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, fields
+from html import escape
 from typing import Any
 
 import numpy as np
@@ -310,6 +311,12 @@ class Diagnostics:
         rows = self.rows()
         width = max(len(k) for k, _ in rows)
         return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
+
+    def _repr_html_(self) -> str:
+        """:meth:`rows` as an escaped HTML table (Jupyter)."""
+        rows = self.rows()
+        cells = "".join(f"<tr><td>{escape(k)}</td><td>{escape(v)}</td></tr>" for k, v in rows)
+        return f"<table><caption>Diagnostics</caption><tbody>{cells}</tbody></table>"
 
 
 def _count(x: float) -> str:

@@ -24,8 +24,7 @@ from ._online import OnlineState, online_plan, param_snapshot, sgd_step
 from ._params import PARAMETERS, Params, check_params
 from ._plan import plan_arrays, plan_source
 from ._predict import predict
-from ._sources.missing import as_source, drop_batch, intake, record_dropped
-from ._stats import SufficientStats
+from ._sources.missing import drop_batch, intake, record_dropped
 from ._validation import validate_xy
 
 __all__ = ["LinearRegression"]
@@ -292,6 +291,8 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         cov_type: str = "nonrobust",
         alpha: float = 0.05,
         use_t: bool | None = None,
+        groups=None,
+        maxlags: int | None = None,
     ):
         """statsmodels-grade inference for the fitted coefficients.
 
@@ -310,47 +311,40 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         y : array-like of shape (n_samples,) or (n_samples, n_targets), default=None
         sample_weight : array-like of shape (n_samples,), default=None
             The weights given to ``fit``, when passing the data of a weighted fit.
-        cov_type : {"nonrobust", "HC0", "HC1", "HC2", "HC3"}, default="nonrobust"
+        cov_type : {"nonrobust", "HC0", ..., "HC3", "cluster", "cluster-crv3", "HAC"}, \
+default="nonrobust"
         alpha : float, default=0.05
             Confidence intervals are at level ``1 - alpha``.
         use_t : bool or None, default=None
             t (True) or normal (False) reference distribution; None follows
             statsmodels (t for nonrobust, normal for HC types).
+        groups, maxlags
+            Cluster ids (or dataset columns) and HAC lags: see
+            :func:`lingrad.inference.summarize`.
 
         Returns
         -------
         Summary or list of Summary
             One per target; prints as a table.
         """
-        from .inference import summarize
+        from .inference import summarize_model
 
         check_is_fitted(self)
         X = design_input(self, X, targets=y is None)  # raw data of a formula model
-        stats = self.stats_
-        if stats is None:
-            source = None if X is None else as_source(X, y, sample_weight)
-            if source is not None:
-                stats = source.sufficient_stats()
-            elif X is not None and y is not None:
-                Xv, yv, sw = validate_xy(self, X, y, sample_weight, reset=False)
-                stats = SufficientStats.from_arrays(Xv, yv.reshape(len(yv), -1), sw)
-            else:
-                raise ValueError(
-                    "This model kept no sufficient statistics (it was fitted with the 'direct' "
-                    "engine), so summary() needs the training data: call summary(X, y)."
-                )
-        names = getattr(self, "feature_names_in_", None)
-        return summarize(
-            self,
-            stats,
-            X,
-            y,
-            sample_weight=sample_weight,
-            cov_type=cov_type,
-            alpha=alpha,
-            feature_names=None if names is None else list(names),
-            use_t=use_t,
-        )
+        return summarize_model(
+            self, X, y, sample_weight, cov_type=cov_type, alpha=alpha, use_t=use_t,
+            groups=groups, maxlags=maxlags,
+        )  # fmt: skip
+
+    def get_prediction(self, X, *, weights=None):
+        """Predictions with standard errors and intervals (statsmodels' ``get_prediction``).
+
+        ``.summary_frame(alpha=0.05)`` gives ``mean``, ``mean_se``, ``mean_ci_*`` and
+        ``obs_ci_*``; see :func:`lingrad._inference_predict.get_prediction`.
+        """
+        from ._inference_predict import get_prediction
+
+        return get_prediction(self, X, weights)
 
     # -- model files -------------------------------------------------------------------
     def save(self, path, *, target_names=None):

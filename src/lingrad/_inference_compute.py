@@ -178,6 +178,8 @@ def covariance(
     if cov_type == "nonrobust":
         sigma2 = ssr / df_resid if df_resid > 0 else math.nan
         return sigma2 * design.normalized_cov, None
+    if cov_type in ("cluster", "cluster-crv3", "HAC"):  # the pass gave the covariance itself
+        return design.to_params(meat), meat
     hc1 = (nobs / df_resid if df_resid > 0 else math.nan) if cov_type == "HC1" else 1.0
     Q = design.binv @ (meat * hc1) @ design.binv
     return design.to_params(Q), Q

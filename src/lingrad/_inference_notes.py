@@ -87,12 +87,35 @@ class Convergence:
         return gap <= CONVERGED_REL_GAP
 
 
-def cov_note(cov_type: str) -> Note:
-    """What the standard errors assume, for ``cov_type``."""
+def cov_note(cov_type: str, kwds: dict | None = None) -> Note:
+    """What the standard errors assume, for ``cov_type`` (``kwds``: its settings)."""
+    kwds = kwds or {}
     if cov_type == "nonrobust":
         return (
             "Standard errors assume that the covariance matrix of the errors is correctly "
             "specified.",
+        )
+    if cov_type == "HAC":
+        return (
+            "Standard errors are heteroscedasticity and autocorrelation robust (HAC, "
+            f"Newey-West, Bartlett kernel) with {kwds.get('maxlags', '?')} lags, without "
+            "small-sample correction; the rows are taken in the order given.",
+        )
+    if cov_type in ("cluster", "cluster-crv3"):
+        g = kwds.get("groups")
+        by = " and ".join(map(repr, g)) if isinstance(g, list) else repr(g)
+        n = " and ".join(str(x) for x in kwds.get("n_groups", []))
+        kind = (
+            "CR3, the leave-one-cluster-out jackknife, times (G-1)/G"
+            if cov_type == "cluster-crv3"
+            else "CR1, with the small-sample correction G/(G-1) (n-1)/(n-k)"
+        )
+        ways = "two-way " if isinstance(g, list) else ""
+        return (
+            f"Standard errors are {ways}cluster robust ({kind}) by {by}, {n} clusters; "
+            "the F test (and t, with use_t=True) has min(G) - 1 residual degrees of freedom, "
+            "as statsmodels. Kept in the second pass: "
+            f"{kwds.get('memory', 'per-cluster sums')}.",
         )
     return (f"Standard errors are heteroscedasticity robust ({cov_type}).",)
 

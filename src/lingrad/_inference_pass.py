@@ -57,6 +57,7 @@ def second_pass(
     c: np.ndarray,
     hc: str | None,
     y_mean: np.ndarray,
+    extra: Any = None,
 ) -> Pass:
     """Residuals chunk by chunk: ssr, weights and (for ``hc``) the sandwich's meat.
 
@@ -67,7 +68,8 @@ def second_pass(
     ``sum_i s_i z_i z_iᵀ`` with ``s_i = w_i² u_i²`` (statsmodels' ``wresid²`` times
     the weight carried by ``wexog``), divided by ``1 - h_i`` (HC2) or its square
     (HC3), ``h_i = w_i z_iᵀ binv z_i`` the leverage. It is exact: the sum of the
-    chunks' contributions, in any chunking.
+    chunks' contributions, in any chunking. ``extra`` (cluster or HAC sums, see
+    :mod:`lingrad._inference_robust`) gets every chunk's ``add(Z, w u, w)``.
     """
     k, f = B.shape
     p = design.binv.shape[0]
@@ -99,9 +101,13 @@ def second_pass(
         # each residual carries a rounding error below (f + 2) eps times this
         mag = np.abs(Yc - ybar) + np.abs(Xd) @ absB + np.abs(d0) + d0_err / ((f + 2) * _EPS)
         out.ssr_floor += ulp * (w[:, None] * mag * mag).sum(axis=0)
-        if out.meat is None:
+        if out.meat is None and extra is None:
             continue
         Z = design.working(Xc)
+        if extra is not None:
+            extra.add(Z, wu, w)
+        if out.meat is None:
+            continue
         # root_i = sqrt(s_i): the meat is Zsᵀ Zs with Zs = root * Z (one syrk).
         shrink = 1.0
         if hc in ("HC2", "HC3"):

@@ -20,11 +20,28 @@ from scipy import stats as sps
 from ._inference_notes import Convergence, cov_note, valid_note
 from ._messages import Part, Style, render
 from ._params import SUMMARY_PARAMETERS
+from ._report.as_html import render_html
 from ._report.as_json import summary_dict
 from ._report.as_rich import render_rich
 from ._report.as_text import render_text
 
-__all__ = ["Summary"]
+__all__ = ["Summary", "labelled"]
+
+
+def labelled(values: np.ndarray, names: list[str]) -> Any:
+    """``values`` (n,) or (n, 2) as a pandas Series / DataFrame indexed by ``names``.
+
+    The array itself (a float64 copy) when pandas is not installed.
+    """
+    values = np.array(values, dtype=np.float64)
+    try:
+        import pandas as pd
+    except ImportError:
+        return values
+    if values.ndim == 1:
+        return pd.Series(values, index=list(names))
+    return pd.DataFrame(values, index=list(names))
+
 
 _ALPHA = SUMMARY_PARAMETERS["alpha"]
 
@@ -43,7 +60,7 @@ class Summary:
         The model's coefficients (intercept first), as fitted.
     cov : ndarray of shape (n_params, n_params)
         Covariance of ``params`` of type ``cov_type``.
-    cov_type : {"nonrobust", "HC0", "HC1", "HC2", "HC3"}
+    cov_type : {"nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster", "cluster-crv3", "HAC"}
     alpha : float
         Significance level of the confidence intervals shown (0.05: 95%).
     nobs : float
@@ -110,6 +127,20 @@ class Summary:
     warning_parts : list of tuple of parts
         ``warnings`` as message parts (see :mod:`lingrad._messages`), so that
         they render in command-line terms too (:meth:`render_notes`).
+    df_resid_inference : float or None
+        Degrees of freedom of t and F with clusters (statsmodels' attribute:
+        ``min(G) - 1``); None otherwise (``df_resid`` is used).
+    cov_kwds : dict
+        The settings of a cluster or HAC covariance (statsmodels' ``cov_kwds``):
+        ``groups``, ``n_groups``, ``use_correction``, ... or ``maxlags``.
+
+    Notes
+    -----
+    With pandas installed, ``params``, ``bse``, ``tvalues`` and ``pvalues``
+    are Series and ``conf_int()`` a DataFrame (columns 0 and 1), indexed by
+    ``names``, as statsmodels gives for pandas data: ``s.params["bmi"]``
+    works, and so do NumPy operations. Position with ``s.params.iloc[0]``
+    (or ``np.asarray(s.params)[0]``). Without pandas they are arrays.
     """
 
     names: list[str]
@@ -139,6 +170,11 @@ class Summary:
     method: str = "gradient descent"
     use_t: bool = True
     warning_parts: list[tuple[Part, ...]] = field(default_factory=list, repr=False)
+    df_resid_inference: float | None = None
+    cov_kwds: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "params", labelled(self.params, self.names))
 
     # -- coefficient table ---------------------------------------------------
     def cov_params(self) -> np.ndarray:
@@ -149,7 +185,7 @@ class Summary:
     def bse(self) -> np.ndarray:
         """Standard errors, shape (n_params,)."""
         with np.errstate(invalid="ignore"):
-            return np.sqrt(np.diag(self.cov))
+            return labelled(np.sqrt(np.diag(self.cov)), self.names)
 
     @property
     def tvalues(self) -> np.ndarray:
@@ -160,11 +196,12 @@ class Summary:
     @property
     def pvalues(self) -> np.ndarray:
         """Two-sided p-values (t with ``df_resid`` degrees, or normal), shape (n_params,)."""
-        return 2.0 * self._dist.sf(np.abs(self.tvalues))
+        return labelled(2.0 * self._dist.sf(np.abs(np.asarray(self.tvalues))), self.names)
 
     @property
     def _dist(self):
-        return sps.t(self.df_resid) if self.use_t else sps.norm()
+        df = self.df_resid if self.df_resid_inference is None else self.df_resid_inference
+        return sps.t(df) if self.use_t else sps.norm()
 
     def conf_int(self, alpha: float | None = None) -> np.ndarray:
         """Confidence intervals of the parameters.
@@ -177,13 +214,15 @@ class Summary:
 
         Returns
         -------
-        ndarray of shape (n_params, 2)
-            Lower and upper bounds.
+        DataFrame or ndarray of shape (n_params, 2)
+            Lower and upper bounds (a DataFrame indexed by ``names``, columns 0
+            and 1, when pandas is installed).
         """
         a = self.alpha if alpha is None else _ALPHA.check("Summary.conf_int", alpha)
         q = self._dist.ppf(1.0 - a / 2.0)
-        half = q * self.bse
-        return np.column_stack([self.params - half, self.params + half])
+        half = q * np.asarray(self.bse)
+        b = np.asarray(self.params)
+        return labelled(np.column_stack([b - half, b + half]), self.names)
 
     # -- fit statistics --------------------------------------------------------
     @property
@@ -263,7 +302,7 @@ class Summary:
         warns = [(w,) for w in self.warnings]
         if [render(p) for p in self.warning_parts] == list(self.warnings):
             warns = list(self.warning_parts)
-        out = [*warns, cov_note(self.cov_type)]
+        out = [*warns, cov_note(self.cov_type, self.cov_kwds)]
         if self.classical_inference_valid:
             out.append(valid_note(Convergence(self.rel_coef_gap, self.coef_gap_se)))
         return out
@@ -311,6 +350,13 @@ class Summary:
 
     def __str__(self) -> str:
         return self.to_text()
+
+    def to_html(self, style: Style = "python") -> str:
+        """The summary as self-contained, escaped HTML tables (what Jupyter shows)."""
+        return render_html(self, style)
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
 
     def __rich__(self) -> Any:
         """A rich renderable: the header, the coefficient table and the notes."""

@@ -16,9 +16,10 @@ from sklearn.utils.validation import _check_sample_weight, check_array
 from ._inference_pass import array_chunks
 from ._messages import Alt, Set
 from ._params import ParameterError
-from ._validation import add_hint
+from ._stats import SufficientStats
+from ._validation import add_hint, validate_xy
 
-__all__ = ["data_source", "needs_data"]
+__all__ = ["data_source", "needs_data", "training_stats"]
 
 
 def data_source(
@@ -31,6 +32,10 @@ def data_source(
         if cov_type != "nonrobust":
             raise needs_data(cov_type)
         return None
+    if hasattr(X, "__dask_graph__") or hasattr(y, "__dask_graph__"):
+        from ._sources import as_source
+
+        return as_source(X, y, sample_weight).iter_chunks  # block by block, on the cluster
     if hasattr(X, "iter_chunks"):
         if y is not None or sample_weight is not None:
             raise ValueError(
@@ -73,7 +78,7 @@ def needs_data(cov_type: str) -> ParameterError:
     setting = Set("cov_type", repr(cov_type))
     parts = (
         setting,
-        " (heteroscedasticity-robust standard errors) needs the data: every residual enters "
+        " (robust standard errors) needs the data: every residual enters "
         "the covariance, and the sufficient statistics do not hold them. Pass the training "
         "data, e.g. ",
         Alt(
@@ -86,3 +91,19 @@ def needs_data(cov_type: str) -> ParameterError:
     return ParameterError(
         parts, owner="summarize", param="cov_type", value=cov_type, expected="'nonrobust'"
     )
+
+
+def training_stats(model: Any, X: Any, y: Any, sample_weight: Any) -> SufficientStats:
+    """The training statistics from the data (a model that kept none: engine "direct")."""
+    from ._sources import as_source
+
+    source = None if X is None else as_source(X, y, sample_weight)
+    if source is not None:
+        return source.sufficient_stats()
+    if X is None or y is None:
+        raise ValueError(
+            "This model kept no sufficient statistics (it was fitted with the 'direct' "
+            "engine), so summary() needs the training data: call summary(X, y)."
+        )
+    Xv, yv, sw = validate_xy(model, X, y, sample_weight, reset=False)
+    return SufficientStats.from_arrays(Xv, yv.reshape(len(yv), -1), sw)

@@ -35,6 +35,7 @@ from ._messages import LingradMessage, Part, Set, shorten
 from ._optimizers import OPTIMIZERS, SCHEDULES
 
 __all__ = [
+    "CLUSTER_COV_TYPES",
     "COV_TYPES",
     "ENGINES",
     "PARAMETERS",
@@ -47,7 +48,9 @@ __all__ = [
 ]
 
 ENGINES = ("auto", "stats", "direct")
-COV_TYPES = ("nonrobust", "HC0", "HC1", "HC2", "HC3")
+COV_TYPES = ("nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster", "cluster-crv3", "HAC")
+#: The covariance types that need ``groups`` (cluster-robust, CR1 and CR3).
+CLUSTER_COV_TYPES = ("cluster", "cluster-crv3")
 PRECONDITIONERS = ("auto", "diagonal", "full", "none")
 
 Kind = Literal["real", "int", "option", "bool", "lr", "any"]
@@ -346,10 +349,31 @@ SUMMARY_PARAMETERS: Mapping[str, Constraint] = MappingProxyType(
             "nonrobust",
             options=COV_TYPES,
             fix=(
-                "Use 'nonrobust' for classical errors or 'HC0'...'HC3' for "
-                "heteroscedasticity-robust ones.",
+                "Use 'nonrobust' for classical errors, 'HC0'...'HC3' for "
+                "heteroscedasticity-robust ones, 'cluster' (CR1) or 'cluster-crv3' (CR3) with ",
+                Set("groups"),
+                " for cluster-robust ones, or 'HAC' with ",
+                Set("maxlags"),
+                " for Newey-West errors of ordered rows.",
             ),
-            help="Covariance of the estimates: nonrobust or HC0-HC3 (robust).",
+            help="Covariance of the estimates: nonrobust, HC0-HC3 (robust), cluster (CR1), "
+            "cluster-crv3 (CR3) or HAC (Newey-West).",
+        ),
+        "groups": Constraint(
+            "groups",
+            "any",
+            None,
+            none_ok=True,
+            help="Cluster ids: one column, or two for two-way clustering.",
+        ),
+        "maxlags": Constraint(
+            "maxlags",
+            "int",
+            None,
+            low=0,
+            none_ok=True,
+            fix=("Use a whole number of lags >= 0, e.g. ", Set("maxlags", "4"), "."),
+            help="Lags of the Newey-West (Bartlett) HAC covariance.",
         ),
         "alpha": _real(
             "alpha",

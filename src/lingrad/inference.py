@@ -82,8 +82,10 @@ Examples
 >>> model = LinearRegression(lr="auto", optimizer="nesterov", tol=1e-14,
 ...                          n_iters=100_000, random_state=0).fit(X, y)
 >>> res = summarize(model, SufficientStats.from_arrays(X, y))
->>> print(np.round(res.params, 4), np.round(res.bse, 4), res.classical_inference_valid)
-[1.1364 1.9697] [0.3235 0.0606] True
+>>> print(np.round(np.asarray(res.params), 4), np.round(np.asarray(res.bse), 4))
+[1.1364 1.9697] [0.3235 0.0606]
+>>> round(float(res.params["x0"]), 4), res.classical_inference_valid  # indexed by name
+(1.9697, True)
 """
 
 from __future__ import annotations
@@ -98,6 +100,17 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._inference_compute import convergence, exact_params, fit_ssr, target_numbers
 from ._inference_design import build_design
+from ._inference_model import (
+    check_model_matches,
+    check_stats,
+    coefficients,
+    fits_intercept,
+    log_weights,
+    method_name,
+    param_names,
+    penalty_of_model,
+    solver_gaps,
+)
 from ._inference_notes import (
     CONVERGED_REL_GAP,
     CONVERGED_SE_FRACTION,
@@ -109,14 +122,34 @@ from ._inference_notes import (
 from ._inference_pass import Pass, check_pass_matches, second_pass
 from ._inference_qr import qr_design
 from ._inference_results import Summary
-from ._inference_source import data_source
+from ._inference_robust import Robust, inference_f_pvalue, robust_fields, robust_request
+from ._inference_source import data_source, training_stats
 from ._messages import render
 from ._optimum import NO_REFERENCE, NORMAL_EQUATIONS
-from ._params import COV_TYPES, SUMMARY_PARAMETERS, param_error
+from ._params import COV_TYPES, SUMMARY_PARAMETERS
 from ._sources.missing import summary_data
 from ._stats import SufficientStats
 
-__all__ = ["CONVERGED_REL_GAP", "CONVERGED_SE_FRACTION", "COV_TYPES", "Summary", "summarize"]
+__all__ = [
+    "CONVERGED_REL_GAP",
+    "CONVERGED_SE_FRACTION",
+    "COV_TYPES",
+    "PREDICTION_COLUMNS",
+    "Summary",
+    "summarize",
+    "summarize_model",
+    "training_stats",
+]
+
+#: The columns of ``model.get_prediction(X).summary_frame()``, statsmodels' in its order.
+PREDICTION_COLUMNS = (
+    "mean",
+    "mean_se",
+    "mean_ci_lower",
+    "mean_ci_upper",
+    "obs_ci_lower",
+    "obs_ci_upper",
+)
 
 
 def _check_cov_type(cov_type: Any) -> str:
@@ -126,6 +159,20 @@ def _check_cov_type(cov_type: Any) -> str:
         canon = {c.lower(): c for c in constraint.options}
         cov_type = canon.get(cov_type.lower(), cov_type)
     return constraint.check("summarize", cov_type)
+
+
+def summarize_model(model: Any, X: Any, y: Any, sample_weight: Any, **options: Any) -> Any:
+    """``model.summary(X, y, ...)``: :func:`summarize` with the model's statistics and names.
+
+    A fit that kept no statistics (engine "direct") gets them from ``X, y`` (one pass).
+    """
+    stats = model.stats_
+    stats = training_stats(model, X, y, sample_weight) if stats is None else stats
+    names = getattr(model, "feature_names_in_", None)
+    names = None if names is None else list(names)
+    return summarize(
+        model, stats, X, y, sample_weight=sample_weight, feature_names=names, **options
+    )
 
 
 def summarize(
@@ -139,6 +186,8 @@ def summarize(
     alpha: float = 0.05,
     feature_names: Any = None,
     use_t: bool | None = None,
+    groups: Any = None,
+    maxlags: int | None = None,
 ) -> Summary | list[Summary]:
     """Classical OLS/WLS inference for a fitted linear model.
 
@@ -161,27 +210,26 @@ def summarize(
         Statistics of the training data (``SufficientStats.from_arrays(X, y,
         sample_weight)``), with ``n_features`` features and ``n_targets`` targets.
     X : array-like or sparse matrix of shape (n_samples, n_features), or data source, default=None
-        The training data, needed only for robust covariances (and used, when
-        given, for the exact residual sum of squares, and to factor a design
-        too ill-conditioned for the statistics). Either an array with
-        ``y``, or an object whose ``iter_chunks()`` yields
-        ``(X_chunk, y_chunk, w_chunk_or_None)`` tuples: a second pass in chunks.
+        The training data, needed for robust covariances (and used for the
+        exact residual sum of squares, and to factor a design too
+        ill-conditioned for the statistics). An array with ``y``, or an object
+        whose ``iter_chunks()`` yields ``(X_chunk, y_chunk, w_chunk_or_None)``.
     y : array-like of shape (n_samples,) or (n_samples, n_targets), default=None
-        Targets, with array ``X``.
     sample_weight : array-like of shape (n_samples,), default=None
-        The weights given to ``fit``, with array ``X`` (or alone: then used for
-        the WLS log-likelihood only).
-    cov_type : {"nonrobust", "HC0", "HC1", "HC2", "HC3"}, default="nonrobust"
-        Covariance of the coefficients, as statsmodels' ``fit(cov_type=...)``.
+        The weights given to ``fit`` (alone: for the WLS likelihood only).
+    cov_type : {"nonrobust", "HC0"-"HC3", "cluster", "cluster-crv3", "HAC"}, default="nonrobust"
+        As statsmodels' ``fit(cov_type=...)``: classical, heteroscedasticity-,
+        cluster- (CR1, CR3: with ``groups``) or autocorrelation-robust
+        (Newey-West: ``maxlags``); robust types read the data once more.
     alpha : float, default=0.05
         Significance level of the confidence intervals (0.05: 95%).
-    feature_names : sequence of str of length n_features, default=None
-        Names of the coefficients; default ``model.feature_names_in_`` if set,
-        else ``x0, x1, ...``.
+    feature_names : sequence of n_features str, default=None (``feature_names_in_``, or x0, ...)
     use_t : bool, default=None
-        p-values and intervals from Student's t (True) or the normal
-        distribution (False). None is statsmodels' default: t for
-        ``"nonrobust"``, normal for the robust types.
+        Student's t (True) or normal (False); None: t for ``"nonrobust"`` only.
+    groups : array-like of shape (n_samples,) or (n_samples, 2), or str or two str, default=None
+        Cluster ids (any labels; two columns: two-way), or a dataset's column(s).
+    maxlags : int, default=None
+        HAC lags; None: ``floor(4 (n / 100)^(2/9))``.
 
     Returns
     -------
@@ -198,13 +246,15 @@ def summarize(
     check_is_fitted(model)
     cov_type = _check_cov_type(cov_type)
     alpha = SUMMARY_PARAMETERS["alpha"].check("summarize", alpha)
-    _check_stats(stats)
-    B, c, one_d = _coefficients(model, int(np.shape(model.coef_)[-1]))
-    _check_model_matches(stats, B)
-    names = _param_names(model, feature_names, stats.n_features)
+    check_stats(stats)
+    B, c, one_d = coefficients(model, int(np.shape(model.coef_)[-1]))
+    check_model_matches(stats, B)
+    names = param_names(model, feature_names, stats.n_features)
     X, y, sample_weight = summary_data(model, X, y, sample_weight)  # missing="drop", streams
     chunks = data_source(X, y, sample_weight, stats.n_features, B.shape[0], cov_type)
-    out = _summaries(model, stats, names, B, c, chunks, sample_weight, cov_type, alpha, use_t)
+    robust = robust_request(cov_type, groups, maxlags, X)
+    args = (chunks, sample_weight, cov_type, alpha, use_t, robust)
+    out = _summaries(model, stats, names, B, c, *args)
     return out[0] if one_d else [replace(s, target=f"y{j}") for j, s in enumerate(out)]
 
 
@@ -219,6 +269,7 @@ def _summaries(
     cov_type: str,
     alpha: float,
     use_t: bool | None,
+    robust: Robust | None = None,
 ) -> list[Summary]:
     """One summary per target (each named ``"y"``), after the second pass when ``chunks``.
 
@@ -227,7 +278,7 @@ def _summaries(
     :data:`~lingrad._inference_notes.GRAM_MAX_KAPPA`, or rank deficient to
     their precision), the design is factored from the data first (QR).
     """
-    fit_intercept = _fits_intercept(model)
+    fit_intercept = fits_intercept(model)
     design = build_design(stats, fit_intercept)
     from_qr = chunks is not None and (
         design.scaled_condition > GRAM_MAX_KAPPA or design.rank < len(names)
@@ -235,10 +286,16 @@ def _summaries(
     if from_qr:
         design = qr_design(chunks(), stats, design)
     hc = None if cov_type == "nonrobust" else cov_type
-    res = second_pass(chunks(), design, B, c, hc, stats.y_mean) if chunks else None
-    if res is not None:
+    res = None
+    if robust is not None and chunks is not None:
+        rows = robust.start(chunks, B.shape[0], design, int(stats.n_samples))
+        res = second_pass(rows, design, B, c, None, stats.y_mean, robust.sums)
         check_pass_matches(res, stats)
-    sum_log_w, weighted = _log_weights(res, stats, sample_weight)
+        res.meat = robust.finish(design, float(stats.n_samples))
+    elif chunks is not None:
+        res = second_pass(chunks(), design, B, c, hc, stats.y_mean)
+        check_pass_matches(res, stats)
+    sum_log_w, weighted = log_weights(res, stats, sample_weight)
     nobs = float(stats.n_samples)
     s = design.singular_values
     common = {
@@ -254,8 +311,9 @@ def _summaries(
         "rank": design.rank,
         "const_idx": design.const_idx,
         "weighted": weighted,
-        "method": _method(model),
+        "method": method_name(model),
         "use_t": (hc is None) if use_t is None else bool(use_t),
+        **robust_fields(robust),
     }
     p = len(names)
     exact = _exact(model, stats, fit_intercept, chunks)
@@ -276,13 +334,14 @@ def _target_summary(
     model, stats, design, res, cov_type, from_qr = ctx
     rows_ssr = fit_ssr(model, j, theta, design.fit_intercept)
     numbers = target_numbers(stats, design, res, j, theta, cov_type, rows_ssr)
+    inference_f_pvalue(numbers, common)
     floor = numbers.pop("ssr_floor")
     gap = convergence(stats, design, theta, exact, numbers, common["names"])
     tss = numbers["centered_tss"] if design.k_constant else numbers["uncentered_tss"]
     perfect = (floor, tss, res is not None) if numbers["ssr"] == 0 else None
     notes = validity_notes(
-        _penalty(model),
-        _solver(model),
+        penalty_of_model(model),
+        solver_gaps(model),
         gap,
         design.rank,
         p,
@@ -335,98 +394,3 @@ class _Rows:
     def iter_chunks(self) -> Iterable[Any]:
         for X, y, w in self.chunks():
             yield X, np.asarray(y, dtype=np.float64).reshape(np.shape(X)[0], -1), w
-
-
-def _fits_intercept(model: Any) -> bool:
-    return bool(getattr(model, "fit_intercept", True))
-
-
-def _check_stats(stats: Any) -> None:
-    if not isinstance(stats, SufficientStats):
-        raise param_error(
-            "summarize",
-            "stats",
-            "a SufficientStats",
-            type(stats).__name__,
-            "Pass SufficientStats.from_arrays(X, y, sample_weight) of the training data.",
-        )
-
-
-def _check_model_matches(stats: SufficientStats, B: np.ndarray) -> None:
-    k, f = B.shape
-    if f != stats.n_features or stats.n_targets != k:
-        raise ValueError(
-            f"The statistics describe {stats.n_features} features and {stats.n_targets} "
-            f"targets but the model has {f} features and {k} targets. Pass the statistics of "
-            "the training data of this model."
-        )
-    if not stats.sum_weights > 0:
-        raise ValueError(
-            "The statistics hold no data (sum of weights 0); pass the training statistics."
-        )
-
-
-def _penalty(model: Any) -> tuple[float, float]:
-    return float(getattr(model, "alpha", 0.0) or 0.0), float(getattr(model, "l1_ratio", 0.0) or 0.0)
-
-
-def _solver(model: Any) -> tuple[float, float]:
-    """The fit's own gap to its (penalised) optimum and relative gradient norm."""
-    diag = getattr(model, "diagnostics_", None)
-    return getattr(diag, "rel_coef_gap", math.nan), getattr(diag, "grad_norm_rel", math.nan)
-
-
-def _param_names(model: Any, feature_names: Any, f: int) -> list[str]:
-    if feature_names is None:
-        feature_names = getattr(model, "feature_names_in_", None)
-    if feature_names is None:
-        names = [f"x{j}" for j in range(f)]
-    else:
-        names = [str(x) for x in feature_names]
-        if len(names) != f:
-            raise param_error(
-                "summarize",
-                "feature_names",
-                f"a sequence of {f} names (one per feature)",
-                feature_names,
-                "Pass one name per column of X, or None for x0, x1, ...",
-            )
-    return ["const", *names] if _fits_intercept(model) else names
-
-
-def _coefficients(model: Any, f: int) -> tuple[np.ndarray, np.ndarray, bool]:
-    coef = np.asarray(model.coef_, dtype=np.float64)
-    one_d = coef.ndim == 1
-    B = coef.reshape(1, f) if one_d else coef
-    k = B.shape[0]
-    if _fits_intercept(model):
-        c = np.broadcast_to(np.asarray(model.intercept_, dtype=np.float64), (k,)).copy()
-    else:
-        c = np.zeros(k)
-    return B, c, one_d
-
-
-def _method(model: Any) -> str:
-    opt = getattr(model, "optimizer", None)
-    return f"GD ({opt})" if isinstance(opt, str) else "gradient descent"
-
-
-def _log_weights(
-    res: Pass | None, stats: SufficientStats, sample_weight: Any
-) -> tuple[float, bool]:
-    """``sum log w`` for the WLS likelihood, and whether the fit is weighted."""
-    if res is not None:
-        return res.sum_log_weights, res.weighted
-    if sample_weight is not None:
-        w = np.asarray(sample_weight, dtype=np.float64).reshape(-1)
-        if w.shape != (stats.n_samples,) or not math.isclose(
-            float(w.sum()), float(stats.sum_weights), rel_tol=1e-9
-        ):
-            raise ValueError(
-                f"sample_weight has {w.size} entries summing to {w.sum():.10g}; the statistics "
-                f"have {stats.n_samples} rows with weights summing to {stats.sum_weights:.10g}. "
-                "Pass the weights given to fit."
-            )
-        with np.errstate(divide="ignore"):
-            return float(np.log(w).sum()), True
-    return float(stats.sum_log_weights), bool(stats.weighted)

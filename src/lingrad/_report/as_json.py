@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from .._jsonable import to_jsonable
 from .table import model_name
 
@@ -59,9 +61,18 @@ def summary_dict(summary: Any) -> dict[str, Any]:
     special = {
         "model": model_name(s),
         "names": list(s.names),
-        "conf_int": s.conf_int(),
+        "conf_int": np.asarray(s.conf_int()),
         "cov_params": s.cov,
         "warnings": list(s.warnings),
     }
     out = {k: special[k] if k in special else getattr(s, k) for k in _HEAD + _BODY}
+    out = {k: np.asarray(v) if _is_pandas(v) else v for k, v in out.items()}
+    if s.cov_kwds:
+        out["df_resid_inference"] = s.df_resid_inference
+        out["cov_kwds"] = {k: v for k, v in s.cov_kwds.items()}
     return {k: to_jsonable(v) for k, v in out.items()}
+
+
+def _is_pandas(value: Any) -> bool:
+    """A pandas Series or DataFrame (pandas is not imported)."""
+    return type(value).__module__.startswith("pandas")

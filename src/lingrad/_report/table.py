@@ -14,6 +14,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+
 __all__ = ["coef_table", "f3", "g3", "g4", "header_rows", "model_name"]
 
 
@@ -81,8 +83,9 @@ def coef_table(summary: Any) -> tuple[list[str], list[list[str]]]:
     lo, hi = s.alpha / 2, 1 - s.alpha / 2
     t = "t" if s.use_t else "z"
     cols = ["coef", "std err", t, f"P>|{t}|", f"[{lo:g}", f"{hi:g}]"]
-    ci = s.conf_int()
-    columns = (s.params, s.bse, s.tvalues, s.pvalues, ci[:, 0], ci[:, 1])
+    ci = np.asarray(s.conf_int())
+    columns = [np.asarray(v) for v in (s.params, s.bse, s.tvalues, s.pvalues)]
+    columns += [ci[:, 0], ci[:, 1]]
     formats = (g4, g4, f3, f3, g4, g4)
     rows = [
         [fmt(v) for fmt, v in zip(formats, values, strict=True)]

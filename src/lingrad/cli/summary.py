@@ -35,6 +35,9 @@ __all__ = ["summary"]
 _SUMMARY_EXAMPLES = examples(
     "lingrad summary model.json",
     "lingrad summary model.json train.csv --cov-type HC3",
+    "lingrad summary model.json train.csv --cluster firm",
+    "lingrad summary model.json train.csv --cluster firm,year --cov-type cluster-crv3",
+    "lingrad summary model.json train.csv --cov-type HAC --maxlags 4",
     "lingrad summary model.json --alpha 0.01 --json",
 )
 
@@ -47,6 +50,23 @@ def _cov_type(text: str) -> str:
     return cov
 
 
+def _groups(cluster: list[str] | None, maxlags: int | None, cov: str) -> tuple[Any, str]:
+    """``--cluster`` as the summary's ``groups`` (a name, or two), and the covariance type.
+
+    ``--cluster`` alone means ``--cov-type cluster`` and ``--maxlags`` alone
+    ``--cov-type HAC``.
+    """
+    if maxlags is not None:
+        check_param("maxlags", maxlags, summary=True)
+        cov = "HAC" if cov == "nonrobust" else cov
+    if not cluster:
+        return None, cov
+    names = [c.strip() for item in cluster for c in item.split(",") if c.strip()]
+    check(0 < len(names) <= 2, "--cluster", "one or two column names", ",".join(cluster))
+    cov = "cluster" if cov == "nonrobust" else cov
+    return (names[0] if len(names) == 1 else names), cov
+
+
 def _without_data(mf: ModelFile, model: Path, cov: str, alpha: float, columns: bool) -> Any:
     """The summary from the model file alone (``columns``: --target or --weight given)."""
     m = mf.model
@@ -57,7 +77,8 @@ def _without_data(mf: ModelFile, model: Path, cov: str, alpha: float, columns: b
         )
     if cov != "nonrobust":
         raise ValueError(
-            f"--cov-type {cov} needs the training DATA: a robust covariance sums over every "
+            f"--cov-type {cov} needs the training DATA (with its cluster columns for "
+            "--cluster): a robust covariance sums over every "
             "residual, which the model file does not hold. Run lingrad summary "
             f"{os.fspath(model)} DATA --cov-type {cov}."
         )
@@ -100,6 +121,25 @@ def summary(
         float,
         typer.Option("--alpha", help="Significance level of the intervals (0.05: 95%)."),
     ] = SUMMARY_PARAMETERS["alpha"].default,
+    cluster: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--cluster",
+            "--groups",
+            help=SUMMARY_PARAMETERS["groups"].help
+            + " Column(s) of DATA: --cluster a,b (or repeated) clusters two ways. Implies "
+            "--cov-type cluster (CR1) unless cluster-crv3 is given.",
+            show_default=False,
+        ),
+    ] = None,
+    maxlags: Annotated[
+        int | None,
+        typer.Option(
+            "--maxlags",
+            help=SUMMARY_PARAMETERS["maxlags"].help + " Implies --cov-type HAC.",
+            show_default=False,
+        ),
+    ] = None,
     target: TargetsOpt = None,
     weight: WeightOpt = None,
     chunk_rows: ChunkRowsOpt = 65536,
@@ -109,13 +149,15 @@ def summary(
 
     Standard errors, t, p-values, confidence intervals, R², F, log-likelihood,
     AIC and BIC, computed from the sufficient statistics stored in the model
-    file (no data needed). Robust covariances (HC0-HC3) sum over every residual:
-    give the training DATA, streamed once more. The notes say when classical
+    file (no data needed). Robust covariances (HC0-HC3, cluster-robust with
+    --cluster COL, HAC with --maxlags L for rows in time order) sum over every
+    residual: give the training DATA, streamed once more. The notes say when classical
     inference does not apply (penalised or unconverged fits). --json prints the
     summary as a JSON object (a list of them for several targets).
     """
     cov = _cov_type(cov_type)
     check_param("alpha", alpha, summary=True, note="(0.05: 95% intervals)")
+    groups, cov = _groups(cluster, maxlags, cov)
     check_rows("--chunk-rows", chunk_rows)
     mf = read_model(model)
     m = mf.model
@@ -129,7 +171,7 @@ def summary(
                 "--weight COL, so that DATA is the data the model was fitted on."
             )
         ds, names = open_for_model(mf, data, target, weight, chunk_rows)
-        result = m.summary(ds, cov_type=cov, alpha=alpha)
+        result = m.summary(ds, cov_type=cov, alpha=alpha, groups=groups, maxlags=maxlags)
     summaries = _named_summaries(result, names)
     if json_out:
         docs = [s.to_dict() for s in summaries]
