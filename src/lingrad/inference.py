@@ -240,8 +240,7 @@ def summarize(
     Raises
     ------
     ValueError
-        For a robust ``cov_type`` without the data, or statistics or data
-        that do not match the model.
+        For a robust ``cov_type`` without the data, or statistics or data not matching the model.
     """
     check_is_fitted(model)
     cov_type = _check_cov_type(cov_type)
