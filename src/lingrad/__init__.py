@@ -4,6 +4,8 @@
 """
 
 from ._diagnostics import Diagnostics, IllConditionedWarning, NotConvergedWarning
+from ._cv.estimator import LinearRegressionCV
+from ._cv.folds import HashFolds
 from ._estimator import LinearRegression
 from ._jsonable import to_jsonable
 from ._messages import render
@@ -25,8 +27,10 @@ __all__ = [
     "DivergenceError",
     "DivergenceWarning",
     "FitResult",
+    "HashFolds",
     "IllConditionedWarning",
     "LinearRegression",
+    "LinearRegressionCV",
     "ModelFileError",
     "NotConvergedWarning",
     "ParameterError",
