@@ -3,9 +3,9 @@
 >>> from lingrad import LinearRegression
 """
 
-from ._diagnostics import Diagnostics, IllConditionedWarning, NotConvergedWarning
 from ._cv.estimator import LinearRegressionCV
 from ._cv.folds import HashFolds
+from ._diagnostics import Diagnostics, IllConditionedWarning, NotConvergedWarning
 from ._estimator import LinearRegression
 from ._jsonable import to_jsonable
 from ._messages import render
