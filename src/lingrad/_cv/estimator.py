@@ -99,7 +99,7 @@ class LinearRegressionCV(RegressorMixin, BaseEstimator):
     >>> model.mse_path_.shape
     (30, 5)
     >>> print(np.round(model.coef_, 1))
-    [ 1.5  0.  -0.  -2.  -0. ]
+    [ 1.5  0.   0.  -2.   0. ]
     """
 
     def __init__(
