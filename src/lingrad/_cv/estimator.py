@@ -208,6 +208,9 @@ class LinearRegressionCV(RegressorMixin, BaseEstimator):
         self.coef_ = coef[0] if single else coef
         self.intercept_ = float(icpt[0]) if single else icpt
         self._set_paths(mse, A, W_all, b_all, auto, single)
+        # unsqueezed, for the figures: (n_l1, n_alphas, n_folds, k), (n_l1, n_alphas, k),
+        # (n_l1, n_alphas, f, k), the l1_ratios and the chosen (l1, alpha) index per target
+        self._grid = (mse, A, W_all, list(l1_ratios), chosen)
         self.cv_results_ = cv_results(mse, A, l1_ratios)
         self.n_splits_ = stats.n_splits
         self.n_features_in_ = full.n_features
