@@ -404,6 +404,7 @@ def check_params(owner: str, values: Mapping[str, Any]) -> Params:
     """
     return Params(**{name: c.check(owner, values[name]) for name, c in PARAMETERS.items()})
 
+
 #: Parameters of :class:`lingrad.LinearRegressionCV` beyond those shared with
 #: :data:`PARAMETERS` (each alpha and l1_ratio of a list is checked by those).
 CV_PARAMETERS: Mapping[str, Constraint] = MappingProxyType(
