@@ -100,9 +100,9 @@ def test_file_group_array_and_errors(tmp_path):
     _equal(a, LinearRegressionCV(alphas=8, l1_ratio=1.0).fit(X, y, groups=g))
     with pytest.raises(CVError, match="groups has 10 labels"):
         LinearRegressionCV().fit(ds, groups=g[:10])
-    with pytest.raises(CVError, match="'nope' is not a column"):
+    with pytest.raises(CVError, match="groups='nope' names no column"):
         LinearRegressionCV().fit(ds, groups="nope")
-    with pytest.raises(CVError, match="is the target or the weight"):
+    with pytest.raises(CVError, match="names the target or the weight"):
         LinearRegressionCV().fit(ds, groups="y")
     from sklearn.model_selection import KFold
 

@@ -66,7 +66,16 @@ def check_alphas(value: Any) -> int | np.ndarray:
             value,
             ("Use e.g. ", Set("alphas", "100"), " or ", Set("alphas", "[0.1, 1.0, 10.0]"), "."),
         )
-    checked = [PARAMETERS["alpha"].check(OWNER, a) for a in items]
+    bad = [a for a in items if not PARAMETERS["alpha"].accepts(a)]
+    if bad:
+        raise param_error(
+            OWNER,
+            "alphas",
+            "an int >= 1 or a list of finite alphas >= 0",
+            value,
+            (f"{bad[0]!r} is not one. ", "Use e.g. ", Set("alphas", "[0.1, 1.0, 10.0]"), "."),
+        )
+    checked = [float(a) for a in items]
     return np.sort(np.asarray(checked, dtype=np.float64))[::-1]
 
 
@@ -100,6 +109,7 @@ def folds_for(cv: Any, n_rows: int | None, in_memory: bool) -> Any:
                 owner=OWNER,
                 param="cv",
                 value=cv,
+                expected=f"an integer in [2, {n_rows}] (the number of rows)",
             )
         return HashFolds(int(cv))
     if not in_memory and not isinstance(cv, HashFolds):

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from .._messages import Set
 from . import collect
 from .errors import cv_error
 from .folds import HashFolds
@@ -73,10 +74,13 @@ def _with_group_column(
             ("Pass one group label per row, or open the file with lingrad.open_dataset.",),
         )
     if name not in ds.columns or name in ds.target_names or name == ds.weight_name:
-        what = "is not a column" if name not in ds.columns else "is the target or the weight"
+        what = "no column" if name not in ds.columns else "the target or the weight"
         raise cv_error(
-            f"groups={name!r} {what} of {ds.path}. ",
-            (f"Name another column of {ds.columns[:10]!r} as groups.",),
+            "",
+            (
+                Set("groups", repr(name)),
+                f" names {what} of {ds.path}. Name another of its columns {ds.columns[:10]!r}.",
+            ),
         )
     features = [c for c in ds._features if c != name]
     if not features:
