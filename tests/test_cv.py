@@ -173,7 +173,7 @@ def test_sklearn_api_predict_score_clone():
 @pytest.mark.parametrize(
     ("kwargs", "fit_kw", "cls", "words"),
     [
-        ({"alphas": [1.0, -0.5]}, {}, ParameterError, "'alpha' parameter"),
+        ({"alphas": [1.0, -0.5]}, {}, ParameterError, "-0.5 is not one"),
         ({"alphas": []}, {}, ParameterError, "non-empty list"),
         ({"alphas": 0}, {}, ParameterError, "'alphas' parameter"),
         ({"cv": 1}, {}, ParameterError, "'cv' parameter"),

@@ -70,10 +70,15 @@ def _partitioned(test: list[SufficientStats], f: int, k: int) -> FoldStats:
 def _add_chunk(
     acc: list[SufficientStats], X: Any, Y: np.ndarray, w: np.ndarray | None, ids: np.ndarray
 ) -> None:
+    """Rows sorted by fold once (one copy of the chunk), then each fold's run of rows."""
+    order = np.argsort(ids, kind="stable")
+    bounds = np.concatenate([[0], np.cumsum(np.bincount(ids, minlength=len(acc)))])
+    Xs, Ys = X[order], Y[order]
+    ws = None if w is None else w[order]
     for j in range(len(acc)):
-        m = ids == j
-        if m.any():
-            part = SufficientStats.from_arrays(X[m], Y[m], None if w is None else w[m])
+        a, b = int(bounds[j]), int(bounds[j + 1])
+        if b > a:
+            part = SufficientStats.from_arrays(Xs[a:b], Ys[a:b], None if ws is None else ws[a:b])
             acc[j] = acc[j].merge(part)
 
 
