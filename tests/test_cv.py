@@ -198,3 +198,27 @@ def test_cv_error_renders_for_the_command_line():
     with pytest.raises(CVError) as err:
         LinearRegressionCV().fit(X, y, groups=np.zeros(30))
     assert "--cv 3" in err.value.render("cli") and "cv=3" in str(err.value)
+
+
+def test_sparse_input_and_explicit_splits_equal_dense():
+    import scipy.sparse as sp
+
+    X, y = _data()
+    X[X < 0.3] = 0.0
+    dense = LinearRegressionCV(alphas=10, l1_ratio=1.0).fit(X, y)
+    sparse = LinearRegressionCV(alphas=10, l1_ratio=1.0).fit(sp.csr_matrix(X), y)
+    np.testing.assert_allclose(sparse.mse_path_, dense.mse_path_, rtol=1e-10)
+    np.testing.assert_allclose(sparse.coef_, dense.coef_, rtol=1e-10, atol=1e-13)
+    pairs = list(HashFolds(5).split(X))
+    listed = LinearRegressionCV(alphas=10, l1_ratio=1.0, cv=pairs).fit(X, y)
+    np.testing.assert_allclose(listed.mse_path_, dense.mse_path_, rtol=1e-12)
+
+
+def test_passes_scikit_learns_estimator_checks():
+    from sklearn.utils.estimator_checks import check_estimator
+
+    results = check_estimator(LinearRegressionCV(alphas=5, cv=3), on_fail=None)
+    failed = [
+        (r["check_name"], str(r["exception"])[:200]) for r in results if r["status"] == "failed"
+    ]
+    assert len(results) > 40 and failed == []

@@ -46,7 +46,15 @@ def check_cv_param(name: str, value: Any) -> Any:
     if name == "cv" and not isinstance(value, numbers.Integral):
         if hasattr(value, "split") and hasattr(value, "get_n_splits"):
             return value
-        raise CV_PARAMETERS["cv"].error(OWNER, value, "an int >= 2 or a scikit-learn splitter")
+        if isinstance(value, list | tuple):  # explicit (train, test) pairs, as scikit-learn
+            from sklearn.model_selection import check_cv
+
+            return check_cv(list(value))
+        raise CV_PARAMETERS["cv"].error(
+            OWNER,
+            value,
+            "an int >= 2, a scikit-learn splitter or a list of (train, test) index pairs",
+        )
     return CV_PARAMETERS[name].check(OWNER, value)
 
 
@@ -101,7 +109,8 @@ def folds_for(cv: Any, n_rows: int | None, in_memory: bool) -> Any:
         if n_rows is not None and cv > n_rows:
             raise ParameterError(
                 (
-                    f"{OWNER}: cv={int(cv)} folds need at least {int(cv)} rows; got {n_rows}. ",
+                    f"{OWNER}: cv={int(cv)} folds need at least {int(cv)} rows; "
+                    f"got n_samples={n_rows}. ",
                     "Use fewer folds, e.g. ",
                     Set("cv", str(max(2, min(5, n_rows)))),
                     ".",

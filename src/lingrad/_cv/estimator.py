@@ -119,6 +119,12 @@ class LinearRegressionCV(RegressorMixin, BaseEstimator):
         self.fit_intercept = fit_intercept
         self.selection = selection
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.target_tags.multi_output = True
+        return tags
+
     def fit(
         self, X: Any, y: Any = None, sample_weight: Any = None, groups: Any = None
     ) -> LinearRegressionCV:
