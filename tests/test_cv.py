@@ -182,6 +182,7 @@ def test_sklearn_api_predict_score_clone():
         ({"l1_ratio": 2.0}, {}, ParameterError, "'l1_ratio' parameter"),
         ({"eps": 0.0}, {}, ParameterError, "'eps' parameter"),
         ({"selection": "cyclic"}, {}, ParameterError, "'min', '1se'"),
+        ({"fit_intercept": "yes"}, {}, ParameterError, "'fit_intercept' parameter"),
         ({}, {"groups": np.arange(5)}, CVError, "groups has 5 labels but X has 30 rows"),
         ({}, {"groups": "site"}, CVError, "names a column, but X is an array"),
         ({}, {"groups": np.zeros(30)}, CVError, "holds no rows"),

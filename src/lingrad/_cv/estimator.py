@@ -15,6 +15,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
+from .._params import PARAMETERS
 from .._predict import predict
 from .._sources import as_source
 from .._validation import validate_xy
@@ -148,16 +149,13 @@ class LinearRegressionCV(RegressorMixin, BaseEstimator):
         self
         """
         alphas = check_alphas(self.alphas)
-        l1_ratios, as_list = check_l1_ratios(self.l1_ratio)
+        l1_ratios, _ = check_l1_ratios(self.l1_ratio)
         eps = check_cv_param("eps", self.eps)
         selection = check_cv_param("selection", self.selection)
         cv = check_cv_param("cv", self.cv)
-        if not isinstance(self.fit_intercept, bool):
-            raise cv_error(
-                f"fit_intercept must be True or False; got {self.fit_intercept!r}. ", "a bool"
-            )
+        fit_intercept = PARAMETERS["fit_intercept"].check("LinearRegressionCV", self.fit_intercept)
         stats, one_d = self._fold_stats(X, y, sample_weight, groups, cv)
-        self._search(stats, alphas, eps, l1_ratios, as_list, selection, one_d)
+        self._search(stats, alphas, eps, l1_ratios, fit_intercept, selection, one_d)
         return self
 
     def _fold_stats(self, X, y, sample_weight, groups, cv) -> tuple[collect.FoldStats, bool]:
@@ -179,8 +177,7 @@ class LinearRegressionCV(RegressorMixin, BaseEstimator):
             del self.feature_names_in_
         return stats, source.one_d
 
-    def _search(self, stats, alphas, eps, l1_ratios, as_list, selection, one_d) -> None:
-        fi = self.fit_intercept
+    def _search(self, stats, alphas, eps, l1_ratios, fi, selection, one_d) -> None:
         full = stats.full
         k = full.n_targets
         auto = isinstance(alphas, int)
