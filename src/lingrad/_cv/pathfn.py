@@ -46,6 +46,17 @@ def path(
     coefs : ndarray of shape (n_features, n_alphas) or (n_targets, n_features, n_alphas)
         As ``sklearn.linear_model.enet_path``.
     intercepts : ndarray of shape (n_alphas,) or (n_targets, n_alphas)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lingrad.cv import path
+    >>> X = np.random.default_rng(0).standard_normal((50, 2))
+    >>> alphas, coefs, _ = path(X, 3 * X[:, 0], l1_ratio=1.0, alphas=[1.0, 0.0])
+    >>> print(np.round(coefs[:, 1], 6) + 0.0)  # alpha = 0: least squares
+    [3. 0.]
+    >>> bool(0 < coefs[0, 0] < 3)  # alpha = 1: shrunk towards 0
+    True
     """
     grid = check_alphas(alphas)
     (ratio,), _ = check_l1_ratios(l1_ratio)
