@@ -132,3 +132,5 @@ def test_dask_equals_memory():
     _equal(LinearRegressionCV(**kw).fit(Xd, yd, groups=da.from_array(g, chunks=100)), grouped)
     with pytest.raises(CVError, match="groups has 3 labels"):
         LinearRegressionCV(**kw).fit(Xd, yd, groups=g[:3])
+    with pytest.raises(CVError, match="Pass the column itself"):
+        LinearRegressionCV(**kw).fit(Xd, yd, groups="site")

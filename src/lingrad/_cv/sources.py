@@ -27,6 +27,12 @@ def source_fold_stats(
 ) -> tuple[collect.FoldStats, list[str] | None]:
     """``(FoldStats, feature names)`` of a data source, in one pass."""
     if hasattr(source, "reduce_chunks"):  # Dask
+        if isinstance(groups, str):
+            raise cv_error(
+                f"groups={groups!r} names a column, but a Dask collection's groups are passed "
+                "as data. ",
+                ("Pass the column itself, e.g. groups=ddf[", repr(groups), "] (or an array)."),
+            )
         if groups is not None and not hasattr(groups, "__dask_graph__"):
             _check_length(groups, source.n_samples)
         return collect.from_dask(source, folds, groups), source.feature_names
