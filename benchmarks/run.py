@@ -28,7 +28,7 @@ from _common import RESULTS_DIR, machine_description, now_utc
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-ORDER = ("engine", "conditioning", "accuracy", "partial_fit", "files", "dask", "cluster")
+ORDER = ("engine", "conditioning", "accuracy", "partial_fit", "files", "dask", "cluster", "cv")
 
 
 def topics(only: list[str] | None) -> list[str]:

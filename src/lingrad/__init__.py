@@ -3,6 +3,8 @@
 >>> from lingrad import LinearRegression
 """
 
+from ._cv.estimator import LinearRegressionCV
+from ._cv.folds import HashFolds
 from ._diagnostics import Diagnostics, IllConditionedWarning, NotConvergedWarning
 from ._estimator import LinearRegression
 from ._jsonable import to_jsonable
@@ -35,8 +37,10 @@ __all__ = [
     "DivergenceWarning",
     "FitResult",
     "FormulaError",
+    "HashFolds",
     "IllConditionedWarning",
     "LinearRegression",
+    "LinearRegressionCV",
     "ModelFileError",
     "NotConvergedWarning",
     "ParameterError",

@@ -23,6 +23,7 @@ Examples
 
 from __future__ import annotations
 
+from ._plots.cv import plot_cv_curve, plot_regularization_path
 from ._plots.descent import plot_descent_path
 from ._plots.diagnostics import plot_predicted_vs_actual, plot_residuals
 from ._plots.fit import animate_fit, plot_data, plot_fit
@@ -31,10 +32,12 @@ from ._plots.training import plot_coef_paths, plot_loss
 __all__ = [
     "animate_fit",
     "plot_coef_paths",
+    "plot_cv_curve",
     "plot_data",
     "plot_descent_path",
     "plot_fit",
     "plot_loss",
     "plot_predicted_vs_actual",
+    "plot_regularization_path",
     "plot_residuals",
 ]

@@ -1,10 +1,11 @@
 """The ``lingrad`` command line (typer + rich).
 
 Commands: ``demo`` (the tutorial end to end), ``fit`` (a data file to a model
-file), ``predict``, ``evaluate``, ``summary`` and ``plot`` (a model file and,
-where needed, a data file), one module each. Data files are CSV, Parquet or
-``.npy``, read in row chunks through :func:`lingrad.open_dataset`: files larger
-than memory fit and predict in constant memory.
+file), ``cv`` (the penalty by cross-validation), ``predict``, ``evaluate``,
+``summary`` and ``plot`` (a model file and, where needed, a data file), one
+module each. Data files are CSV, Parquet or ``.npy``, read in row chunks through
+:func:`lingrad.open_dataset`: files larger than memory fit and predict in
+constant memory.
 
 Layout, for whoever adds a command (a module of its own, imported below):
 
@@ -31,7 +32,7 @@ from .app import app, main
 __all__ = ["COMMANDS", "app", "main"]
 
 #: The command modules, in the order of ``lingrad --help``.
-COMMANDS = ("demo", "fit", "predict", "evaluate", "summary", "plot")
+COMMANDS = ("demo", "fit", "cv", "predict", "evaluate", "summary", "plot")
 
 if app is not None:
     for _name in COMMANDS:  # importing a command's module registers it
