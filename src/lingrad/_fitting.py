@@ -21,6 +21,7 @@ from ._convergence import convergence_warning, stopping_for
 from ._descent import descend, finite_stats
 from ._diagnostics import ILL_CONDITIONED, Solved, condition, diagnose, ill_conditioned_warning
 from ._fitted import FittedState
+from ._krylov import krylov_fit
 from ._messages import Alt, Set
 from ._optimizers import GD, Schedule
 from ._optimum import reference_theta
@@ -156,6 +157,9 @@ def run(plan: Plan, callback: Callable[[int, float], None] | None = None) -> Fit
     FittedState
     """
     p = plan.params
+    if p.optimizer == "cg":  # conjugate gradients on the rows (lingrad._krylov)
+        res, diagnostics = krylov_fit(plan, verbose_callback(p.verbose, p.n_iters, callback))
+        return fitted_state(plan, res, lr=float(res.lr), diagnostics=diagnostics)
     descent = descend(plan)  # preconditioned coordinates, when precondition says so
     L, mu = curvature(descent.plan.problem)
     rates = resolve_rates(p, plan.engine, L, mu)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -31,7 +31,7 @@ from sklearn.utils import check_random_state
 from ._diagnostics import condition
 from ._messages import Set
 from ._objective import DirectLeastSquares, Penalty, StatsLeastSquares
-from ._optimizers import Optimizer, auto_lr, make_optimizer
+from ._optimizers import Optimizer, auto_lr, choose_optimizer, make_optimizer
 from ._params import ParameterError, Params
 from ._solve import OVERFLOW_MESSAGE, DataOverflowError
 from ._stats import SufficientStats
@@ -171,6 +171,20 @@ def plan_arrays(
     (n, f), k = X.shape, Y.shape[1]
     nnz = X.nnz if sp.issparse(X) else None
     engine = choose_engine(params.engine, f, k, params.n_iters, params.tol, n_samples=n, nnz=nnz)
+    l1, batched = params.alpha * params.l1_ratio, params.batch_size is not None
+    chosen = choose_optimizer(
+        params.optimizer,
+        params.lr,
+        engine,
+        l1=l1,
+        minibatch=batched,
+        precondition=params.precondition,
+    )
+    if chosen == "cg":  # lr="auto" on the direct engine, or asked for: rows in memory
+        params, engine = (
+            replace(params, optimizer="cg"),
+            "direct" if params.engine == "auto" else engine,
+        )
     penalty, fi = penalty_of(params), params.fit_intercept
     stats = None
     if engine == "stats":

@@ -1,0 +1,182 @@
+"""The least-squares design as an operator: weighted, centred, column-scaled, never densified.
+
+:class:`Design` is ``A = diag(sqrt(w / S)) [(X - 1 mu^T) D, 1]`` applied through
+``X @ v`` and ``X.T @ r`` plus rank-one corrections for the centring, for dense or
+CSR/CSC sparse X (never copied, never centred in place); :func:`design_of` builds it
+from a direct problem, with the column moments of :func:`column_moments` (one chunked
+pass over sparse X). :mod:`lingrad._krylov` runs conjugate gradients on it.
+
+Examples
+--------
+>>> import numpy as np
+>>> X = np.array([[0.0], [1.0], [2.0]])
+>>> mu, var = column_moments(X, None, centre=True)
+>>> print(mu, np.round(var, 12))
+[1.] [0.666666666667]
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from ._objective import DirectLeastSquares
+
+__all__ = ["Design", "column_moments", "design_of"]
+
+#: Numbers of X read at a time for the column moments (bounded memory).
+_CHUNK = 1 << 20
+
+
+@dataclass
+class Design:
+    """``A = diag(sq) [(X - 1 mu^T) D, 1]`` as an operator, and ``theta <-> z``.
+
+    Attributes
+    ----------
+    X : ndarray or sparse matrix of shape (n_samples, n_features)
+    Y : ndarray of shape (n_samples, n_targets)
+    sq : ndarray of shape (n_samples, 1) or float
+        ``sqrt(w / S)``.
+    mu : ndarray of shape (n_features,) or None
+        Column means (None: no intercept).
+    d : ndarray of shape (n_features,)
+        Column scales ``D``.
+    lam : ndarray of shape (n_params, 1)
+        Damping of each coordinate of ``z`` (``l2 d^2``; 0 for the intercept).
+    """
+
+    X: Any
+    Y: np.ndarray
+    sq: Any
+    mu: np.ndarray | None
+    d: np.ndarray
+    lam: np.ndarray
+
+    def __post_init__(self) -> None:
+        self.XT = self.X.T  # a view (sparse: the other format on the same arrays), made once
+
+    def _x(self, V: np.ndarray, transpose: bool = False) -> np.ndarray:
+        M = self.XT if transpose else self.X
+        V = V.astype(self.X.dtype, copy=False)
+        out = M @ V[:, 0] if V.shape[1] == 1 else M @ V  # one target: a matvec
+        return np.asarray(out, dtype=np.float64).reshape(M.shape[0], -1)
+
+    def matvec(self, Z: np.ndarray) -> np.ndarray:
+        """``A Z``: shape (n_params, k) -> (n_samples, k)."""
+        f = self.d.size
+        Wd = self.d[:, None] * Z[:f]
+        U = self._x(Wd)
+        if self.mu is not None:
+            U += Z[f] - self.mu @ Wd
+        U *= self.sq
+        return U
+
+    def rmatvec(self, R: np.ndarray) -> np.ndarray:
+        """``A^T R``: shape (n_samples, k) -> (n_params, k)."""
+        f = self.d.size
+        V = R * self.sq
+        G = self._x(V, transpose=True)
+        if self.mu is not None:
+            s = V.sum(axis=0)
+            G -= np.outer(self.mu, s)
+            G = np.vstack([G, s[None, :]])
+        G[:f] *= self.d[:, None]
+        return G
+
+    def to_theta(self, Z: np.ndarray) -> np.ndarray:
+        f = self.d.size
+        W = self.d[:, None] * Z[:f]
+        return W if self.mu is None else np.vstack([W, Z[f : f + 1] - self.mu @ W])
+
+    def to_z(self, theta: np.ndarray) -> np.ndarray:
+        f = self.d.size
+        W = np.asarray(theta[:f], dtype=np.float64)
+        w = W / self.d[:, None]
+        return w if self.mu is None else np.vstack([w, theta[f : f + 1] + self.mu @ W])
+
+    def residual(self, theta: np.ndarray) -> np.ndarray:
+        """``sqrt(w/S) (Y - X W - b)`` from the data (no centring arithmetic)."""
+        f = self.d.size
+        R = self.Y - self._x(np.asarray(theta[:f], dtype=np.float64))
+        if self.mu is not None:
+            R -= theta[f]
+        R *= self.sq
+        return R
+
+
+def _sparse_sums(X: Any, w: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """``(sum_i w_i x_ij, sum_i w_i x_ij^2)`` of CSR/CSC X, in chunks (X never copied)."""
+    if not X.has_canonical_format:  # duplicate entries would square wrongly
+        X = X.copy()
+        X.sum_duplicates()
+    n, f = X.shape
+    csr = X.format == "csr"
+    major, indptr = (n if csr else f), X.indptr
+    s1, s2 = np.zeros(f), np.zeros(f)
+    step = max(1, _CHUNK * major // max(X.nnz, 1))
+    for a in range(0, major, step):
+        b = min(major, a + step)
+        p0, p1 = indptr[a], indptr[b]
+        v = X.data[p0:p1].astype(np.float64)
+        counts = np.diff(indptr[a : b + 1])
+        if csr:
+            col, wv = X.indices[p0:p1], None if w is None else np.repeat(w[a:b], counts)
+        else:
+            col = np.repeat(np.arange(a, b), counts)
+            wv = None if w is None else w[X.indices[p0:p1]]
+        vw = v if wv is None else v * wv
+        s1 += np.bincount(col, weights=vw, minlength=f)
+        s2 += np.bincount(col, weights=vw * v, minlength=f)
+    return s1, s2
+
+
+def column_moments(X: Any, w: np.ndarray | None, centre: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Weighted column means and second moments (centred when ``centre``), shape (f,) each.
+
+    Sparse X: one chunked pass, ``E[x^2] - mu^2`` (no dense centred copy); dense X:
+    the means, then the centred squares in blocks of about 2^20 numbers.
+    """
+    n, f = X.shape
+    S = float(n if w is None else w.sum()) or 1.0
+    if sp.issparse(X):
+        s1, s2 = _sparse_sums(X, w)
+        mu = s1 / S
+        return mu, np.maximum(s2 / S - (mu * mu if centre else 0.0), 0.0)
+    mu = np.asarray((X.sum(axis=0) if w is None else w @ X), dtype=np.float64) / S
+    shift = mu if centre else np.zeros(f)
+    m2 = np.zeros(f)
+    step = max(1, _CHUNK // max(f, 1))
+    for i in range(0, n, step):
+        B = np.asarray(X[i : i + step], dtype=np.float64) - shift
+        B *= B
+        m2 += B.sum(axis=0) if w is None else w[i : i + step] @ B
+    return mu, m2 / S
+
+
+def design_of(problem: DirectLeastSquares, kind: str) -> tuple[Design, float]:
+    """The :class:`Design` of ``problem`` ("none": raw columns) and y's spread."""
+    X, Y, sw = problem.X, np.asarray(problem.Y, dtype=np.float64), problem.sample_weight
+    n, fi, l2 = X.shape[0], problem.fit_intercept, problem.penalty.l2
+    w = None if sw is None else np.asarray(sw, dtype=np.float64)
+    S = float(n if w is None else w.sum())
+    mu, var = column_moments(X, w, centre=fi)
+    if kind == "none":
+        d = np.ones(X.shape[1])
+        mu = np.zeros(X.shape[1]) if fi else None
+    else:
+        den = np.sqrt(var + l2)
+        d = np.where(den > 0, 1.0 / np.where(den > 0, den, 1.0), 1.0)
+        mu = mu if fi else None
+    lam = l2 * d * d
+    lam = np.append(lam, 0.0) if fi else lam
+    sq = 1.0 / math.sqrt(S) if w is None else np.sqrt(w / S)[:, None]
+    ybar = (Y.sum(axis=0) if w is None else w @ Y) / S
+    ms = float(np.mean(((Y * Y).sum(axis=0) if w is None else w @ (Y * Y)) / S))
+    var_y = max(ms - float(np.mean(ybar * ybar)), 0.0)
+    scale = next((c for c in ((var_y, ms) if fi else (ms,)) if c > 0), np.finfo(float).tiny)
+    return Design(X, Y, sq, mu, d, lam[:, None]), float(scale)
