@@ -30,6 +30,9 @@ __all__ = ["Design", "column_moments", "design_of"]
 
 #: Numbers of X read at a time for the column moments (bounded memory).
 _CHUNK = 1 << 20
+#: A column whose spread is at most this share of its root mean square is constant to
+#: float64 (the operator's centring resolves nothing finer): exactly zero in A.
+_ZERO = 64 * np.finfo(np.float64).eps
 
 
 @dataclass
@@ -48,6 +51,9 @@ class Design:
         Column scales ``D``.
     lam : ndarray of shape (n_params, 1)
         Damping of each coordinate of ``z`` (``l2 d^2``; 0 for the intercept).
+    zero : ndarray of bool, shape (n_features,), or None
+        Columns of A that are exactly zero (constant columns, centred): their
+        coefficients move no prediction, and the minimum-norm answer keeps them at 0.
     """
 
     X: Any
@@ -56,6 +62,7 @@ class Design:
     mu: np.ndarray | None
     d: np.ndarray
     lam: np.ndarray
+    zero: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         self.XT = self.X.T  # a view (sparse: the other format on the same arrays), made once
@@ -86,6 +93,8 @@ class Design:
             G -= np.outer(self.mu, s)
             G = np.vstack([G, s[None, :]])
         G[:f] *= self.d[:, None]
+        if self.zero is not None:
+            G[: self.zero.size][self.zero] = 0.0  # constant columns: no direction
         return G
 
     def to_theta(self, Z: np.ndarray) -> np.ndarray:
@@ -109,15 +118,13 @@ class Design:
         return R
 
 
-def _sparse_sums(X: Any, w: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-    """``(sum_i w_i x_ij, sum_i w_i x_ij^2)`` of CSR/CSC X, in chunks (X never copied)."""
-    if not X.has_canonical_format:  # duplicate entries would square wrongly
-        X = X.copy()
-        X.sum_duplicates()
+def _sparse_sums(X: Any, w: np.ndarray | None, shift: np.ndarray | None = None):
+    """Per column of CSR/CSC X, over the stored entries, in chunks (X never copied):
+    ``sum w x``, ``sum w (x - shift)^2`` and ``sum w`` (shift None: 0)."""
     n, f = X.shape
     csr = X.format == "csr"
     major, indptr = (n if csr else f), X.indptr
-    s1, s2 = np.zeros(f), np.zeros(f)
+    s1, s2, s0 = np.zeros(f), np.zeros(f), np.zeros(f)
     step = max(1, _CHUNK * major // max(X.nnz, 1))
     for a in range(0, major, step):
         b = min(major, a + step)
@@ -131,22 +138,35 @@ def _sparse_sums(X: Any, w: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
             wv = None if w is None else w[X.indices[p0:p1]]
         vw = v if wv is None else v * wv
         s1 += np.bincount(col, weights=vw, minlength=f)
-        s2 += np.bincount(col, weights=vw * v, minlength=f)
-    return s1, s2
+        c = v if shift is None else v - shift[col]
+        s2 += np.bincount(col, weights=c * c if wv is None else c * c * wv, minlength=f)
+        s0 += np.bincount(col, weights=wv, minlength=f)
+    return s1, s2, s0
 
 
 def column_moments(X: Any, w: np.ndarray | None, centre: bool) -> tuple[np.ndarray, np.ndarray]:
     """Weighted column means and second moments (centred when ``centre``), shape (f,) each.
 
-    Sparse X: one chunked pass, ``E[x^2] - mu^2`` (no dense centred copy); dense X:
-    the means, then the centred squares in blocks of about 2^20 numbers.
+    Sparse X: one chunked pass over the stored entries, ``E[x^2] - mu^2``; where that
+    cancels more than 6 digits (large offsets), a second pass centres the stored
+    entries exactly (the implicit zeros add ``mu^2`` each). Dense X: the means, then
+    the centred squares in blocks of about 2^20 numbers. No dense copy of X either way.
     """
     n, f = X.shape
     S = float(n if w is None else w.sum()) or 1.0
     if sp.issparse(X):
-        s1, s2 = _sparse_sums(X, w)
-        mu = s1 / S
-        return mu, np.maximum(s2 / S - (mu * mu if centre else 0.0), 0.0)
+        if not X.has_canonical_format:  # duplicate entries would square wrongly
+            X = X.copy()
+            X.sum_duplicates()
+        s1, s2, _ = _sparse_sums(X, w)
+        mu, ms = s1 / S, s2 / S
+        if not centre:
+            return mu, ms
+        var = np.maximum(ms - mu * mu, 0.0)
+        if (var <= 1e-6 * ms).any():
+            _, c2, s0 = _sparse_sums(X, w, mu)
+            var = (c2 + (S - s0) * mu * mu) / S
+        return mu, var
     mu = np.asarray((X.sum(axis=0) if w is None else w @ X), dtype=np.float64) / S
     shift = mu if centre else np.zeros(f)
     m2 = np.zeros(f)
@@ -159,24 +179,29 @@ def column_moments(X: Any, w: np.ndarray | None, centre: bool) -> tuple[np.ndarr
 
 
 def design_of(problem: DirectLeastSquares, kind: str) -> tuple[Design, float]:
-    """The :class:`Design` of ``problem`` ("none": raw columns) and y's spread."""
+    """The :class:`Design` of ``problem`` ("none": raw columns) and y's spread (its
+    weighted variance averaged over targets; the mean square without an intercept)."""
     X, Y, sw = problem.X, np.asarray(problem.Y, dtype=np.float64), problem.sample_weight
-    n, fi, l2 = X.shape[0], problem.fit_intercept, problem.penalty.l2
+    n, f = X.shape
+    fi, l2 = problem.fit_intercept, problem.penalty.l2
     w = None if sw is None else np.asarray(sw, dtype=np.float64)
-    S = float(n if w is None else w.sum())
-    mu, var = column_moments(X, w, centre=fi)
+    S = float(n if w is None else w.sum()) or 1.0
+    mean, var = column_moments(X, w, centre=fi)
+    zero = None
     if kind == "none":
-        d = np.ones(X.shape[1])
-        mu = np.zeros(X.shape[1]) if fi else None
+        d = np.ones(f)
     else:
-        den = np.sqrt(var + l2)
+        rms = np.sqrt(var + mean * mean if fi else var)
+        zero = (np.sqrt(var) <= _ZERO * rms) & (l2 == 0)
+        den = np.sqrt(np.where(zero, 1.0, var + l2))
         d = np.where(den > 0, 1.0 / np.where(den > 0, den, 1.0), 1.0)
-        mu = mu if fi else None
+    mu = (mean if kind != "none" else np.zeros(f)) if fi else None
     lam = l2 * d * d
     lam = np.append(lam, 0.0) if fi else lam
     sq = 1.0 / math.sqrt(S) if w is None else np.sqrt(w / S)[:, None]
     ybar = (Y.sum(axis=0) if w is None else w @ Y) / S
-    ms = float(np.mean(((Y * Y).sum(axis=0) if w is None else w @ (Y * Y)) / S))
-    var_y = max(ms - float(np.mean(ybar * ybar)), 0.0)
-    scale = next((c for c in ((var_y, ms) if fi else (ms,)) if c > 0), np.finfo(float).tiny)
-    return Design(X, Y, sq, mu, d, lam[:, None]), float(scale)
+    E = Y - ybar if fi else Y
+    spread = (E * E).sum(axis=0) if w is None else w @ (E * E)
+    var_y, ms_y = float(np.mean(spread)) / S, float(np.mean(spread / S + ybar * ybar))
+    scale = next((c for c in ((var_y, ms_y) if fi else (var_y,)) if c > 0), 0.0)
+    return Design(X, Y, sq, mu, d, lam[:, None], zero), scale or float(np.finfo(float).tiny)

@@ -87,6 +87,8 @@ class _CG:
     @classmethod
     def start(cls, A: Design, theta0: np.ndarray) -> _CG:
         Z, R = A.to_z(theta0), A.residual(theta0)
+        if A.zero is not None and A.zero.any():  # exact null directions: the min-norm 0
+            Z[: A.zero.size][A.zero] = 0.0
         S = A.rmatvec(R) - A.lam * Z
         return cls(Z, R, S, S.copy(), _sumsq(S), [], [])
 
