@@ -120,7 +120,7 @@ class Design:
 
 def _sparse_sums(X: Any, w: np.ndarray | None, shift: np.ndarray | None = None):
     """Per column of CSR/CSC X, over the stored entries, in chunks (X never copied):
-    ``sum w x``, ``sum w (x - shift)^2`` and ``sum w`` (shift None: 0)."""
+    ``sum w (x - shift)``, ``sum w (x - shift)^2`` and ``sum w`` (shift None: 0)."""
     n, f = X.shape
     csr = X.format == "csr"
     major, indptr = (n if csr else f), X.indptr
@@ -136,10 +136,10 @@ def _sparse_sums(X: Any, w: np.ndarray | None, shift: np.ndarray | None = None):
         else:
             col = np.repeat(np.arange(a, b), counts)
             wv = None if w is None else w[X.indices[p0:p1]]
-        vw = v if wv is None else v * wv
-        s1 += np.bincount(col, weights=vw, minlength=f)
         c = v if shift is None else v - shift[col]
-        s2 += np.bincount(col, weights=c * c if wv is None else c * c * wv, minlength=f)
+        cw = c if wv is None else c * wv
+        s1 += np.bincount(col, weights=cw, minlength=f)
+        s2 += np.bincount(col, weights=cw * c, minlength=f)
         s0 += np.bincount(col, weights=wv, minlength=f)
     return s1, s2, s0
 
@@ -163,19 +163,22 @@ def column_moments(X: Any, w: np.ndarray | None, centre: bool) -> tuple[np.ndarr
         if not centre:
             return mu, ms
         var = np.maximum(ms - mu * mu, 0.0)
-        if (var <= 1e-6 * ms).any():
-            _, c2, s0 = _sparse_sums(X, w, mu)
-            var = (c2 + (S - s0) * mu * mu) / S
+        if (var <= 1e-6 * ms).any():  # corrected two-pass (Chan, Golub & LeVeque, 1983)
+            c1, c2, s0 = _sparse_sums(X, w, mu)
+            dev = (c1 - (S - s0) * mu) / S  # the implicit zeros deviate by -mu each
+            var = np.maximum((c2 + (S - s0) * mu * mu) / S - dev * dev, 0.0)
         return mu, var
     mu = np.asarray((X.sum(axis=0) if w is None else w @ X), dtype=np.float64) / S
     shift = mu if centre else np.zeros(f)
-    m2 = np.zeros(f)
+    m1, m2 = np.zeros(f), np.zeros(f)
     step = max(1, _CHUNK // max(f, 1))
     for i in range(0, n, step):
         B = np.asarray(X[i : i + step], dtype=np.float64) - shift
+        m1 += B.sum(axis=0) if w is None else w[i : i + step] @ B
         B *= B
         m2 += B.sum(axis=0) if w is None else w[i : i + step] @ B
-    return mu, m2 / S
+    dev = m1 / S if centre else 0.0  # the corrected two-pass formula
+    return mu, np.maximum(m2 / S - dev * dev, 0.0)
 
 
 def design_of(problem: DirectLeastSquares, kind: str) -> tuple[Design, float]:

@@ -83,6 +83,7 @@ class _CG:
     gamma: np.ndarray
     alphas: list
     betas: list
+    lanczos: bool = True
 
     @classmethod
     def start(cls, A: Design, theta0: np.ndarray) -> _CG:
@@ -94,13 +95,15 @@ class _CG:
 
     def copy(self) -> _CG:
         arrays = (self.Z, self.R, self.S, self.P, self.gamma)
-        return _CG(*(a.copy() for a in arrays), list(self.alphas), list(self.betas))
+        return _CG(*(a.copy() for a in arrays), list(self.alphas), list(self.betas), self.lanczos)
 
     def step(self, A: Design) -> None:
         """One CGLS iteration: one product with X, one with X.T."""
         Q = A.matvec(self.P)
         delta = _sumsq(Q) + _sumsq(self.P, A.lam)
-        alpha = np.divide(self.gamma, delta, out=np.zeros_like(delta), where=delta > 0)
+        # the exact minimiser along P (s^T p; |s|^2 in exact arithmetic): never uphill
+        slope = np.einsum("ij,ij->j", self.S, self.P)
+        alpha = np.divide(slope, delta, out=np.zeros_like(delta), where=delta > 0)
         self.Z += alpha * self.P
         self.R -= alpha * Q
         self.S = A.rmatvec(self.R) - A.lam * self.Z
@@ -108,9 +111,14 @@ class _CG:
         beta = np.divide(gamma, self.gamma, out=np.zeros_like(gamma), where=self.gamma > 0)
         self.P *= beta
         self.P += self.S
+        lost = np.einsum("ij,ij->j", self.S, self.P) <= 0  # conjugacy lost to rounding
+        if lost.any():
+            self.P[:, lost] = self.S[:, lost]  # restart: steepest descent
         self.gamma = gamma
-        self.alphas.append(alpha)
-        self.betas.append(beta)
+        if self.lanczos:  # CG's coefficients define Lanczos' matrix until the first restart
+            self.alphas.append(alpha)
+            self.betas.append(beta)
+            self.lanczos = not lost.any() and bool(np.all(gamma > 0))
 
     def mse(self) -> float:
         return float(_sumsq(self.R).sum()) / self.R.shape[1]
