@@ -140,7 +140,8 @@ def _sparse_sums(X: Any, w: np.ndarray | None, shift: np.ndarray | None = None):
         cw = c if wv is None else c * wv
         s1 += np.bincount(col, weights=cw, minlength=f)
         s2 += np.bincount(col, weights=cw * c, minlength=f)
-        s0 += np.bincount(col, weights=wv, minlength=f)
+        if shift is not None:  # (only the centring pass needs the stored weight)
+            s0 += np.bincount(col, weights=wv, minlength=f)
     return s1, s2, s0
 
 
