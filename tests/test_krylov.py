@@ -295,3 +295,18 @@ def test_cg_model_saves_and_loads(tmp_path):
     back = load_model(tmp_path / "m.json")
     np.testing.assert_array_equal(back.coef_, model.coef_)
     assert back.diagnostics_.optimizer == "cg" and back.stop_reason_ == model.stop_reason_
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc"])
+@pytest.mark.parametrize("k", [None, 3])
+def test_blocked_products_equal_scipys(fmt, k):
+    from lingrad._design import Blocked
+
+    X, _ = _sparse(300, 70, 0.1, seed=23, fmt=fmt)
+    rng = np.random.default_rng(24)
+    blocked = Blocked(X, 3)
+    assert len(blocked.blocks) == 3 and blocked.blocks[0].data.base is not None  # views
+    v = rng.standard_normal(70 if k is None else (70, k))
+    r = rng.standard_normal(300 if k is None else (300, k))
+    np.testing.assert_allclose(blocked.product(v, False), X @ v, rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(blocked.product(r, True), X.T @ r, rtol=1e-13, atol=1e-13)

@@ -18,6 +18,8 @@ Examples
 from __future__ import annotations
 
 import math
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,11 +68,14 @@ class Design:
 
     def __post_init__(self) -> None:
         self.XT = self.X.T  # a view (sparse: the other format on the same arrays), made once
+        big = sp.issparse(self.X) and self.X.nnz >= PARALLEL_MIN_NNZ
+        self.blocked = Blocked(self.X, threads()) if big and threads() > 1 else None
 
     def _x(self, V: np.ndarray, transpose: bool = False) -> np.ndarray:
         M = self.XT if transpose else self.X
         V = V.astype(self.X.dtype, copy=False)
-        out = M @ V[:, 0] if V.shape[1] == 1 else M @ V  # one target: a matvec
+        V = V[:, 0] if V.shape[1] == 1 else V  # one target: a matvec
+        out = M @ V if self.blocked is None else self.blocked.product(V, transpose)
         return np.asarray(out, dtype=np.float64).reshape(M.shape[0], -1)
 
     def matvec(self, Z: np.ndarray) -> np.ndarray:
@@ -118,6 +123,74 @@ class Design:
         return R
 
 
+#: Sparse X with at least this many stored entries is multiplied in threads, one block of
+#: rows (CSR) or columns (CSC) per core: SciPy's sparse products release the GIL.
+PARALLEL_MIN_NNZ = 1 << 18
+_MAX_THREADS = 8
+_POOL: list = []
+
+
+def threads() -> int:
+    """The cores this process may use (at most 8)."""
+    try:
+        n = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - macOS, Windows
+        n = os.cpu_count() or 1
+    return max(1, min(n, _MAX_THREADS))
+
+
+def _pool() -> ThreadPoolExecutor:
+    if not _POOL:
+        _POOL.append(ThreadPoolExecutor(threads(), thread_name_prefix="lingrad-product"))
+    return _POOL[0]
+
+
+class Blocked:
+    """CSR (CSC) X as blocks of rows (columns) of about equal stored entries that share
+    X's arrays (no copy), multiplied in threads.
+
+    Parameters
+    ----------
+    X : CSR or CSC sparse matrix of shape (n_samples, n_features)
+    parts : int
+        Number of blocks.
+    """
+
+    def __init__(self, X: Any, parts: int) -> None:
+        self.csr, self.shape = X.format == "csr", X.shape
+        major = X.shape[0] if self.csr else X.shape[1]
+        cuts = np.searchsorted(X.indptr, np.linspace(0, X.nnz, parts + 1))
+        cuts[0], cuts[-1] = 0, major
+        self.cuts = np.unique(np.clip(cuts, 0, major))
+        self.blocks = []
+        for lo, hi in zip(self.cuts[:-1], self.cuts[1:], strict=True):
+            p0, p1 = X.indptr[lo], X.indptr[hi]
+            shape = (hi - lo, X.shape[1]) if self.csr else (X.shape[0], hi - lo)
+            B = type(X)(shape, dtype=X.dtype)  # empty, then X's arrays: no copy (the
+            B.indptr = (X.indptr[lo : hi + 1] - p0).astype(X.indptr.dtype)  # constructor
+            B.indices, B.data = X.indices[p0:p1], X.data[p0:p1]  # would copy small views)
+            self.blocks.append(B)
+        self.blocks_t = [B.T for B in self.blocks]
+
+    def product(self, V: np.ndarray, transpose: bool) -> np.ndarray:
+        """``X @ V`` (``X.T @ V`` when ``transpose``), V of shape (m,) or (m, k)."""
+        blocks = self.blocks_t if transpose else self.blocks
+        spans = list(zip(self.cuts[:-1], self.cuts[1:], strict=True))
+        if self.csr != transpose:  # each block owns a slice of the output
+            rows = self.shape[1] if transpose else self.shape[0]
+            out = np.empty((rows, *V.shape[1:]), dtype=np.result_type(blocks[0].dtype, V))
+
+            def fill(i: int) -> None:
+                out[spans[i][0] : spans[i][1]] = blocks[i] @ V
+
+            list(_pool().map(fill, range(len(blocks))))
+            return out
+        parts = list(
+            _pool().map(lambda i: blocks[i] @ V[spans[i][0] : spans[i][1]], range(len(blocks)))
+        )
+        return np.sum(parts, axis=0)
+
+
 def _sparse_sums(X: Any, w: np.ndarray | None, shift: np.ndarray | None = None):
     """Per column of CSR/CSC X, over the stored entries, in chunks (X never copied):
     ``sum w (x - shift)``, ``sum w (x - shift)^2`` and ``sum w`` (shift None: 0)."""
@@ -145,6 +218,18 @@ def _sparse_sums(X: Any, w: np.ndarray | None, shift: np.ndarray | None = None):
     return s1, s2, s0
 
 
+def _sums_by_products(X: Any, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(X^T w, (X*X)^T w)`` by sparse products (in threads when X is large); X*X
+    shares X's index arrays, so the one temporary is the squared values."""
+    X2 = type(X)(X.shape, dtype=np.float64)
+    X2.indptr, X2.indices = X.indptr, X.indices
+    X2.data = np.square(X.data, dtype=np.float64)
+    big = X.nnz >= PARALLEL_MIN_NNZ and threads() > 1
+    if big:
+        return Blocked(X, threads()).product(w, True), Blocked(X2, threads()).product(w, True)
+    return np.asarray(X.T @ w, dtype=np.float64), np.asarray(X2.T @ w, dtype=np.float64)
+
+
 def column_moments(X: Any, w: np.ndarray | None, centre: bool) -> tuple[np.ndarray, np.ndarray]:
     """Weighted column means and second moments (centred when ``centre``), shape (f,) each.
 
@@ -159,7 +244,7 @@ def column_moments(X: Any, w: np.ndarray | None, centre: bool) -> tuple[np.ndarr
         if not X.has_canonical_format:  # duplicate entries would square wrongly
             X = X.copy()
             X.sum_duplicates()
-        s1, s2, _ = _sparse_sums(X, w)
+        s1, s2 = _sums_by_products(X, np.ones(n) if w is None else w)
         mu, ms = s1 / S, s2 / S
         if not centre:
             return mu, ms
