@@ -11,8 +11,8 @@ Examples
 >>> import numpy as np
 >>> X = np.array([[0.0], [1.0], [2.0]])
 >>> mu, var = column_moments(X, None, centre=True)
->>> print(mu, np.round(var, 12))
-[1.] [0.666666666667]
+>>> print(mu.tolist(), round(float(var[0]), 12))
+[1.0] 0.666666666667
 """
 
 from __future__ import annotations
