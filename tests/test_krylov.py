@@ -225,14 +225,22 @@ def test_no_densification_memory_stays_far_below_the_dense_size():
 
 # -- when cg is chosen, and the tutorial's semantics --------------------------------------
 def test_choice_rule():
-    kw = {"l1": 0.0, "minibatch": False, "precondition": "auto"}
-    assert choose_optimizer("gd", "auto", "direct", **kw) == "cg"
-    assert choose_optimizer("gd", "auto", "stats", **kw) == "gd"
-    assert choose_optimizer("gd", 0.01, "direct", **kw) == "gd"
-    assert choose_optimizer("nesterov", "auto", "direct", **kw) == "nesterov"
-    assert choose_optimizer("gd", "auto", "direct", **{**kw, "l1": 0.1}) == "gd"
-    assert choose_optimizer("gd", "auto", "direct", **{**kw, "minibatch": True}) == "gd"
-    assert choose_optimizer("gd", "auto", "direct", **{**kw, "precondition": "none"}) == "gd"
+    from types import SimpleNamespace
+
+    def chosen(engine="direct", **changes):
+        base = {"optimizer": "gd", "lr": "auto", "alpha": 0.0, "l1_ratio": 0.0}
+        base |= {"batch_size": None, "precondition": "auto"}
+        return choose_optimizer(SimpleNamespace(**{**base, **changes}), engine)
+
+    assert chosen() == "cg" and chosen(precondition="diagonal") == "cg"
+    assert chosen(alpha=0.1) == "cg"  # ridge folds into the damping
+    assert chosen("stats") == "gd"
+    assert chosen(lr=0.01) == "gd"
+    assert chosen(optimizer="nesterov") == "nesterov"
+    assert chosen(alpha=0.1, l1_ratio=0.5) == "gd"
+    assert chosen(batch_size=10) == "gd"
+    assert chosen(precondition="none") == "gd"
+    assert chosen("stats", optimizer="cg") == "cg"  # asked for: plan_arrays takes "direct"
 
 
 def test_tall_dense_lr_auto_stays_on_the_statistics():

@@ -225,24 +225,25 @@ CG_IS_BATCH = (
 OPTIMIZER_NAMES = (*OPTIMIZERS, "cg")
 
 
-def choose_optimizer(
-    requested: str, lr: Any, engine: str, *, l1: float, minibatch: bool, precondition: str
-) -> str:
-    """The optimizer a fit of in-memory arrays runs: ``requested``, except that
+def choose_optimizer(params: Any, engine: str) -> str:
+    """The optimizer a fit of in-memory arrays runs, for hyperparameters ``params``
+    (:class:`lingrad._params.Params`) on ``engine``: ``params.optimizer``, except that
     ``lr="auto"`` with the default ``"gd"`` takes ``"cg"`` on the direct engine (sparse
     or wide data: conjugate gradients converge in tens of passes where gradient descent
     needs thousands) unless an L1 penalty (proximal steps), mini-batches or
     ``precondition="none"`` ask for gradient steps.
 
-    >>> choose_optimizer("gd", "auto", "direct", l1=0.0, minibatch=False, precondition="auto")
-    'cg'
-    >>> choose_optimizer("gd", 0.01, "direct", l1=0.0, minibatch=False, precondition="auto")
-    'gd'
+    >>> from types import SimpleNamespace as P
+    >>> auto = P(optimizer="gd", lr="auto", alpha=0.0, l1_ratio=0.0, batch_size=None,
+    ...          precondition="auto")
+    >>> choose_optimizer(auto, "direct"), choose_optimizer(auto, "stats")
+    ('cg', 'gd')
     """
-    if requested != "gd" or lr != "auto" or engine != "direct":
-        return requested
-    if l1 > 0 or minibatch or precondition == "none":
-        return requested
+    p = params
+    if p.optimizer != "gd" or p.lr != "auto" or engine != "direct":
+        return p.optimizer
+    if p.alpha * p.l1_ratio > 0 or p.batch_size is not None or p.precondition == "none":
+        return p.optimizer
     return "cg"
 
 

@@ -171,20 +171,9 @@ def plan_arrays(
     (n, f), k = X.shape, Y.shape[1]
     nnz = X.nnz if sp.issparse(X) else None
     engine = choose_engine(params.engine, f, k, params.n_iters, params.tol, n_samples=n, nnz=nnz)
-    l1, batched = params.alpha * params.l1_ratio, params.batch_size is not None
-    chosen = choose_optimizer(
-        params.optimizer,
-        params.lr,
-        engine,
-        l1=l1,
-        minibatch=batched,
-        precondition=params.precondition,
-    )
-    if chosen == "cg":  # lr="auto" on the direct engine, or asked for: rows in memory
-        params, engine = (
-            replace(params, optimizer="cg"),
-            "direct" if params.engine == "auto" else engine,
-        )
+    if choose_optimizer(params, engine) == "cg":  # lr="auto" on "direct", or asked for
+        engine = "direct" if params.engine == "auto" else engine
+        params = replace(params, optimizer="cg")
     penalty, fi = penalty_of(params), params.fit_intercept
     stats = None
     if engine == "stats":
