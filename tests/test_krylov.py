@@ -24,8 +24,9 @@ from lingrad._krylov import KRYLOV_REFERENCE
 from lingrad._optimizers import choose_optimizer
 from lingrad._params import ParameterError
 
-# engine "direct" (lr="auto" then runs "cg"): "auto" takes the statistics for these small f
+# cg on the direct engine, asked for: "auto" takes the statistics for most of these small f
 CONVERGE = {"lr": "auto", "tol": 1e-13, "n_iters": 500, "random_state": 0, "engine": "direct"}
+CONVERGE["optimizer"] = "cg"
 DIGITS8 = 1e-8
 
 
@@ -62,7 +63,7 @@ def _rel(got, ref):
 @pytest.mark.parametrize("fmt", ["csr", "csc"])
 def test_sparse_matches_tight_lsqr_and_sklearn(fmt):
     X, y = _sparse(3000, 400, 0.01, seed=1, fmt=fmt)
-    model = LinearRegression(**CONVERGE).fit(X, y)
+    model = LinearRegression(**{**CONVERGE, "engine": "auto", "optimizer": "gd"}).fit(X, y)
     assert (model.engine_, model.diagnostics_.optimizer) == ("direct", "cg")
     assert model.converged_ and model.stop_reason_ == "tol" and model.n_iter_ < 60
     assert _rel(_theta(model), _lsqr(X, y)) <= DIGITS8
@@ -227,10 +228,10 @@ def test_no_densification_memory_stays_far_below_the_dense_size():
 def test_choice_rule():
     from types import SimpleNamespace
 
-    def chosen(engine="direct", **changes):
+    def chosen(resolved="direct", **changes):
         base = {"optimizer": "gd", "lr": "auto", "alpha": 0.0, "l1_ratio": 0.0}
-        base |= {"batch_size": None, "precondition": "auto"}
-        return choose_optimizer(SimpleNamespace(**{**base, **changes}), engine)
+        base |= {"batch_size": None, "precondition": "auto", "engine": "auto"}
+        return choose_optimizer(SimpleNamespace(**{**base, **changes}), resolved)
 
     assert chosen() == "cg" and chosen(precondition="diagonal") == "cg"
     assert chosen(alpha=0.1) == "cg"  # ridge folds into the damping
@@ -241,6 +242,7 @@ def test_choice_rule():
     assert chosen(batch_size=10) == "gd"
     assert chosen(precondition="none") == "gd"
     assert chosen("stats", optimizer="cg") == "cg"  # asked for: plan_arrays takes "direct"
+    assert chosen(engine="direct") == "gd"  # an explicit direct engine keeps gradient steps
 
 
 def test_tall_dense_lr_auto_stays_on_the_statistics():

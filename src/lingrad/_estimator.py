@@ -83,8 +83,8 @@ class LinearRegression(RegressorMixin, BaseEstimator):
     optimizer : {"gd", "momentum", "nesterov", "adam", "cg"}, default="gd"
         ``"cg"``: conjugate gradients on the centred, scaled rows (engine "direct", data in
         memory; no learning rate), tens of passes on sparse or wide data. ``lr="auto"``
-        with the default "gd" runs "cg" whenever the engine is "direct", unless an L1
-        penalty, mini-batches or ``precondition="none"`` need gradient steps.
+        with the default "gd" runs "cg" when ``engine="auto"`` picks "direct", unless an
+        L1 penalty, mini-batches or ``precondition="none"`` need gradient steps.
     momentum : float or None, default=None
         Momentum of "momentum" and "nesterov". None uses the optimal value for
         the data's condition number when known (engine "stats"), otherwise 0.9

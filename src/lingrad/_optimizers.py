@@ -228,19 +228,21 @@ OPTIMIZER_NAMES = (*OPTIMIZERS, "cg")
 def choose_optimizer(params: Any, engine: str) -> str:
     """The optimizer a fit of in-memory arrays runs, for hyperparameters ``params``
     (:class:`lingrad._params.Params`) on ``engine``: ``params.optimizer``, except that
-    ``lr="auto"`` with the default ``"gd"`` takes ``"cg"`` on the direct engine (sparse
-    or wide data: conjugate gradients converge in tens of passes where gradient descent
-    needs thousands) unless an L1 penalty (proximal steps), mini-batches or
-    ``precondition="none"`` ask for gradient steps.
+    ``lr="auto"`` with the default ``"gd"`` takes ``"cg"`` when ``engine="auto"`` chose
+    the direct engine (sparse or wide data: conjugate gradients converge in tens of
+    passes where gradient descent needs thousands) unless an L1 penalty (proximal
+    steps), mini-batches or ``precondition="none"`` ask for gradient steps. An explicit
+    ``engine="direct"`` keeps gradient steps, as a file or Dask source does (their fits
+    equal the in-memory one); ``optimizer="cg"`` asks for conjugate gradients.
 
     >>> from types import SimpleNamespace as P
     >>> auto = P(optimizer="gd", lr="auto", alpha=0.0, l1_ratio=0.0, batch_size=None,
-    ...          precondition="auto")
+    ...          precondition="auto", engine="auto")
     >>> choose_optimizer(auto, "direct"), choose_optimizer(auto, "stats")
     ('cg', 'gd')
     """
     p = params
-    if p.optimizer != "gd" or p.lr != "auto" or engine != "direct":
+    if p.optimizer != "gd" or p.lr != "auto" or engine != "direct" or p.engine != "auto":
         return p.optimizer
     if p.alpha * p.l1_ratio > 0 or p.batch_size is not None or p.precondition == "none":
         return p.optimizer

@@ -271,7 +271,7 @@ PARAMETERS: Mapping[str, Constraint] = MappingProxyType(
                 "gd",
                 options=tuple(OPTIMIZER_NAMES),
                 help="gd, momentum, nesterov, adam or cg (conjugate gradients; lr auto picks "
-                "it on the direct engine).",
+                "it where engine auto picks direct).",
             ),
             _real(
                 "momentum",
