@@ -59,7 +59,8 @@ def test_engine_table(smoke_out):
         "## Targets",
     ]:
         assert row in text, row
-    for data in ["tutorial data, 500 × 1", "dense 2,000 × 5", "dense 500 × 20", "sparse CSR 2,000"]:
+    sets = ["tutorial data, 500 × 1", "dense 2,000 × 5", "dense 500 × 20", "sparse CSR 2,000"]
+    for data in [*sets, "sparse CSR 1,000 × 100"]:
         assert f"### {data}" in text, data
     # lingrad with the tutorial settings reproduces the textbook loop's iterates.
     diffs = [
@@ -67,7 +68,7 @@ def test_engine_table(smoke_out):
         for line in text.splitlines()
         if "vs textbook loop: " in line
     ]
-    assert len(diffs) == 4
+    assert len(diffs) == 5  # one per data set
     assert max(diffs) <= 1e-10
     assert "MISS" not in text and "PASS" not in text  # smoke sizes judge nothing
 

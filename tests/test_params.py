@@ -13,7 +13,7 @@ from lingrad import SUMMARY_PARAMETERS as PUBLIC_SUMMARY
 from lingrad import LinearRegression
 from lingrad import ParameterError as PublicParameterError
 from lingrad._messages import render
-from lingrad._optimizers import OPTIMIZERS, SCHEDULES, Schedule, make_optimizer
+from lingrad._optimizers import OPTIMIZER_NAMES, SCHEDULES, Schedule, make_optimizer
 from lingrad._params import (
     COV_TYPES,
     ENGINES,
@@ -43,7 +43,7 @@ VALUES = {
         [0, 0.0, -1e-3, math.nan, math.inf, "1e-6", True],
     ),
     "engine": (list(ENGINES), ["fast", "Stats", None, 1, ""]),
-    "optimizer": (list(OPTIMIZERS), ["sgd", "GD", None, 0]),
+    "optimizer": (list(OPTIMIZER_NAMES), ["sgd", "GD", None, 0]),
     "momentum": (
         [None, 0, 0.0, 0.5, 0.999, np.float32(0.9)],
         [1, 1.0, -0.1, 1.5, math.nan, "0.9", False],
@@ -105,7 +105,7 @@ def test_read_only():
 
 
 def test_options_are_the_registries():
-    assert PARAMETERS["optimizer"].options == tuple(OPTIMIZERS)
+    assert PARAMETERS["optimizer"].options == tuple(OPTIMIZER_NAMES)
     assert PARAMETERS["learning_rate"].options == tuple(SCHEDULES)
     assert PARAMETERS["engine"].options == ENGINES
     assert SUMMARY_PARAMETERS["cov_type"].options == COV_TYPES

@@ -80,7 +80,11 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         iteration costs O(n_features^2). ``"direct"``: each iteration is a pass
         over X (best for wide or sparse data). ``"auto"`` picks the cheaper
         from n, f, ``n_iters``, sparsity and memory; the choice is ``engine_``.
-    optimizer : {"gd", "momentum", "nesterov", "adam"}, default="gd"
+    optimizer : {"gd", "momentum", "nesterov", "adam", "cg"}, default="gd"
+        ``"cg"``: conjugate gradients on the centred, scaled rows (engine "direct", data in
+        memory; no learning rate), tens of passes on sparse or wide data. ``lr="auto"``
+        with the default "gd" runs "cg" when ``engine="auto"`` picks "direct", unless an
+        L1 penalty, mini-batches or ``precondition="none"`` need gradient steps.
     momentum : float or None, default=None
         Momentum of "momentum" and "nesterov". None uses the optimal value for
         the data's condition number when known (engine "stats"), otherwise 0.9

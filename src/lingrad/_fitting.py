@@ -22,6 +22,7 @@ from ._convergence import convergence_warning, stopping_for
 from ._descent import Descent, descend, finite_stats
 from ._diagnostics import ILL_CONDITIONED, Solved, condition, diagnose, ill_conditioned_warning
 from ._fitted import FittedState
+from ._krylov import krylov_fit
 from ._messages import Alt, Set
 from ._optimizers import GD, Schedule
 from ._optimum import NORMAL_EQUATIONS, QR_REFINED, TSQR_REFINED, Reference, reference_theta
@@ -186,6 +187,9 @@ def run(plan: Plan, callback: Callable[[int, float], None] | None = None) -> Fit
     FittedState
     """
     p = plan.params
+    if p.optimizer == "cg":  # conjugate gradients on the rows (lingrad._krylov)
+        res, diagnostics = krylov_fit(plan, verbose_callback(p.verbose, p.n_iters, callback))
+        return fitted_state(plan, res, lr=float(res.lr), diagnostics=diagnostics)
     descent = descend(plan)  # preconditioned coordinates, when precondition says so
     L, mu = curvature(descent.plan.problem)
     rates = resolve_rates(p, plan.engine, L, mu)

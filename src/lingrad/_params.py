@@ -32,7 +32,7 @@ from typing import Any, Literal
 import numpy as np
 
 from ._messages import LingradMessage, Part, Set, shorten
-from ._optimizers import OPTIMIZERS, SCHEDULES
+from ._optimizers import OPTIMIZER_NAMES, SCHEDULES
 
 __all__ = [
     "CLUSTER_COV_TYPES",
@@ -273,8 +273,9 @@ PARAMETERS: Mapping[str, Constraint] = MappingProxyType(
                 "optimizer",
                 "option",
                 "gd",
-                options=tuple(OPTIMIZERS),
-                help="gd, momentum, nesterov or adam.",
+                options=tuple(OPTIMIZER_NAMES),
+                help="gd, momentum, nesterov, adam or cg (conjugate gradients; lr auto picks "
+                "it where engine auto picks direct).",
             ),
             _real(
                 "momentum",

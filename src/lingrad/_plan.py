@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -31,7 +31,7 @@ from sklearn.utils import check_random_state
 from ._diagnostics import condition
 from ._messages import Set
 from ._objective import DirectLeastSquares, Penalty, StatsLeastSquares
-from ._optimizers import Optimizer, auto_lr, make_optimizer
+from ._optimizers import Optimizer, auto_lr, choose_optimizer, make_optimizer
 from ._params import ParameterError, Params
 from ._solve import OVERFLOW_MESSAGE, DataOverflowError
 from ._stats import SufficientStats
@@ -171,6 +171,9 @@ def plan_arrays(
     (n, f), k = X.shape, Y.shape[1]
     nnz = X.nnz if sp.issparse(X) else None
     engine = choose_engine(params.engine, f, k, params.n_iters, params.tol, n_samples=n, nnz=nnz)
+    if choose_optimizer(params, engine) == "cg":  # lr="auto" on "direct", or asked for
+        engine = "direct" if params.engine == "auto" else engine
+        params = replace(params, optimizer="cg")
     penalty, fi = penalty_of(params), params.fit_intercept
     stats = None
     if engine == "stats":

@@ -1,0 +1,296 @@
+"""The least-squares design as an operator: weighted, centred, column-scaled, never densified.
+
+:class:`Design` is ``A = diag(sqrt(w / S)) [(X - 1 mu^T) D, 1]`` applied through
+``X @ v`` and ``X.T @ r`` plus rank-one corrections for the centring, for dense or
+CSR/CSC sparse X (never copied, never centred in place); :func:`design_of` builds it
+from a direct problem, with the column moments of :func:`column_moments` (one chunked
+pass over sparse X). :mod:`lingrad._krylov` runs conjugate gradients on it.
+
+Examples
+--------
+>>> import numpy as np
+>>> X = np.array([[0.0], [1.0], [2.0]])
+>>> mu, var = column_moments(X, None, centre=True)
+>>> print(mu.tolist(), round(float(var[0]), 12))
+[1.0] 0.666666666667
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from ._objective import DirectLeastSquares
+
+__all__ = ["Design", "column_moments", "design_of"]
+
+#: Numbers of X read at a time for the column moments (bounded memory).
+_CHUNK = 1 << 20
+#: A column whose spread is at most this share of its root mean square is constant to
+#: float64 (the operator's centring resolves nothing finer): exactly zero in A.
+_ZERO = 64 * np.finfo(np.float64).eps
+
+
+@dataclass
+class Design:
+    """``A = diag(sq) [(X - 1 mu^T) D, 1]`` as an operator, and ``theta <-> z``.
+
+    Attributes
+    ----------
+    X : ndarray or sparse matrix of shape (n_samples, n_features)
+    Y : ndarray of shape (n_samples, n_targets)
+    sq : ndarray of shape (n_samples, 1) or float
+        ``sqrt(w / S)``.
+    mu : ndarray of shape (n_features,) or None
+        Column means (None: no intercept).
+    d : ndarray of shape (n_features,)
+        Column scales ``D``.
+    lam : ndarray of shape (n_params, 1)
+        Damping of each coordinate of ``z`` (``l2 d^2``; 0 for the intercept).
+    zero : ndarray of bool, shape (n_features,), or None
+        Columns of A that are exactly zero (constant columns, centred): their
+        coefficients move no prediction, and the minimum-norm answer keeps them at 0.
+    """
+
+    X: Any
+    Y: np.ndarray
+    sq: Any
+    mu: np.ndarray | None
+    d: np.ndarray
+    lam: np.ndarray
+    zero: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        self.XT = self.X.T  # a view (sparse: the other format on the same arrays), made once
+        big = sp.issparse(self.X) and self.X.nnz >= PARALLEL_MIN_NNZ
+        self.blocked = Blocked(self.X, threads()) if big and threads() > 1 else None
+
+    def _x(self, V: np.ndarray, transpose: bool = False) -> np.ndarray:
+        M = self.XT if transpose else self.X
+        V = V.astype(self.X.dtype, copy=False)
+        V = V[:, 0] if V.shape[1] == 1 else V  # one target: a matvec
+        out = M @ V if self.blocked is None else self.blocked.product(V, transpose)
+        return np.asarray(out, dtype=np.float64).reshape(M.shape[0], -1)
+
+    def matvec(self, Z: np.ndarray) -> np.ndarray:
+        """``A Z``: shape (n_params, k) -> (n_samples, k)."""
+        f = self.d.size
+        Wd = self.d[:, None] * Z[:f]
+        U = self._x(Wd)
+        if self.mu is not None:
+            U += Z[f] - self.mu @ Wd
+        U *= self.sq
+        return U
+
+    def rmatvec(self, R: np.ndarray) -> np.ndarray:
+        """``A^T R``: shape (n_samples, k) -> (n_params, k)."""
+        f = self.d.size
+        V = R * self.sq
+        G = self._x(V, transpose=True)
+        if self.mu is not None:
+            s = V.sum(axis=0)
+            G -= np.outer(self.mu, s)
+            G = np.vstack([G, s[None, :]])
+        G[:f] *= self.d[:, None]
+        if self.zero is not None:
+            G[: self.zero.size][self.zero] = 0.0  # constant columns: no direction
+        return G
+
+    def to_theta(self, Z: np.ndarray) -> np.ndarray:
+        f = self.d.size
+        W = self.d[:, None] * Z[:f]
+        return W if self.mu is None else np.vstack([W, Z[f : f + 1] - self.mu @ W])
+
+    def to_z(self, theta: np.ndarray) -> np.ndarray:
+        f = self.d.size
+        W = np.asarray(theta[:f], dtype=np.float64)
+        w = W / self.d[:, None]
+        return w if self.mu is None else np.vstack([w, theta[f : f + 1] + self.mu @ W])
+
+    def residual(self, theta: np.ndarray) -> np.ndarray:
+        """``sqrt(w/S) (Y - X W - b)`` from the data (no centring arithmetic)."""
+        f = self.d.size
+        R = self.Y - self._x(np.asarray(theta[:f], dtype=np.float64))
+        if self.mu is not None:
+            R -= theta[f]
+        R *= self.sq
+        return R
+
+
+#: Sparse X with at least this many stored entries is multiplied in threads, one block of
+#: rows (CSR) or columns (CSC) per core: SciPy's sparse products release the GIL.
+PARALLEL_MIN_NNZ = 1 << 18
+_MAX_THREADS = 8
+_POOL: list = []
+
+
+def threads() -> int:
+    """The cores this process may use (at most 8)."""
+    try:
+        n = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - macOS, Windows
+        n = os.cpu_count() or 1
+    return max(1, min(n, _MAX_THREADS))
+
+
+def _pool() -> ThreadPoolExecutor:
+    if not _POOL:
+        _POOL.append(ThreadPoolExecutor(threads(), thread_name_prefix="lingrad-product"))
+    return _POOL[0]
+
+
+class Blocked:
+    """CSR (CSC) X as blocks of rows (columns) of about equal stored entries that share
+    X's arrays (no copy), multiplied in threads.
+
+    Parameters
+    ----------
+    X : CSR or CSC sparse matrix of shape (n_samples, n_features)
+    parts : int
+        Number of blocks.
+    """
+
+    def __init__(self, X: Any, parts: int) -> None:
+        self.csr, self.shape = X.format == "csr", X.shape
+        major = X.shape[0] if self.csr else X.shape[1]
+        cuts = np.searchsorted(X.indptr, np.linspace(0, X.nnz, parts + 1))
+        cuts[0], cuts[-1] = 0, major
+        self.cuts = np.unique(np.clip(cuts, 0, major))
+        self.blocks = []
+        for lo, hi in zip(self.cuts[:-1], self.cuts[1:], strict=True):
+            p0, p1 = X.indptr[lo], X.indptr[hi]
+            shape = (hi - lo, X.shape[1]) if self.csr else (X.shape[0], hi - lo)
+            B = type(X)(shape, dtype=X.dtype)  # empty, then X's arrays: no copy (the
+            B.indptr = (X.indptr[lo : hi + 1] - p0).astype(X.indptr.dtype)  # constructor
+            B.indices, B.data = X.indices[p0:p1], X.data[p0:p1]  # would copy small views)
+            self.blocks.append(B)
+        self.blocks_t = [B.T for B in self.blocks]
+
+    def product(self, V: np.ndarray, transpose: bool) -> np.ndarray:
+        """``X @ V`` (``X.T @ V`` when ``transpose``), V of shape (m,) or (m, k)."""
+        blocks = self.blocks_t if transpose else self.blocks
+        spans = list(zip(self.cuts[:-1], self.cuts[1:], strict=True))
+        if self.csr != transpose:  # each block owns a slice of the output
+            rows = self.shape[1] if transpose else self.shape[0]
+            out = np.empty((rows, *V.shape[1:]), dtype=np.result_type(blocks[0].dtype, V))
+
+            def fill(i: int) -> None:
+                out[spans[i][0] : spans[i][1]] = blocks[i] @ V
+
+            list(_pool().map(fill, range(len(blocks))))
+            return out
+        parts = list(
+            _pool().map(lambda i: blocks[i] @ V[spans[i][0] : spans[i][1]], range(len(blocks)))
+        )
+        return np.sum(parts, axis=0)
+
+
+def _sparse_sums(X: Any, w: np.ndarray | None, shift: np.ndarray | None = None):
+    """Per column of CSR/CSC X, over the stored entries, in chunks (X never copied):
+    ``sum w (x - shift)``, ``sum w (x - shift)^2`` and ``sum w`` (shift None: 0)."""
+    n, f = X.shape
+    csr = X.format == "csr"
+    major, indptr = (n if csr else f), X.indptr
+    s1, s2, s0 = np.zeros(f), np.zeros(f), np.zeros(f)
+    step = max(1, _CHUNK * major // max(X.nnz, 1))
+    for a in range(0, major, step):
+        b = min(major, a + step)
+        p0, p1 = indptr[a], indptr[b]
+        v = X.data[p0:p1].astype(np.float64)
+        counts = np.diff(indptr[a : b + 1])
+        if csr:
+            col, wv = X.indices[p0:p1], None if w is None else np.repeat(w[a:b], counts)
+        else:
+            col = np.repeat(np.arange(a, b), counts)
+            wv = None if w is None else w[X.indices[p0:p1]]
+        c = v if shift is None else v - shift[col]
+        cw = c if wv is None else c * wv
+        s1 += np.bincount(col, weights=cw, minlength=f)
+        s2 += np.bincount(col, weights=cw * c, minlength=f)
+        if shift is not None:  # (only the centring pass needs the stored weight)
+            s0 += np.bincount(col, weights=wv, minlength=f)
+    return s1, s2, s0
+
+
+def _sums_by_products(X: Any, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(X^T w, (X*X)^T w)`` by sparse products (in threads when X is large); X*X
+    shares X's index arrays, so the one temporary is the squared values."""
+    X2 = type(X)(X.shape, dtype=np.float64)
+    X2.indptr, X2.indices = X.indptr, X.indices
+    X2.data = np.square(X.data, dtype=np.float64)
+    big = X.nnz >= PARALLEL_MIN_NNZ and threads() > 1
+    if big:
+        return Blocked(X, threads()).product(w, True), Blocked(X2, threads()).product(w, True)
+    return np.asarray(X.T @ w, dtype=np.float64), np.asarray(X2.T @ w, dtype=np.float64)
+
+
+def column_moments(X: Any, w: np.ndarray | None, centre: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Weighted column means and second moments (centred when ``centre``), shape (f,) each.
+
+    Sparse X: one chunked pass over the stored entries, ``E[x^2] - mu^2``; where that
+    cancels more than 6 digits (large offsets), a second pass centres the stored
+    entries exactly (the implicit zeros add ``mu^2`` each). Dense X: the means, then
+    the centred squares in blocks of about 2^20 numbers. No dense copy of X either way.
+    """
+    n, f = X.shape
+    S = float(n if w is None else w.sum()) or 1.0
+    if sp.issparse(X):
+        if not X.has_canonical_format:  # duplicate entries would square wrongly
+            X = X.copy()
+            X.sum_duplicates()
+        s1, s2 = _sums_by_products(X, np.ones(n) if w is None else w)
+        mu, ms = s1 / S, s2 / S
+        if not centre:
+            return mu, ms
+        var = np.maximum(ms - mu * mu, 0.0)
+        if (var <= 1e-6 * ms).any():  # corrected two-pass (Chan, Golub & LeVeque, 1983)
+            c1, c2, s0 = _sparse_sums(X, w, mu)
+            dev = (c1 - (S - s0) * mu) / S  # the implicit zeros deviate by -mu each
+            var = np.maximum((c2 + (S - s0) * mu * mu) / S - dev * dev, 0.0)
+        return mu, var
+    mu = np.asarray((X.sum(axis=0) if w is None else w @ X), dtype=np.float64) / S
+    shift = mu if centre else np.zeros(f)
+    m1, m2 = np.zeros(f), np.zeros(f)
+    step = max(1, _CHUNK // max(f, 1))
+    for i in range(0, n, step):
+        B = np.asarray(X[i : i + step], dtype=np.float64) - shift
+        m1 += B.sum(axis=0) if w is None else w[i : i + step] @ B
+        B *= B
+        m2 += B.sum(axis=0) if w is None else w[i : i + step] @ B
+    dev = m1 / S if centre else 0.0  # the corrected two-pass formula
+    return mu, np.maximum(m2 / S - dev * dev, 0.0)
+
+
+def design_of(problem: DirectLeastSquares, kind: str) -> tuple[Design, float]:
+    """The :class:`Design` of ``problem`` ("none": raw columns) and y's spread (its
+    weighted variance averaged over targets; the mean square without an intercept)."""
+    X, Y, sw = problem.X, np.asarray(problem.Y, dtype=np.float64), problem.sample_weight
+    n, f = X.shape
+    fi, l2 = problem.fit_intercept, problem.penalty.l2
+    w = None if sw is None else np.asarray(sw, dtype=np.float64)
+    S = float(n if w is None else w.sum()) or 1.0
+    mean, var = column_moments(X, w, centre=fi)
+    zero = None
+    if kind == "none":
+        d = np.ones(f)
+    else:
+        rms = np.sqrt(var + mean * mean if fi else var)
+        zero = (np.sqrt(var) <= _ZERO * rms) & (l2 == 0)
+        den = np.sqrt(np.where(zero, 1.0, var + l2))
+        d = np.where(den > 0, 1.0 / np.where(den > 0, den, 1.0), 1.0)
+    mu = (mean if kind != "none" else np.zeros(f)) if fi else None
+    lam = l2 * d * d
+    lam = np.append(lam, 0.0) if fi else lam
+    sq = 1.0 / math.sqrt(S) if w is None else np.sqrt(w / S)[:, None]
+    ybar = (Y.sum(axis=0) if w is None else w @ Y) / S
+    E = Y - ybar if fi else Y
+    spread = (E * E).sum(axis=0) if w is None else w @ (E * E)
+    var_y, ms_y = float(np.mean(spread)) / S, float(np.mean(spread / S + ybar * ybar))
+    scale = next((c for c in ((var_y, ms_y) if fi else (var_y,)) if c > 0), 0.0)
+    return Design(X, Y, sq, mu, d, lam[:, None], zero), scale or float(np.finfo(float).tiny)
