@@ -76,7 +76,8 @@ def _check_coef(name, fi, model):
 def _inference_digits(summary, name, fi):
     X, y = _design(name)
     ex = exact_inference(X, y, fi)
-    se = np.append(summary.bse[1:], summary.bse[0]) if fi else summary.bse
+    bse = np.asarray(summary.bse)  # a Series indexed by name when pandas is installed
+    se = np.append(bse[1:], bse[0]) if fi else bse
     r2 = ex.r2_centred if summary.k_constant else ex.r2_uncentred
     return {
         "se": scaled_digits(se, ex.se, ex.se_scale),
