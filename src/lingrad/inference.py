@@ -108,7 +108,7 @@ from ._inference_source import data_source
 from ._messages import render
 from ._optimum import exact_optimum
 from ._params import COV_TYPES, SUMMARY_PARAMETERS, param_error
-from ._stats import SufficientStats
+from ._stats import SufficientStats, normalised_weights
 
 __all__ = ["CONVERGED_REL_GAP", "CONVERGED_SE_FRACTION", "COV_TYPES", "Summary", "summarize"]
 
@@ -196,7 +196,9 @@ def summarize(
     B, c, one_d = _coefficients(model, int(np.shape(model.coef_)[-1]))
     _check_model_matches(stats, B)
     names = _param_names(model, feature_names, stats.n_features)
-    chunks = data_source(X, y, sample_weight, stats.n_features, B.shape[0], cov_type)
+    chunks = _normalised(
+        data_source(X, y, sample_weight, stats.n_features, B.shape[0], cov_type), stats
+    )
     out = _summaries(model, stats, names, B, c, chunks, sample_weight, cov_type, alpha, use_t)
     return out[0] if one_d else [replace(s, target=f"y{j}") for j, s in enumerate(out)]
 
@@ -232,6 +234,8 @@ def _summaries(
     if res is not None:
         check_pass_matches(res, stats)
     sum_log_w, weighted = _log_weights(res, stats, sample_weight)
+    if stats.weight_exponent:  # the sums are of w / 2**k: the log-likelihood of w itself
+        sum_log_w = stats.sum_log_weights - stats.n_samples * stats.weight_exponent * math.log(2)
     nobs = float(stats.n_samples)
     s = design.singular_values
     common = {
@@ -383,6 +387,14 @@ def _method(model: Any) -> str:
     return f"GD ({opt})" if isinstance(opt, str) else "gradient descent"
 
 
+def _normalised(chunks: Callable[[], Iterable[Any]] | None, stats: SufficientStats):
+    """The chunks with their weights divided by ``2**k``, as in the statistics."""
+    k = stats.weight_exponent
+    if chunks is None or not k:
+        return chunks
+    return lambda: ((X, Y, normalised_weights(w, k)) for X, Y, w in chunks())
+
+
 def _log_weights(
     res: Pass | None, stats: SufficientStats, sample_weight: Any
 ) -> tuple[float, bool]:
@@ -391,8 +403,9 @@ def _log_weights(
         return res.sum_log_weights, res.weighted
     if sample_weight is not None:
         w = np.asarray(sample_weight, dtype=np.float64).reshape(-1)
+        wn = normalised_weights(w, stats.weight_exponent)
         if w.shape != (stats.n_samples,) or not math.isclose(
-            float(w.sum()), float(stats.sum_weights), rel_tol=1e-9
+            float(wn.sum()), float(stats.sum_weights), rel_tol=1e-9
         ):
             raise ValueError(
                 f"sample_weight has {w.size} entries summing to {w.sum():.10g}; the statistics "

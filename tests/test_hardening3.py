@@ -1,0 +1,214 @@
+"""Hardening, third pass (issue 11): weights of any scale, extreme valid parameters, wide data.
+
+Each class is tested with several inputs, not one example: all-equal weights at six scales
+(subnormal to the largest float64) on every path that takes weights, unequal weights of
+extreme scale against the same weights rescaled, and every numeric parameter of
+``lingrad._params.PARAMETERS`` at both ends of its range.
+"""
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_regression
+
+from lingrad import LinearRegression, SufficientStats, open_dataset
+from lingrad._params import PARAMETERS
+from lingrad._stats import normalised_weights, weight_exponent
+
+SCALES = [5e-324, 1e-300, 1e-200, 1.0, 1e200, 1e308]
+EXACT = {"lr": "auto", "tol": 1e-12, "n_iters": 100_000, "random_state": 0}
+
+
+@pytest.fixture(scope="module")
+def data():
+    X, y = make_regression(60, 3, noise=5.0, random_state=0)
+    return X, y
+
+
+@pytest.fixture(scope="module")
+def unweighted(data):
+    return LinearRegression(**EXACT).fit(*data)
+
+
+def _close(model, reference, rtol=1e-9):
+    scale = max(np.abs(reference.coef_).max(), abs(float(reference.intercept_)))
+    np.testing.assert_allclose(model.coef_, reference.coef_, rtol=0, atol=rtol * scale)
+    np.testing.assert_allclose(model.intercept_, reference.intercept_, rtol=0, atol=rtol * scale)
+
+
+def _write_csv(path, X, y, w):
+    rows = ["a,b,c,y,w"] + [
+        ",".join(repr(float(v)) for v in (*x, t, s)) for x, t, s in zip(X, y, w)
+    ]
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+def _quiet_fit(make):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        return make()
+
+
+@pytest.mark.parametrize("scale", SCALES)
+@pytest.mark.parametrize("engine", ["stats", "direct"])
+def test_equal_weights_of_any_scale_give_the_unweighted_fit_in_memory(
+    data, unweighted, scale, engine, capfd
+):
+    X, y = data
+    model = _quiet_fit(
+        lambda: LinearRegression(**EXACT, engine=engine).fit(X, y, sample_weight=np.full(60, scale))
+    )
+    _close(model, unweighted, 1e-9)
+    assert capfd.readouterr().err == ""  # LAPACK printed "DLASCL parameter 4" on 1e308
+
+
+@pytest.mark.parametrize("scale", SCALES)
+def test_equal_weights_of_any_scale_in_partial_fit_files_and_summary(
+    data, unweighted, scale, tmp_path, capfd
+):
+    X, y = data
+    w = np.full(60, scale)
+    online = LinearRegression(**EXACT)
+    for start in range(0, 60, 20):
+        online.partial_fit(X[start : start + 20], y[start : start + 20], w[start : start + 20])
+    _close(online, unweighted)
+    path = _write_csv(tmp_path / "w.csv", X, y, w)
+    ds = open_dataset(path, target="y", weight="w", chunk_rows=16)
+    _close(_quiet_fit(lambda: LinearRegression(**EXACT, engine="stats").fit(ds)), unweighted)
+    model = LinearRegression(**EXACT).fit(X, y, sample_weight=w)
+    got, want = model.summary(X, y, sample_weight=w), unweighted.summary(X, y)
+    # analytic weights: standard errors, R^2 and the log-likelihood do not see their scale
+    np.testing.assert_allclose(got.bse, want.bse, rtol=1e-9)
+    np.testing.assert_allclose(got.rsquared, want.rsquared, rtol=1e-12)
+    np.testing.assert_allclose(got.llf, want.llf, rtol=1e-12)
+    assert capfd.readouterr().err == ""
+
+
+@pytest.mark.parametrize("scale", SCALES)
+def test_equal_weights_of_any_scale_on_dask(data, unweighted, scale):
+    da = pytest.importorskip("dask.array", reason="Dask statistics path")
+    X, y = data
+    w = np.full(60, scale)
+    model = LinearRegression(**EXACT, engine="stats").fit(
+        da.from_array(X, chunks=20), da.from_array(y, chunks=20), da.from_array(w, chunks=20)
+    )
+    _close(model, unweighted)
+
+
+@pytest.mark.parametrize("scale", [2.0**-1060, 1e-300, 1e-150, 1e150, 1e300, 2.0**1020])
+def test_unequal_weights_of_extreme_scale_equal_the_rescaled_fit(data, scale, capfd):
+    X, y = data
+    rel = np.random.default_rng(1).uniform(0.25, 1.0, 60)
+    rel = np.ldexp(np.round(np.ldexp(rel, 8)), -8)  # 8 bits: exact at these power-of-two scales
+    w = rel * 2.0 ** math.frexp(scale)[1]
+    reference = LinearRegression(**EXACT).fit(X, y, sample_weight=rel)
+    for engine in ("stats", "direct"):
+        model = _quiet_fit(
+            lambda e=engine: LinearRegression(**EXACT, engine=e).fit(X, y, sample_weight=w)
+        )
+        _close(model, reference)
+    assert capfd.readouterr().err == ""
+
+
+def test_batches_of_different_extreme_scales_keep_their_relative_weights(data):
+    X, y = data
+    rel = np.r_[np.full(30, 1.0), np.full(30, 4.0)]
+    reference = LinearRegression(**EXACT).fit(X, y, sample_weight=rel)
+    online = LinearRegression(**EXACT)
+    online.partial_fit(X[:30], y[:30], np.full(30, 1e-310))
+    online.partial_fit(X[30:], y[30:], np.full(30, 4e-310))
+    _close(online, reference, 1e-6)  # 1e-310 is subnormal: about 11 digits of each weight
+    a = SufficientStats.from_arrays(X[:30], y[:30], np.full(30, 2.0**-1000))
+    b = SufficientStats.from_arrays(X[30:], y[30:], np.full(30, 2.0**-998))
+    merged, whole = a.merge(b), SufficientStats.from_arrays(X, y, np.ldexp(rel, -1000))
+    assert merged.weight_exponent == whole.weight_exponent
+    np.testing.assert_allclose(merged.scatter, whole.scatter, rtol=1e-12)
+    np.testing.assert_allclose(merged.mean, whole.mean, rtol=1e-13)
+
+
+def test_normal_weights_are_used_exactly_as_given(data):
+    X, y = data
+    for w in (np.full(60, 3.0), np.linspace(0.0, 1e9, 60), np.full(60, 1e-12)):
+        assert weight_exponent(w) == 0 and normalised_weights(w) is w
+        stats = SufficientStats.from_arrays(X, y, w)
+        assert stats.weight_exponent == 0
+        np.testing.assert_allclose(stats.sum_weights, w.sum(), rtol=1e-14)
+    assert weight_exponent(np.full(3, 1e308)) == 1024 and weight_exponent(np.zeros(3)) == 0
+
+
+# -- every numeric parameter at the ends of its range ----------------------------------------
+def _extremes():
+    """(parameter, value, extra settings) at both ends of every numeric parameter's range."""
+    out = []
+    for name, c in PARAMETERS.items():
+        if c.kind not in ("real", "int", "lr"):
+            continue
+        if c.kind == "int":
+            values = [v for v in (c.low, c.low + 1 if c.low is not None else None) if v is not None]
+            values += [10**12, 10**18, 2**62]
+        else:
+            lo = 0.0 if c.low is None else c.low
+            values = [5e-324, 1e-300] if c.low_open or lo > 0 else [lo, 5e-324, 1e-300]
+            if c.high is not None:
+                values += [np.nextafter(c.high, 0.0)] if c.high_open else [c.high]
+            else:
+                values += [1e300, 1.7e308]
+        out += [(name, v) for v in values]
+    return out
+
+
+#: Diagnostics that stay finite whenever the default fit's are (iteration estimates may say
+#: "never", inf; condition numbers beyond float64 are inf, e.g. alpha=1e300 beside an intercept).
+_FINITE = (
+    "lr", "lipschitz", "stable_lr", "tol", "grad_norm", "grad_norm_rel",
+    "max_coef_gap", "rel_coef_gap", "objective_gap",
+)  # fmt: skip
+
+
+def _settings(name, value):
+    """Settings that keep each extreme fast: a tol that converges, a budget that is small."""
+    kw = {"random_state": 0, name: value}
+    if name == "n_iters":
+        kw.update(lr="auto", tol=1e-6)
+        if value >= 10**12:
+            kw["optimizer"] = "nesterov"
+    elif name == "batch_size":
+        kw.update(n_iters=2)
+    elif name == "momentum":
+        kw.update(optimizer="nesterov", n_iters=30)
+    elif name == "l1_ratio":
+        kw.update(alpha=0.1, n_iters=30)
+    elif name in ("lr", "alpha", "tol"):
+        kw.setdefault("n_iters", 30)
+    return kw
+
+
+@pytest.mark.parametrize(("name", "value"), _extremes(), ids=lambda v: repr(v))
+@pytest.mark.parametrize("engine", ["stats", "direct"])
+def test_extreme_valid_parameters_warn_of_nothing_numeric_and_report_finite_numbers(
+    data, name, value, engine
+):
+    X, y = data
+    kw = _settings(name, value)
+    baseline = LinearRegression(engine=engine, **{**kw, name: PARAMETERS[name].default})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        base = baseline.set_params(
+            **({name: 1000} if name == "n_iters" else {name: 1e-6} if name == "tol" else {})
+        ).fit(X, y)
+    with warnings.catch_warnings(record=True) as caught, np.errstate(over="raise", invalid="raise"):
+        warnings.simplefilter("always")
+        model = LinearRegression(engine=engine, **kw).fit(X, y)
+    numeric = [w for w in caught if issubclass(w.category, RuntimeWarning)]
+    assert not numeric, [str(w.message) for w in numeric]
+    assert np.isfinite(model.coef_).all() and np.isfinite(model.intercept_).all()
+    d, b = model.diagnostics_, base.diagnostics_
+    for field in _FINITE:
+        got, had = getattr(d, field, None), getattr(b, field, None)
+        if isinstance(had, float) and math.isfinite(had):
+            assert isinstance(got, float) and math.isfinite(got), (field, got)
+    str(d)  # the printed diagnostics format every number
+    assert len(model.loss_history_) == model.n_iter_ + 1
