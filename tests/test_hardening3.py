@@ -40,7 +40,7 @@ def _close(model, reference, rtol=1e-9):
 
 def _write_csv(path, X, y, w):
     rows = ["a,b,c,y,w"] + [
-        ",".join(repr(float(v)) for v in (*x, t, s)) for x, t, s in zip(X, y, w)
+        ",".join(repr(float(v)) for v in (*x, t, s)) for x, t, s in zip(X, y, w, strict=True)
     ]
     path.write_text("\n".join(rows) + "\n")
     return path

@@ -127,7 +127,8 @@ def check_feasible(params: Params, engine: str, n_features: int, n_targets: int)
         raise ParameterError(
             (
                 Set("engine", "'stats'"),
-                f" at {n_features:,} features needs dense {p:,} x {p:,} feature-space matrices ({8 * p * p / 2**30:.3g} GiB each) and "
+                f" at {n_features:,} features needs dense {p:,} x {p:,} feature-space "
+                f"matrices ({8 * p * p / 2**30:.3g} GiB each) and "
                 f"O(f^3) decompositions; it is limited to {STATS_MAX_PARAMS - 1:,} features. "
                 "Use ",
                 Set("engine", "'direct'"),
