@@ -212,3 +212,42 @@ def test_extreme_valid_parameters_warn_of_nothing_numeric_and_report_finite_numb
             assert isinstance(got, float) and math.isfinite(got), (field, got)
     str(d)  # the printed diagnostics format every number
     assert len(model.loss_history_) == model.n_iter_ + 1
+
+
+# -- budgets and sizes that cannot run: refused in seconds, naming the size and the fix ------
+@pytest.mark.parametrize("n_iters", [10**12, 10**18, 2**62])
+@pytest.mark.parametrize("engine", ["stats", "direct"])
+def test_an_absurd_budget_with_tol_runs_only_what_it_needs(data, n_iters, engine):
+    model = LinearRegression(n_iters=n_iters, tol=1e-6, lr="auto", engine=engine).fit(*data)
+    assert model.converged_ and model.n_iter_ < 10_000
+    assert len(model.loss_history_) == model.n_iter_ + 1
+
+
+@pytest.mark.parametrize("n_iters", [2**31 + 1, 10**12, 2**62, 2**70])
+def test_an_absurd_budget_without_tol_is_refused_naming_n_iters(data, n_iters):
+    from lingrad import ParameterError
+
+    with pytest.raises(ParameterError, match=r"n_iters=\d+ with tol=None .* GiB .*Set tol=1e-8"):
+        LinearRegression(n_iters=n_iters).fit(*data)
+
+
+@pytest.mark.parametrize("alpha", [1e301, 1.7e308])
+def test_alpha_beyond_float64s_reach_is_refused_by_the_table(data, alpha):
+    from lingrad import ParameterError
+
+    with pytest.raises(ParameterError, match=r"'alpha'.*1e\+300"):
+        LinearRegression(alpha=alpha).fit(*data)
+
+
+@pytest.mark.parametrize("n_features", [8_192, 20_000])
+def test_wide_data_is_routed_or_refused_in_seconds(n_features):
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((10, n_features)), rng.standard_normal(10)
+    with pytest.raises(ValueError, match=rf"engine='stats' at {n_features:,} features.*GiB"):
+        LinearRegression(engine="stats").fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = LinearRegression(lr="auto", n_iters=5).fit(X, y)
+    assert model.engine_ == "direct"
+    with pytest.raises(ValueError, match=rf"summary\(\) at {n_features:,} features.*GiB.*Select"):
+        model.summary(X, y)

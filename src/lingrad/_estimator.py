@@ -315,10 +315,11 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         Summary or list of Summary
             One per target; prints as a table.
         """
-        from .inference import summarize
+        from .inference import check_summary_width, summarize
 
         check_is_fitted(self)
         stats = self.stats_
+        check_summary_width(self.n_features_in_, getattr(stats, "n_samples", None))
         if stats is None:
             source = None if X is None else as_source(X, y, sample_weight)
             if source is not None:

@@ -93,7 +93,7 @@ import scipy.sparse as sp
 from sklearn.utils.validation import check_is_fitted
 
 from ._inference_compute import convergence, exact_params, target_numbers
-from ._inference_design import build_design
+from ._inference_design import build_design, check_summary_width
 from ._inference_notes import (
     CONVERGED_REL_GAP,
     CONVERGED_SE_FRACTION,
@@ -193,6 +193,7 @@ def summarize(
     cov_type = _check_cov_type(cov_type)
     alpha = SUMMARY_PARAMETERS["alpha"].check("summarize", alpha)
     _check_stats(stats)
+    check_summary_width(stats.n_features, stats.n_samples)
     B, c, one_d = _coefficients(model, int(np.shape(model.coef_)[-1]))
     _check_model_matches(stats, B)
     names = _param_names(model, feature_names, stats.n_features)
