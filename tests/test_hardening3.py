@@ -251,3 +251,50 @@ def test_wide_data_is_routed_or_refused_in_seconds(n_features):
     assert model.engine_ == "direct"
     with pytest.raises(ValueError, match=rf"summary\(\) at {n_features:,} features.*GiB.*Select"):
         model.summary(X, y)
+
+
+# -- the same classes through the command line: one line, exit 1, no traceback --------------
+CLI_REFUSED = {
+    # name: (extra options, needles in the one error line)
+    "n_iters 10**12 without tol": (["--n-iters", str(10**12)], ["n_iters", "GiB", "--tol"]),
+    "n_iters 2**62 without tol": (["--n-iters", str(2**62)], ["n_iters", "--tol"]),
+    "alpha 1e301": (["--alpha", "1e301"], ["alpha", "1e+300"]),
+    "alpha 1.7e308": (["--alpha", "1.7e308"], ["alpha", "1e+300"]),
+}
+
+
+@pytest.fixture(scope="module")
+def weighted_csv(tmp_path_factory, data):
+    X, y = data
+    folder = tmp_path_factory.mktemp("weights")
+    return {s: _write_csv(folder / f"w{i}.csv", X, y, np.full(60, s)) for i, s in enumerate(SCALES)}
+
+
+@pytest.mark.parametrize("case", sorted(CLI_REFUSED))
+def test_cli_refuses_absurd_parameters_in_one_line(weighted_csv, case, tmp_path):
+    typer_testing = pytest.importorskip("typer.testing", reason="the command line")
+    from lingrad import cli
+
+    extra, needles = CLI_REFUSED[case]
+    out = tmp_path / "model.json"
+    args = ["fit", str(weighted_csv[1.0]), "-t", "y", *extra, "-o", str(out)]
+    result = typer_testing.CliRunner().invoke(cli.app, args)
+    assert result.exit_code == 1, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("Error:"), result.output
+    assert "Traceback" not in result.output and not out.exists()
+    for needle in needles:
+        assert needle in lines[0], (needle, lines[0])
+
+
+@pytest.mark.parametrize("scale", SCALES)
+def test_cli_fits_a_weight_column_of_any_scale(weighted_csv, unweighted, scale, tmp_path):
+    typer_testing = pytest.importorskip("typer.testing", reason="the command line")
+    from lingrad import cli, load_model
+
+    out = tmp_path / "model.json"
+    args = ["fit", str(weighted_csv[scale]), "-t", "y", "-w", "w", "--lr", "auto"]
+    args += ["--tol", "1e-12", "--n-iters", "100000", "--engine", "stats", "-o", str(out)]
+    result = typer_testing.CliRunner().invoke(cli.app, args)
+    assert result.exit_code == 0, result.output
+    _close(load_model(out), unweighted)

@@ -116,8 +116,9 @@ def check_feasible(params: Params, engine: str, n_features: int, n_targets: int)
                 f" runs every iteration and records each loss ({gib:.3g} GiB of history): "
                 "it cannot finish. Set ",
                 Set("tol", "1e-8"),
-                f" to stop once converged (the budget is then only a bound), or use "
-                f"n_iters <= {MAX_ITERS_WITHOUT_TOL}.",
+                " to stop once converged (the budget is then only a bound), or keep ",
+                Set("n_iters"),
+                f" at most {MAX_ITERS_WITHOUT_TOL}.",
             ),
             param="n_iters",
             value=params.n_iters,
