@@ -298,3 +298,19 @@ def test_cli_fits_a_weight_column_of_any_scale(weighted_csv, unweighted, scale, 
     result = typer_testing.CliRunner().invoke(cli.app, args)
     assert result.exit_code == 0, result.output
     _close(load_model(out), unweighted)
+
+
+@pytest.mark.parametrize("scale", [5e-324, 1e308])
+def test_a_saved_model_of_extreme_weights_never_continues_on_the_wrong_scale(data, scale, tmp_path):
+    from lingrad import load_model
+
+    X, y = data
+    w = np.full(60, scale)
+    model = LinearRegression(**EXACT).fit(X, y, sample_weight=w)
+    model.save(tmp_path / "m.json")
+    loaded = load_model(tmp_path / "m.json")
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+    with pytest.raises(ValueError, match="statistics"):
+        loaded.partial_fit(X, y, sample_weight=w)  # refused, not merged on another scale
+    got = loaded.summary(X, y, sample_weight=w)  # from the data: the same inference
+    np.testing.assert_allclose(got.bse, model.summary(X, y, sample_weight=w).bse, rtol=1e-9)
