@@ -76,8 +76,11 @@ def test_equal_weights_of_any_scale_in_partial_fit_files_and_summary(
         online.partial_fit(X[start : start + 20], y[start : start + 20], w[start : start + 20])
     _close(online, unweighted)
     path = _write_csv(tmp_path / "w.csv", X, y, w)
-    ds = open_dataset(path, target="y", weight="w", chunk_rows=16)
-    _close(_quiet_fit(lambda: LinearRegression(**EXACT, engine="stats").fit(ds)), unweighted)
+    for engine in ("stats", "direct"):  # direct: every pass, the stopping measure, the scaling
+        ds = open_dataset(path, target="y", weight="w", chunk_rows=16)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # converges, and says nothing
+            _close(LinearRegression(**EXACT, engine=engine).fit(ds), unweighted)
     model = LinearRegression(**EXACT).fit(X, y, sample_weight=w)
     got, want = model.summary(X, y, sample_weight=w), unweighted.summary(X, y)
     # analytic weights: standard errors, R^2 and the log-likelihood do not see their scale
