@@ -259,8 +259,8 @@ def test_wide_data_is_routed_or_refused_in_seconds(n_features):
 # -- the same classes through the command line: one line, exit 1, no traceback --------------
 CLI_REFUSED = {
     # name: (extra options, needles in the one error line)
-    "n_iters 10**12 without tol": (["--n-iters", str(10**12)], ["n_iters", "GiB", "--tol"]),
-    "n_iters 2**62 without tol": (["--n-iters", str(2**62)], ["n_iters", "--tol"]),
+    "n_iters 10**12 without tol": (["--n-iters", str(10**12)], ["--n-iters", "GiB", "--tol"]),
+    "n_iters 2**62 without tol": (["--n-iters", str(2**62)], ["--n-iters", "--tol"]),
     "alpha 1e301": (["--alpha", "1e301"], ["alpha", "1e+300"]),
     "alpha 1.7e308": (["--alpha", "1.7e308"], ["alpha", "1e+300"]),
 }
