@@ -19,8 +19,8 @@ from sklearn.linear_model import LinearRegression as SkLinearRegression
 from sklearn.linear_model import Ridge
 
 from lingrad import LinearRegression
-from lingrad._operator import column_moments
 from lingrad._krylov import KRYLOV_REFERENCE
+from lingrad._operator import column_moments
 from lingrad._optimizers import choose_optimizer
 from lingrad._params import ParameterError
 

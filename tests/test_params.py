@@ -213,7 +213,8 @@ def test_interval_brackets_say_which_bounds_are_allowed(c):
     if c.high is not None:
         assert float(hi) == c.high
         assert c.accepts(c.high) == (hi_bracket == "]")
-        assert not c.accepts(c.high + 1e-9)
+        # just above: 1e-9 above, or the next float where 1e-9 is below rounding (1e300)
+        assert not c.accepts(max(c.high + 1e-9, math.nextafter(c.high, math.inf)))
 
 
 def test_an_int_constraint_names_its_lower_bound():

@@ -89,8 +89,10 @@ def _block_moments(problem: Any) -> list[tuple[np.ndarray, float, float, float]]
     if parts is not None:
         import dask
 
-        return list(dask.compute(*[dask.delayed(_moments)(X, Y, w) for X, Y, w in parts]))
-    return [_moments(X, Y, w) for X, Y, w in problem._blocks()]
+        moments = dask.compute(*[dask.delayed(_moments)(X, Y, w) for X, Y, w in parts])
+        return [(*m, 0) for m in moments]
+    # weights / 2**k per block (extreme scales): brought to one scale by _blocks_scales
+    return [(*_moments(X, Y, w), k) for X, Y, w, k in problem._scaled_blocks()]
 
 
 def _blocks_scales(problem: Any) -> tuple[np.ndarray, float]:
@@ -98,7 +100,14 @@ def _blocks_scales(problem: Any) -> tuple[np.ndarray, float]:
     fi = problem.fit_intercept
     sq = np.zeros(problem.n_features)
     sw, mean, m2 = 0.0, 0.0, 0.0  # Chan et al.'s merge of y's moments
-    for bsq, bw, bmean, bm2 in _block_moments(problem):
+    K = None
+    for bsq, bw, bmean, bm2, k in _block_moments(problem):
+        if K is None:
+            K = k
+        elif k > K:  # the sums so far to the larger weight scale
+            sq, sw, m2, K = np.ldexp(sq, K - k), math.ldexp(sw, K - k), math.ldexp(m2, K - k), k
+        if k < K:
+            bsq, bw, bm2 = np.ldexp(bsq, k - K), math.ldexp(bw, k - K), math.ldexp(bm2, k - K)
         sq += bsq
         if bw <= 0:
             continue

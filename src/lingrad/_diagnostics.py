@@ -169,7 +169,7 @@ def iterations_to(rate: float, tol: float) -> float:
     """Iterations for a linear rate ``rate`` to shrink an error by ``tol``."""
     if not math.isfinite(rate) or rate >= 1.0:
         return math.inf
-    if rate <= 0.0:
+    if rate <= 0.0 or tol >= 1.0:
         return 1.0
     return math.ceil(math.log(tol) / math.log(rate))
 
@@ -413,7 +413,9 @@ def diagnose(s: Solved) -> Diagnostics:
     tol = s.tol if s.tol is not None else DEFAULT_ESTIMATE_TOL
     kappa = condition(L, mu)
     rate_gd = max(abs(1 - lr * L), abs(1 - lr * mu)) if math.isfinite(mu) else math.nan
-    it_nag = math.ceil(math.sqrt(kappa) * math.log(1 / tol)) if math.isfinite(kappa) else math.inf
+    # -log(tol), not log(1 / tol): finite for every valid tol (1/1e-320 overflows); >= 0.
+    decades = max(-math.log(tol), 0.0)
+    it_nag = math.ceil(math.sqrt(kappa) * decades) if math.isfinite(kappa) else math.inf
     # The exact optimum needs the statistics: unknown (nan) for the "direct" engine.
     gaps = _optimum_gaps(s) if s.engine == "stats" else dict.fromkeys(_GAPS, math.nan)
     gaps.setdefault("reference_method", NO_REFERENCE)

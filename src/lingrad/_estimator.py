@@ -335,10 +335,8 @@ default="nonrobust"
 
         check_is_fitted(self)
         X = design_input(self, X, targets=y is None)  # raw data of a formula model
-        return summarize_model(
-            self, X, y, sample_weight, cov_type=cov_type, alpha=alpha, use_t=use_t,
-            groups=groups, maxlags=maxlags,
-        )  # fmt: skip
+        options = dict(cov_type=cov_type, alpha=alpha, use_t=use_t, groups=groups, maxlags=maxlags)
+        return summarize_model(self, X, y, sample_weight, **options)
 
     def get_prediction(self, X, *, weights=None):
         """Predictions with standard errors and intervals (statsmodels' ``get_prediction``).

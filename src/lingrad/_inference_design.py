@@ -20,7 +20,7 @@ import numpy as np
 
 from ._stats import SufficientStats
 
-__all__ = ["Design", "build_design"]
+__all__ = ["Design", "build_design", "check_summary_width"]
 
 _EPS = np.finfo(np.float64).eps
 
@@ -196,3 +196,34 @@ def _detect_constant(
             return 1, int(nonzero[0])
     # implicit constant: the column of ones lies in the span of X
     return int(rank_no == rank_int), None
+
+
+#: Inference builds and decomposes (f + 1) x (f + 1) matrices: beyond this many
+#: features, refused at once (the same bound as the "stats" engine's).
+SUMMARY_MAX_FEATURES = 8191
+
+
+def check_summary_width(n_features: int, n_samples: int | None = None) -> None:
+    """Refuse, in seconds, a summary too wide to compute (the size, the memory, the fix).
+
+    Examples
+    --------
+    >>> check_summary_width(20)
+    >>> try:
+    ...     check_summary_width(20_000)
+    ... except ValueError as err:
+    ...     print(str(err)[:40])
+    summary() at 20,000 features would build
+    """
+    if n_features <= SUMMARY_MAX_FEATURES:
+        return
+    p = n_features + 1
+    rows = ""
+    if n_samples is not None and n_samples <= n_features:
+        rows = f" (and {n_samples:,} rows leave no residual degrees of freedom)"
+    raise ValueError(
+        f"summary() at {n_features:,} features would build {p:,} x {p:,} matrices "
+        f"({8 * p * p / 2**30:.3g} GiB each) and decompose them in O(f^3){rows}; inference is "
+        f"limited to {SUMMARY_MAX_FEATURES:,} features. Select features first (e.g. "
+        "sklearn.feature_selection), or use the fitted coef_ without classical inference."
+    )

@@ -15,7 +15,7 @@ import numpy as np
 
 from ._inference_pass import Pass
 from ._params import param_error
-from ._stats import SufficientStats
+from ._stats import SufficientStats, normalised_weights
 
 __all__ = [
     "check_model_matches",
@@ -110,8 +110,9 @@ def log_weights(res: Pass | None, stats: SufficientStats, sample_weight: Any) ->
         return res.sum_log_weights, res.weighted
     if sample_weight is not None:
         w = np.asarray(sample_weight, dtype=np.float64).reshape(-1)
+        wn = normalised_weights(w, stats.weight_exponent)
         if w.shape != (stats.n_samples,) or not math.isclose(
-            float(w.sum()), float(stats.sum_weights), rel_tol=1e-9
+            float(wn.sum()), float(stats.sum_weights), rel_tol=1e-9
         ):
             raise ValueError(
                 f"sample_weight has {w.size} entries summing to {w.sum():.10g}; the statistics "

@@ -44,10 +44,10 @@ from scipy.linalg import eigvalsh_tridiagonal
 
 from ._convergence import convergence_warning
 from ._descent import precondition_kind
-from ._operator import Design, design_of
 from ._diagnostics import Diagnostics, Solved, diagnose
 from ._messages import Part, Set
 from ._objective import DirectLeastSquares
+from ._operator import Design, design_of
 from ._params import ParameterError
 from ._plan import Plan
 from ._precondition import row_space

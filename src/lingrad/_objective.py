@@ -27,7 +27,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator, eigsh
 
-from ._stats import SufficientStats
+from ._stats import SufficientStats, normalised_weights, weight_exponent
 
 
 @dataclass(frozen=True)
@@ -220,12 +220,33 @@ class _PassesOverData:
         g[: self.n_features] += self.penalty.l2 * theta[: self.n_features]
         return g, float(sse / (sw * self.n_targets))
 
+    def _scaled_blocks(self):
+        """The blocks, and the power of two their weights are divided by (extreme scales)."""
+        for X, Y, w in self._blocks():
+            k = weight_exponent(w)
+            yield X, Y, normalised_weights(w, k), k
+
     def grad_mse(self, theta: np.ndarray) -> tuple[np.ndarray, float]:
-        """Gradient of the smooth objective and the MSE (averaged over targets)."""
+        """Gradient of the smooth objective and the MSE (averaged over targets).
+
+        Sums run at one weight scale ``2**K`` (the largest of the blocks'): the
+        weights' scale cancels in the ratio, whatever it is (5e-324 or 1e308).
+        """
         G = np.zeros_like(theta)
         sse = sw = 0.0
-        for X, Y, w in self._blocks():
+        K = None
+        for X, Y, w, k in self._scaled_blocks():
             g_b, sse_b, sw_b = _sums(theta.astype(X.dtype, copy=False), X, Y, w, self.fit_intercept)
+            if K is None:
+                K = k
+            elif k > K:  # rescale what was summed so far (shrinks: exact or negligible)
+                G, sse, sw, K = np.ldexp(G, K - k), math.ldexp(sse, K - k), math.ldexp(sw, K - k), k
+            if k < K:
+                g_b, sse_b, sw_b = (
+                    np.ldexp(g_b, k - K),
+                    math.ldexp(sse_b, k - K),
+                    math.ldexp(sw_b, k - K),
+                )
             G += g_b
             sse += sse_b
             sw += sw_b
@@ -239,16 +260,23 @@ class _PassesOverData:
         f = self.n_features
         out = np.zeros(self.n_params)
         sw = 0.0
-        for X, _, w in self._blocks():
+        K = None
+        for X, _, w, k in self._scaled_blocks():
             t = X @ v[:f].astype(X.dtype, copy=False)
             if self.fit_intercept:
                 t = t + v[f]
             if w is not None:
                 t = t * w
+            if K is None:
+                K = k
+            elif k > K:  # one weight scale for the whole pass, as in grad_mse
+                out, sw, K = np.ldexp(out, K - k), math.ldexp(sw, K - k), k
+            if k < K:
+                t = np.ldexp(t, k - K)
             out[:f] += X.T @ t
             if self.fit_intercept:
                 out[f] += t.sum()
-            sw += X.shape[0] if w is None else float(w.sum())
+            sw += X.shape[0] if w is None else math.ldexp(float(w.sum()), min(k - K, 0))
         out /= sw  # the same pass's weight total: no separate pass to count it
         out[:f] += self.penalty.l2 * v[:f]
         return out
@@ -284,7 +312,7 @@ class DirectLeastSquares(_PassesOverData):
     def __init__(self, X, Y, sample_weight, fit_intercept: bool, penalty: Penalty) -> None:
         self.X = X
         self.Y = Y
-        self.sample_weight = sample_weight
+        self.sample_weight = normalised_weights(sample_weight)  # scale-free: w / 2**k
         self.n_features = X.shape[1]
         self.n_targets = Y.shape[1]
         self.fit_intercept = fit_intercept
@@ -292,6 +320,9 @@ class DirectLeastSquares(_PassesOverData):
 
     def _blocks(self):
         yield self.X, self.Y, self.sample_weight
+
+    def _scaled_blocks(self):
+        yield self.X, self.Y, self.sample_weight, 0  # normalised once, above
 
     def batch_grad(self, theta: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """Gradient of the smooth objective on a mini-batch of rows."""

@@ -299,9 +299,10 @@ PARAMETERS: Mapping[str, Constraint] = MappingProxyType(
             _real(
                 "alpha",
                 0.0,
-                ("Use alpha >= 0 (0 means no penalty).",),
+                ("Use alpha between 0 (no penalty) and 1e300 (beyond, float64 overflows).",),
                 "Penalty strength (elastic net); 0: no penalty.",
                 low=0.0,
+                high=1e300,
             ),
             _real(
                 "l1_ratio",

@@ -34,7 +34,7 @@ from ._objective import DirectLeastSquares, Penalty, StatsLeastSquares
 from ._optimizers import Optimizer, auto_lr, choose_optimizer, make_optimizer
 from ._params import ParameterError, Params
 from ._solve import OVERFLOW_MESSAGE, DataOverflowError
-from ._stats import SufficientStats
+from ._stats import SufficientStats, normalised_weights
 from ._theta import init_theta
 
 __all__ = ["Plan", "Rates", "choose_engine", "plan_arrays", "plan_source", "resolve_rates"]
@@ -92,6 +92,54 @@ def choose_engine(
         stats_cost = n * (f + n_targets) ** 2 / 2 + f * f * (n_targets * passes + f)
         direct_cost = 2.0 * n * f * n_targets * passes
     return "stats" if stats_cost <= direct_cost else "direct"
+
+
+#: With ``tol=None`` every iteration runs and records its loss: beyond this many the
+#: history alone (8 bytes each) passes 16 GiB, and the run would not end in a lifetime.
+MAX_ITERS_WITHOUT_TOL = 2**31
+
+
+def check_feasible(params: Params, engine: str, n_features: int, n_targets: int) -> None:
+    """Refuse, in one clear message, what could only run out of memory or time.
+
+    ``n_iters`` beyond :data:`MAX_ITERS_WITHOUT_TOL` with ``tol=None``, and an explicit
+    ``engine="stats"`` beyond :data:`STATS_MAX_PARAMS` parameters (its dense
+    feature-space matrix and O(f^3) decompositions).
+    """
+    if params.tol is None and params.n_iters > MAX_ITERS_WITHOUT_TOL:
+        gib = 8 * (params.n_iters + 1) / 2**30
+        raise ParameterError(
+            (
+                Set("n_iters", str(params.n_iters)),
+                " with ",
+                Set("tol", "None"),
+                f" runs every iteration and records each loss ({gib:.3g} GiB of history): "
+                "it cannot finish. Set ",
+                Set("tol", "1e-8"),
+                " to stop once converged (the budget is then only a bound), or keep ",
+                Set("n_iters"),
+                f" at most {MAX_ITERS_WITHOUT_TOL}.",
+            ),
+            param="n_iters",
+            value=params.n_iters,
+        )
+    p = n_features + n_targets
+    if engine == "stats" and n_features + 1 > STATS_MAX_PARAMS:
+        raise ParameterError(
+            (
+                Set("engine", "'stats'"),
+                f" at {n_features:,} features needs dense {p:,} x {p:,} feature-space "
+                f"matrices ({8 * p * p / 2**30:.3g} GiB each) and "
+                f"O(f^3) decompositions; it is limited to {STATS_MAX_PARAMS - 1:,} features. "
+                "Use ",
+                Set("engine", "'direct'"),
+                " (a pass over the rows per iteration) or ",
+                Set("engine", "'auto'"),
+                ", which takes it for wide data.",
+            ),
+            param="engine",
+            value=engine,
+        )
 
 
 def shuffled_batches(
@@ -174,11 +222,13 @@ def plan_arrays(
     if choose_optimizer(params, engine) == "cg":  # lr="auto" on "direct", or asked for
         engine = "direct" if params.engine == "auto" else engine
         params = replace(params, optimizer="cg")
+    check_feasible(params, engine, f, k)
     penalty, fi = penalty_of(params), params.fit_intercept
-    stats = None
+    stats, raw_sw = None, sw
+    sw = normalised_weights(sw)  # extreme scales divided by a power of two, as in the stats
     if engine == "stats":
         with np.errstate(over="ignore", invalid="ignore"):  # overflow is checked by the run
-            stats = SufficientStats.from_arrays(X, Y, sw)
+            stats = SufficientStats.from_arrays(X, Y, raw_sw)
         full = StatsLeastSquares(stats, fi, penalty)
         work_dtype = np.float64
     else:
@@ -224,6 +274,7 @@ def plan_source(params: Params, source: Any) -> Plan:
     names = source.feature_names
     names = None if names is None else np.asarray(names, dtype=object)
     engine = choose_engine(params.engine, f, k, params.n_iters, params.tol)
+    check_feasible(params, engine, f, k)
     penalty = penalty_of(params)
     stats = None
     if engine == "stats":

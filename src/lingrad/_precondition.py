@@ -217,9 +217,14 @@ def column_scales(problem: Any, fit_intercept: bool) -> Transform:
     if hasattr(problem, "centred_moments"):  # rows on a cluster
         sq, S = problem.centred_moments(shift), float(problem.sum_weights)
     else:
-        sq, S = np.zeros(f), 0.0
-        for X, _, w in problem._blocks():
+        sq, S, K = np.zeros(f), 0.0, None
+        for X, _, w, k in problem._scaled_blocks():  # weights / 2**k: one scale for the pass
             w = np.ones(X.shape[0]) if w is None else np.asarray(w, dtype=np.float64)
+            if K is None:
+                K = k
+            elif k > K:
+                sq, S, K = np.ldexp(sq, K - k), math.ldexp(S, K - k), k
+            w = np.ldexp(w, k - K) if k < K else w
             sq += _block_centred_sq(X, w, shift)
             S += float(w.sum())
     return _from_var(sq / (S or 1.0), mu)

@@ -16,7 +16,38 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.linalg import blas
 
-__all__ = ["SufficientStats"]
+__all__ = ["SufficientStats", "normalised_weights", "weight_exponent"]
+
+# Weights whose largest lies within 2**-64 .. 2**64 are used as given; beyond, they are
+# divided by a power of two (exact) so that the largest lies in [0.5, 1): all-equal
+# weights of any scale (5e-324, 1e308) then give the unweighted fit, and no product
+# of a weight underflows or overflows where the weights' scale, not the data, is to blame.
+_WEIGHT_RANGE = 2.0**64
+
+
+def weight_exponent(sample_weight: np.ndarray | None) -> int:
+    """The power of two ``k`` the weights are divided by (0 unless their scale is extreme).
+
+    Examples
+    --------
+    >>> weight_exponent(np.array([1.0, 3.0])), weight_exponent(np.array([1e308, 1e308]))
+    (0, 1024)
+    """
+    if sample_weight is None or sample_weight.size == 0:
+        return 0
+    top = float(np.max(sample_weight))
+    if top == 0.0 or 1.0 / _WEIGHT_RANGE <= top <= _WEIGHT_RANGE or not math.isfinite(top):
+        return 0
+    return math.frexp(top)[1]
+
+
+def normalised_weights(sample_weight: np.ndarray | None, k: int | None = None):
+    """``sample_weight / 2**k`` (exact), ``k`` by default :func:`weight_exponent`'s."""
+    if sample_weight is None:
+        return None
+    k = weight_exponent(sample_weight) if k is None else k
+    return np.ldexp(sample_weight, -k) if k else sample_weight
+
 
 # Row chunks are sized so that the float64 work buffer stays below 4 MiB and
 # below 10% of the input's size (but may use 256 KiB for small inputs, where
@@ -68,6 +99,11 @@ class SufficientStats:
         what the WLS log-likelihood needs beyond the cross-products.
     weighted : bool, default=False
         Whether sample weights were given for any of the rows.
+    weight_exponent : int, default=0
+        The weights behind ``sum_weights`` and ``scatter`` are the sample weights
+        divided by ``2**weight_exponent`` (0 unless their scale is extreme, beyond
+        2**±64; see :func:`weight_exponent`): every ratio (means, the fit, standard
+        errors) is unchanged. ``sum_log_weights`` is of the weights as given.
     """
 
     n_samples: int
@@ -77,6 +113,7 @@ class SufficientStats:
     n_features: int
     sum_log_weights: float = 0.0
     weighted: bool = False
+    weight_exponent: int = 0
 
     # -- views -----------------------------------------------------------
     @property
@@ -147,9 +184,15 @@ class SufficientStats:
         Y = y[:, None] if y.ndim == 1 else y  # (also for a block of no rows)
         if sample_weight is not None:
             w = np.asarray(sample_weight, dtype=np.float64)
-            base = cls._weighted(X, Y, w, chunk_rows)
+            k = weight_exponent(w)
+            base = cls._weighted(X, Y, normalised_weights(w, k), chunk_rows)
             positive = w[w > 0]
-            return replace(base, sum_log_weights=float(np.log(positive).sum()), weighted=True)
+            return replace(
+                base,
+                sum_log_weights=float(np.log(positive).sum()),
+                weighted=True,
+                weight_exponent=k,
+            )
         return cls._weighted(X, Y, None, chunk_rows)
 
     @classmethod
@@ -250,10 +293,35 @@ class SufficientStats:
                 f"{self.n_targets} targets with statistics of {other.n_features} features and "
                 f"{other.n_targets} targets. Merge statistics of the same columns only."
             )
+        a, b = self, other
+        if a.weight_exponent != b.weight_exponent:  # bring both to the larger scale
+            ks = [s.weight_exponent for s in (a, b) if s.sum_weights > 0]
+            k = max(ks or [a.weight_exponent, b.weight_exponent])  # empty stats adopt
+            a, b = a.with_weight_exponent(k), b.with_weight_exponent(k)
         return replace(
-            self._merge_moments(other),
-            sum_log_weights=self.sum_log_weights + other.sum_log_weights,
-            weighted=self.weighted or other.weighted,
+            a._merge_moments(b),
+            sum_log_weights=a.sum_log_weights + b.sum_log_weights,
+            weighted=a.weighted or b.weighted,
+            weight_exponent=a.weight_exponent,
+        )
+
+    def with_weight_exponent(self, k: int) -> SufficientStats:
+        """The same statistics with the weights divided by ``2**k`` (``k`` at least this one's).
+
+        Examples
+        --------
+        >>> s = SufficientStats.from_arrays(np.eye(2), np.ones(2), np.ones(2))
+        >>> s.with_weight_exponent(3).sum_weights
+        0.25
+        """
+        if k == self.weight_exponent:
+            return self
+        shift = self.weight_exponent - k
+        return replace(
+            self,
+            sum_weights=float(np.ldexp(self.sum_weights, shift)),
+            scatter=np.ldexp(self.scatter, shift),
+            weight_exponent=k,
         )
 
     def _merge_moments(self, other: SufficientStats) -> SufficientStats:

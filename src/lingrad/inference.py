@@ -99,7 +99,7 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from ._inference_compute import convergence, exact_params, fit_ssr, target_numbers
-from ._inference_design import build_design
+from ._inference_design import build_design, check_summary_width
 from ._inference_model import (
     check_model_matches,
     check_stats,
@@ -128,7 +128,7 @@ from ._messages import render
 from ._optimum import NO_REFERENCE, NORMAL_EQUATIONS
 from ._params import COV_TYPES, SUMMARY_PARAMETERS
 from ._sources.missing import summary_data
-from ._stats import SufficientStats
+from ._stats import SufficientStats, normalised_weights
 
 __all__ = [
     "CONVERGED_REL_GAP",
@@ -167,6 +167,7 @@ def summarize_model(model: Any, X: Any, y: Any, sample_weight: Any, **options: A
     A fit that kept no statistics (engine "direct") gets them from ``X, y`` (one pass).
     """
     stats = model.stats_
+    check_summary_width(model.n_features_in_, getattr(stats, "n_samples", None))
     stats = training_stats(model, X, y, sample_weight) if stats is None else stats
     names = getattr(model, "feature_names_in_", None)
     names = None if names is None else list(names)
@@ -246,13 +247,14 @@ def summarize(
     cov_type = _check_cov_type(cov_type)
     alpha = SUMMARY_PARAMETERS["alpha"].check("summarize", alpha)
     check_stats(stats)
+    check_summary_width(stats.n_features, stats.n_samples)
     B, c, one_d = coefficients(model, int(np.shape(model.coef_)[-1]))
     check_model_matches(stats, B)
     names = param_names(model, feature_names, stats.n_features)
     X, y, sample_weight = summary_data(model, X, y, sample_weight)  # missing="drop", streams
     chunks = data_source(X, y, sample_weight, stats.n_features, B.shape[0], cov_type)
     robust = robust_request(cov_type, groups, maxlags, X)
-    args = (chunks, sample_weight, cov_type, alpha, use_t, robust)
+    args = (_normalised(chunks, stats), sample_weight, cov_type, alpha, use_t, robust)
     out = _summaries(model, stats, names, B, c, *args)
     return out[0] if one_d else [replace(s, target=f"y{j}") for j, s in enumerate(out)]
 
@@ -295,6 +297,8 @@ def _summaries(
         res = second_pass(chunks(), design, B, c, hc, stats.y_mean)
         check_pass_matches(res, stats)
     sum_log_w, weighted = log_weights(res, stats, sample_weight)
+    if stats.weight_exponent:  # the sums are of w / 2**k: the log-likelihood of w itself
+        sum_log_w = stats.sum_log_weights - stats.n_samples * stats.weight_exponent * math.log(2)
     nobs = float(stats.n_samples)
     s = design.singular_values
     common = {
@@ -382,6 +386,14 @@ def _exact(model: Any, stats: SufficientStats, fit_intercept: bool, chunks: Any)
         return coef
     intercept = np.broadcast_to(np.asarray(d.exact_intercept, np.float64), (stats.n_targets,))
     return np.column_stack([intercept, coef])
+
+
+def _normalised(chunks: Callable[[], Iterable[Any]] | None, stats: SufficientStats):
+    """The chunks with their weights divided by ``2**k``, as in the statistics."""
+    k = stats.weight_exponent
+    if chunks is None or not k:
+        return chunks
+    return lambda: ((X, Y, normalised_weights(w, k)) for X, Y, w in chunks())
 
 
 class _Rows:

@@ -207,7 +207,9 @@ def _intercept(b: Any, y_ndim: int, name: str) -> float | list:
 
 
 def _stats_doc(stats: Any) -> dict[str, Any] | None:
-    if stats is None:
+    # Statistics of weights rescaled by 2**-k (extreme scales) are not written: a file has no
+    # field for k, so the model loads without them (summary needs the data, partial_fit says so)
+    if stats is None or getattr(stats, "weight_exponent", 0):
         return None
     return {
         "n_samples": int(stats.n_samples),

@@ -169,7 +169,7 @@ def message_text(message: BaseException | str) -> str:
     Structured lingrad messages are rendered, never parsed; other exceptions
     give their text (without Python's ``[Errno N]`` prefix).
     """
-    if isinstance(message, ParameterError) and "param" in message.fields:
+    if isinstance(message, ParameterError) and {"param", "expected"} <= message.fields.keys():
         return _parameter_error_text(message)
     parts = getattr(message, "parts", None)
     if parts is not None:
