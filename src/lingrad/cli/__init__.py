@@ -31,7 +31,7 @@ from .app import app, main
 __all__ = ["COMMANDS", "app", "main"]
 
 #: The command modules, in the order of ``lingrad --help``.
-COMMANDS = ("demo", "fit", "predict", "evaluate", "summary", "plot")
+COMMANDS = ("demo", "fit", "predict", "evaluate", "summary", "plot", "explore")
 
 if app is not None:
     for _name in COMMANDS:  # importing a command's module registers it
