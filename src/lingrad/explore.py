@@ -218,6 +218,7 @@ def explorer_data(
     if not (isinstance(tol, int | float) and 0 < tol < 1):
         raise ValueError(f"tol must be a number in (0, 1); got {tol!r}.")
     f = stats.n_features
+    names = _names(named, stats, feature_names)
     curv = _curvature(stats)
     if lr is None or lr == "auto":
         lr = 0.01 if 0.01 < _stable(optimizer, momentum, curv["L"]) else 1.0 / curv["L"]
@@ -237,7 +238,7 @@ def explorer_data(
         "n_rows": int(stats.n_samples),
         "mean": stats.mean.tolist(),
         "scatter": stats.scatter.tolist(),
-        "names": [*_names(named, stats, feature_names), "b"],
+        "names": [*names, "b" if "b" not in names else "intercept"],
         **curv,
         "settings": {
             "lr": float(lr),
