@@ -114,6 +114,7 @@ def test_a_fitted_model_brings_its_statistics_settings_and_start():
     assert given["lr"] == 0.3 and given["start"] == settings["start"]
 
 
+@pytest.mark.filterwarnings("ignore::lingrad.NotConvergedWarning")
 def test_the_default_start_is_lingrads():
     X, y = make_tutorial_data()
     model = LinearRegression(random_state=0, n_iters=1).fit(X, y)
@@ -154,6 +155,7 @@ def test_bad_inputs_get_one_clear_line(tmp_path, args, kwargs, message):
     assert out.read_text(encoding="utf-8") == "previous"  # nothing half-written
 
 
+@pytest.mark.filterwarnings("ignore::lingrad.NotConvergedWarning")
 def test_a_model_without_statistics_asks_for_the_data():
     X, y = make_tutorial_data()
     model = LinearRegression(engine="direct", n_iters=5).fit(X, y)
@@ -266,6 +268,7 @@ def library_path(model: LinearRegression) -> np.ndarray:
     return np.column_stack([model.coef_path_, model.intercept_path_])
 
 
+@pytest.mark.filterwarnings("ignore::lingrad.NotConvergedWarning")
 @pytest.mark.parametrize(
     ("optimizer", "lr", "momentum"),
     [("gd", 0.01, 0.9), ("gd", 1.5, 0.0), ("momentum", 0.05, 0.8), ("nesterov", 0.3, 0.7)],
@@ -291,6 +294,7 @@ def test_the_pages_iterates_are_lingrads(browser, tutorial_page, optimizer, lr, 
     assert (np.abs(got - want).max(axis=0) / scale < 1e-9).all()
 
 
+@pytest.mark.filterwarnings("ignore::lingrad.NotConvergedWarning")
 @pytest.mark.parametrize("optimizer", ["gd", "momentum", "nesterov"])
 def test_the_iterates_are_lingrads_on_three_features(browser, three, tmp_path, optimizer):
     X, y, path = three

@@ -197,7 +197,7 @@ def explorer_data(
     --------
     >>> d = explorer_data()  # the tutorial's data
     >>> d["n"], d["names"], len(d["scatter"])
-    (500.0, ['w'], 2)
+    (500.0, ['w', 'b'], 2)
     """
     if hasattr(X, "coef_init_") and model is None:  # explore(fitted_model)
         X, model = getattr(X, "stats_", None), X
