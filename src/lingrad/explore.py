@@ -169,6 +169,17 @@ def _settings(model: Any, lr: Any, optimizer: Any, momentum: Any, start: Any) ->
     return lr, optimizer or "gd", 0.9 if momentum is None else momentum, start
 
 
+def _check_options(optimizer: Any, momentum: Any, n_iters: Any, tol: Any) -> None:
+    if optimizer not in _OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {', '.join(_OPTIMIZERS)}; got {optimizer!r}.")
+    if not (isinstance(momentum, int | float) and 0 <= momentum < 1):
+        raise ValueError(f"momentum must be a number in [0, 1); got {momentum!r}.")
+    if not (isinstance(n_iters, int) and 1 <= n_iters <= 100_000):
+        raise ValueError(f"n_iters must be a whole number in [1, 100000]; got {n_iters!r}.")
+    if not (isinstance(tol, int | float) and 0 < tol < 1):
+        raise ValueError(f"tol must be a number in (0, 1); got {tol!r}.")
+
+
 def explorer_data(
     X: Any = None,
     y: Any = None,
@@ -209,14 +220,7 @@ def explorer_data(
     stats, named = _statistics(X, y, sample_weight)
     _check_stats(stats)
     lr, optimizer, momentum, start = _settings(model, lr, optimizer, momentum, start)
-    if optimizer not in _OPTIMIZERS:
-        raise ValueError(f"optimizer must be one of {', '.join(_OPTIMIZERS)}; got {optimizer!r}.")
-    if not (isinstance(momentum, int | float) and 0 <= momentum < 1):
-        raise ValueError(f"momentum must be a number in [0, 1); got {momentum!r}.")
-    if not (isinstance(n_iters, int) and 1 <= n_iters <= 100_000):
-        raise ValueError(f"n_iters must be a whole number in [1, 100000]; got {n_iters!r}.")
-    if not (isinstance(tol, int | float) and 0 < tol < 1):
-        raise ValueError(f"tol must be a number in (0, 1); got {tol!r}.")
+    _check_options(optimizer, momentum, n_iters, tol)
     f = stats.n_features
     names = _names(named, stats, feature_names)
     curv = _curvature(stats)

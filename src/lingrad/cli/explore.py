@@ -28,6 +28,15 @@ _EXAMPLES = examples(
 )
 
 
+def _check_options(optimizer: str, momentum: float, n_iters: int, tol: float, rows: int) -> None:
+    check(optimizer in EXPLORE_OPTIMIZERS, "--optimizer", "gd, momentum or nesterov", optimizer)
+    check(0 <= momentum < 1, "--momentum", "a number in [0, 1)", momentum)
+    check_rows("--n-iters", n_iters)
+    check(n_iters <= 100_000, "--n-iters", "a whole number in [1, 100000]", n_iters)
+    check(math.isfinite(tol) and 0 < tol < 1, "--tol", "a number in (0, 1)", tol)
+    check_rows("--chunk-rows", rows)
+
+
 @command(epilog=_EXAMPLES)
 def explore(
     data: Annotated[
@@ -84,12 +93,7 @@ def explore(
     through the optimum for more than one feature), the descent path, the loss
     curve. Click to set the start; move the lr and momentum sliders.
     """
-    check(optimizer in EXPLORE_OPTIMIZERS, "--optimizer", "gd, momentum or nesterov", optimizer)
-    check(0 <= momentum < 1, "--momentum", "a number in [0, 1)", momentum)
-    check_rows("--n-iters", n_iters)
-    check(n_iters <= 100_000, "--n-iters", "a whole number in [1, 100000]", n_iters)
-    check(math.isfinite(tol) and 0 < tol < 1, "--tol", "a number in (0, 1)", tol)
-    check_rows("--chunk-rows", chunk_rows)
+    _check_options(optimizer, momentum, n_iters, tol, chunk_rows)
     rate = None if lr is None else parse_lr(lr)
     check_out_file(out, "explore.html", inputs=[data])
     source = None
