@@ -223,7 +223,7 @@ def test_the_tutorial_links_the_explorer_and_shows_its_screenshot():
     assert "lingrad explore -o explore.html" in text and 'src="explore.png"' in text
     PIL_Image = pytest.importorskip("PIL.Image", reason="PIL decodes the screenshot")
     with PIL_Image.open(ROOT / "docs" / "explore.png") as im:
-        assert im.format == "PNG" and len(set(im.convert("RGB").getdata())) > 50
+        assert im.format == "PNG" and len(im.convert("RGB").getcolors(maxcolors=1 << 20)) > 50
 
 
 # -- the page, in a real browser -------------------------------------------------------------------
@@ -339,7 +339,7 @@ def test_past_two_over_l_the_page_shows_divergence(browser, tutorial_page):
     state = browser.execute_script("return window.lingradExplorer.state()")
     assert not state["diverging"]
     slider = browser.find_element("id", "lr")
-    assert float(slider.get_attribute("max")) > 2.0 * state["two_over_L"] / 2
+    assert float(slider.get_attribute("max")) > 1.1 * state["two_over_L"]  # it reaches past 2/L
     mark = browser.find_element("id", "mark-2L")
     assert "2/L" in mark.text
     lr = 1.1 * state["two_over_L"]
