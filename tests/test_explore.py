@@ -386,6 +386,20 @@ def test_a_click_sets_the_start_and_the_path_moves(browser, tutorial_page):
     assert first != points_before.split()[0]  # the drawn path starts at the click
 
 
+def test_the_page_fetches_nothing(browser, tutorial_page):
+    load(browser, tutorial_page)
+    fetched = browser.execute_script("return performance.getEntriesByType('resource').length")
+    assert fetched == 0
+    assert browser.execute_script("return document.querySelectorAll('[src], [href]').length") == 0
+
+
+def test_without_chromium_the_browser_tests_skip_with_the_reason(monkeypatch):
+    pytest.importorskip("selenium.webdriver", reason="selenium is not installed")
+    monkeypatch.setattr(sys.modules[__name__], "CHROMIUM", "/nonexistent/chromium")
+    with pytest.raises(pytest.skip.Exception, match="apt-get install -y chromium chromium-driver"):
+        _browser()
+
+
 def screenshot(driver, page: Path, png: Path) -> None:
     load(driver, page)
     driver.execute_script(
