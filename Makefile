@@ -18,6 +18,7 @@ demo: $(STAMP)
 	$(BIN)/lingrad demo --out demo-out
 
 test: $(STAMP)
+	sh scripts/system-deps.sh
 	$(BIN)/python -m pytest -q --cov=lingrad --cov-report=term
 
 lint: $(STAMP)

@@ -181,7 +181,7 @@ def test_figures_are_written_and_embedded(tutorial):
 def test_tutorial_leaves_no_files_outside_its_folder(tutorial):
     _, _, _, workdir = tutorial
     made = sorted(p.name for p in workdir.iterdir())
-    assert made == ["docs", "edited.json", "model.json"], made
+    assert made == ["docs", "edited.json", "explore.html", "model.json"], made
 
 
 # ------------------------------------------------------------------------------ update

@@ -16,6 +16,7 @@ from ._solve import DivergenceError, DivergenceWarning, FitResult, solve
 from ._sources.files import DataFileError, Dataset, open_dataset
 from ._stats import SufficientStats
 from ._version import __version__
+from .explore import explore
 from .formula import (
     DesignSpec,
     FormulaError,
@@ -50,6 +51,7 @@ __all__ = [
     "categorical_formula",
     "design_data",
     "exact_optimum",
+    "explore",
     "load_model",
     "ols",
     "open_dataset",

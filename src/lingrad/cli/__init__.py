@@ -32,7 +32,7 @@ from .app import app, main
 __all__ = ["COMMANDS", "app", "main"]
 
 #: The command modules, in the order of ``lingrad --help``.
-COMMANDS = ("demo", "fit", "cv", "predict", "evaluate", "summary", "plot")
+COMMANDS = ("demo", "fit", "cv", "predict", "evaluate", "summary", "plot", "explore")
 
 if app is not None:
     for _name in COMMANDS:  # importing a command's module registers it
