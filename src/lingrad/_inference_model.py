@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from ._inference_design import check_summary_width
 from ._inference_pass import Pass
 from ._params import param_error
 from ._stats import SufficientStats, normalised_weights
@@ -43,6 +44,7 @@ def check_stats(stats: Any) -> None:
             type(stats).__name__,
             "Pass SufficientStats.from_arrays(X, y, sample_weight) of the training data.",
         )
+    check_summary_width(stats.n_features, stats.n_samples)
 
 
 def check_model_matches(stats: SufficientStats, B: np.ndarray) -> None:

@@ -246,8 +246,7 @@ def summarize(
     check_is_fitted(model)
     cov_type = _check_cov_type(cov_type)
     alpha = SUMMARY_PARAMETERS["alpha"].check("summarize", alpha)
-    check_stats(stats)
-    check_summary_width(stats.n_features, stats.n_samples)
+    check_stats(stats)  # a SufficientStats, not too wide to summarise
     B, c, one_d = coefficients(model, int(np.shape(model.coef_)[-1]))
     check_model_matches(stats, B)
     names = param_names(model, feature_names, stats.n_features)

@@ -1,6 +1,6 @@
 """The errors of cross-validation, and the checks of its parameters.
 
-Scalar constraints come from the one table, :data:`lingrad._params.CV_PARAMETERS`;
+Scalar constraints come from the one table, :data:`lingrad._params_cv.CV_PARAMETERS`;
 each entry of an ``alphas`` or ``l1_ratio`` list is checked against
 ``LinearRegression``'s own ``alpha`` and ``l1_ratio`` constraints
 (:data:`lingrad._params.PARAMETERS`), so the same words judge both estimators.
@@ -22,7 +22,8 @@ from typing import Any
 import numpy as np
 
 from .._messages import LingradMessage, Part, Set
-from .._params import CV_PARAMETERS, PARAMETERS, ParameterError, param_error
+from .._params import PARAMETERS, ParameterError, param_error
+from .._params_cv import CV_PARAMETERS
 from .folds import HashFolds
 
 __all__ = ["CVError", "check_alphas", "check_cv_param", "check_l1_ratios", "cv_error"]
