@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from .._params import ParameterError
-from . import Chunk, ChunkedSource, csv, npy, parquet, stream
+from . import Chunk, ChunkedSource, csv, npy, parquet, spark, stream
 from .columns import column_keys, select
 from .errors import (
     DataFileError,
@@ -372,6 +372,8 @@ def open_dataset(
     >>> print(np.round(model.coef_, 6), round(float(model.intercept_), 6))
     [ 2. -1.] 3.0
     """
+    if spark.is_spark_frame(path):
+        return spark.SparkSource(path, target, features, weight)
     where = os.fsdecode(path)
     rows = _chunk_rows(chunk_rows)
     reader = _open_reader(where, rows)
