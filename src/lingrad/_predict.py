@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from ._sources import _is_dask
+from ._sources.spark import SparkSource, feature_columns, is_spark_frame
 from ._validation import validate_x
 
 __all__ = ["predict", "predict_linear"]
@@ -129,6 +130,18 @@ def stream_features(model: Any, X: Any) -> Any:
     return table_source(X, features=None if names is None else list(names))
 
 
+def predict_spark(model: Any, source: Any) -> Any:
+    """A Spark DataFrame: the input's columns, then ``prediction`` (one per target).
+
+    With several targets the columns are ``prediction_0``, ``prediction_1``, ...
+    """
+    check_source_columns(model, source)
+    coef = np.atleast_2d(model.coef_).T  # (n_features, n_targets)
+    k = coef.shape[1]
+    names = ["prediction"] if np.ndim(model.coef_) == 1 else [f"prediction_{j}" for j in range(k)]
+    return source.predict_frame(coef, np.atleast_1d(model.intercept_), names)
+
+
 def predict(model: Any, X: Any) -> Any:
     """A fitted model's predictions for arrays, a dataset or a Dask collection.
 
@@ -142,6 +155,16 @@ def predict(model: Any, X: Any) -> Any:
     -------
     y_pred : ndarray (or Dask array) of shape (n_samples,) or (n_samples, n_targets)
     """
+    if is_spark_frame(X):  # lazily, on the executors: a DataFrame with the input's columns
+        names = getattr(model, "feature_names_in_", None)
+        if names is None:
+            raise ValueError(
+                "This model was fitted without feature names, so the Spark DataFrame's feature "
+                "columns are unknown: pass open_dataset(df, target=None, features=[...])."
+            )
+        X = SparkSource(X, None, feature_columns(X, names))
+    if hasattr(X, "predict_frame"):
+        return predict_spark(model, X)
     drop = getattr(model, "missing", "raise") == "drop"  # NaN for rows with a missing feature
     X = stream_features(model, X)  # an Arrow stream, LazyFrame, DuckDB relation: a dataset
     if getattr(X, "__lingrad_source__", False):

@@ -36,7 +36,7 @@ import numpy as np
 
 from .._messages import Set
 from .._params import ParameterError
-from . import Chunk, ChunkedSource, csv, npy, parquet, stream
+from . import Chunk, ChunkedSource, csv, npy, parquet, spark, stream
 from .chunks import gather as _gather
 from .chunks import nan_rows
 from .columns import column_keys, select
@@ -389,6 +389,8 @@ def open_dataset(
     >>> print(np.round(model.coef_, 6), round(float(model.intercept_), 6))
     [ 2. -1.] 3.0
     """
+    if spark.is_spark_frame(path):  # statistics on the executors (lingrad._sources.spark)
+        return spark.SparkSource(path, target, features, weight)
     rows = _chunk_rows(chunk_rows)
     reader = _reader_of(path, rows)
     one_d = not isinstance(target, list | tuple)
