@@ -177,11 +177,18 @@ def test_multi_output_predictions(spark):
     )
 
 
-@pytest.mark.parametrize("cov_type", ["nonrobust", "HC1"])
-def test_summary_equals_the_in_memory_summary(spark, cov_type):
+@pytest.mark.parametrize("cov_type", ["nonrobust", "HC1", "HC3"])
+def test_summary_equals_the_in_memory_summary(spark, cov_type, monkeypatch):
+    from lingrad._sources.spark import SparkSource
+
     pdf, _X, y, w, _ = _data(n=2500, seed=6, weights=True)
     ds = open_dataset(_frame(spark, pdf), target="y0", weight="w")
     m = LinearRegression(**CONVERGED).fit(ds)
+
+    def refuse(self):
+        raise AssertionError("rows were streamed to the driver")
+
+    monkeypatch.setattr(SparkSource, "iter_chunks", refuse)  # the second pass: on the executors
     s = m.summary(ds, cov_type=cov_type)
     ref = LinearRegression(**CONVERGED).fit(pdf[ds.feature_names], y, sample_weight=w)
     r = ref.summary(pdf[ds.feature_names], y, sample_weight=w, cov_type=cov_type)
@@ -319,3 +326,19 @@ def test_integer_boolean_and_decimal_columns_are_cast(spark):
     Xl = np.column_stack([local["i"], local["b"].astype(float), local["d"].astype(float)])
     ref = LinearRegression(**CONVERGED).fit(Xl, local["y0"].to_numpy())
     assert _rel(m.coef_, ref.coef_) < 1e-10
+
+
+def test_readme_on_spark_example_prints_what_it_shows(spark):
+    """The README's "On Spark" example, run on this module's session."""
+    import contextlib
+    import io
+    import re
+
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("## On Spark") :]
+    code = re.search(r"```python\n(.*?)```", section, re.DOTALL).group(1)
+    shown = re.search(r"prints\n\n```\n(.*?)```", section, re.DOTALL).group(1)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(code, "README.md", "exec"), {})
+    assert out.getvalue().split() == shown.split()

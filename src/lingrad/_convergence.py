@@ -87,7 +87,7 @@ def _block_moments(problem: Any) -> list[tuple[np.ndarray, float, float, float]]
     """:func:`_moments` of every row block: where the blocks live (Dask: on the workers)."""
     blocks = getattr(problem, "map_blocks", None)  # Spark: on the executors
     if blocks is not None:
-        return blocks(_moments)
+        return [(*m, 0) for m in blocks(_moments)]
     parts = getattr(problem, "_parts", None)
     if parts is not None:
         import dask

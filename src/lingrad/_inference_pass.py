@@ -22,7 +22,16 @@ from ._stats import SufficientStats, default_chunk_rows
 
 _EPS = float(np.finfo(np.float64).eps)
 
-__all__ = ["Chunk", "Pass", "array_chunks", "check_chunk", "check_pass_matches", "second_pass"]
+__all__ = [
+    "Chunk",
+    "Pass",
+    "add_passes",
+    "array_chunks",
+    "check_chunk",
+    "check_pass_matches",
+    "distributed_pass",
+    "second_pass",
+]
 
 
 @dataclass
@@ -116,6 +125,48 @@ def second_pass(
         for j in range(k):
             Zs = Z * (np.abs(wu[:, j]) / shrink)[:, None]
             out.meat[j] += Zs.T @ Zs
+    return out
+
+
+def distributed_pass(
+    chunks: Any, design: Design, B: np.ndarray, c: np.ndarray, hc: str | None, y_mean: np.ndarray
+) -> Pass | None:
+    """:func:`second_pass` where the rows live, for a source with ``reduce_chunks``
+    (Spark executors, Dask workers: each batch's :class:`Pass` there, added by a tree);
+    None for any other source."""
+    reduce = getattr(getattr(chunks, "__self__", None), "reduce_chunks", None)
+    if reduce is None:
+        return None
+    return reduce(_BatchPass(design, B, c, hc, y_mean), add_passes)
+
+
+class _BatchPass:
+    """One batch's :func:`second_pass` (picklable: shipped to the executors)."""
+
+    def __init__(self, *args: Any) -> None:
+        self.args = args
+
+    def __call__(self, X: Any, Y: Any, w: Any) -> Pass:
+        return second_pass([(X, Y, w)], *self.args)
+
+
+_ADDED = ("n_rows", "sum_weights", "sum_log_weights", "ssr", "ssr_floor", "sum_wx", "sum_wy")
+
+
+def add_passes(a: Pass, b: Pass) -> Pass:
+    """Two batches' sums as one (every field adds; ``weighted`` if either is)."""
+    out = Pass(weighted=a.weighted or b.weighted)
+    for name in (
+        "n_rows",
+        "sum_weights",
+        "sum_log_weights",
+        "ssr",
+        "ssr_floor",
+        "sum_wx",
+        "sum_wy",
+    ):
+        setattr(out, name, getattr(a, name) + getattr(b, name))
+    out.meat = None if a.meat is None else a.meat + b.meat
     return out
 
 

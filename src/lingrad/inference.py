@@ -119,7 +119,7 @@ from ._inference_notes import (
     dropped_note,
     validity_notes,
 )
-from ._inference_pass import Pass, check_pass_matches, second_pass
+from ._inference_pass import Pass, check_pass_matches, distributed_pass, second_pass
 from ._inference_qr import qr_design
 from ._inference_results import Summary
 from ._inference_robust import Robust, inference_f_pvalue, robust_fields, robust_request
@@ -293,7 +293,8 @@ def _summaries(
         check_pass_matches(res, stats)
         res.meat = robust.finish(design, float(stats.n_samples))
     elif chunks is not None:
-        res = second_pass(chunks(), design, B, c, hc, stats.y_mean)
+        res = distributed_pass(chunks, design, B, c, hc, stats.y_mean)  # Spark: on executors
+        res = second_pass(chunks(), design, B, c, hc, stats.y_mean) if res is None else res
         check_pass_matches(res, stats)
     sum_log_w, weighted = log_weights(res, stats, sample_weight)
     if stats.weight_exponent:  # the sums are of w / 2**k: the log-likelihood of w itself

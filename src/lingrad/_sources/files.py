@@ -329,10 +329,8 @@ def open_dataset(
 
     ``LinearRegression().fit(open_dataset(path, target="y"))`` fits from the
     file's sufficient statistics, gathered in one streamed pass (exact: the
-    model equals the in-memory fit to rounding); ``engine="direct"`` streams
-    the file once per iteration. Memory is that of one chunk (about
-    ``chunk_rows * (n_columns + 1) * 8`` bytes) and one read block, whatever
-    the file's size.
+    model equals the in-memory fit to rounding); ``engine="direct"`` streams the file once per
+    iteration. Memory: one chunk (``chunk_rows * (n_columns + 1) * 8`` bytes), one read block.
 
     Parameters
     ----------
@@ -341,7 +339,7 @@ def open_dataset(
         ``.parquet`` / ``.pq``; or ``.npy`` holding a 2-D numeric array, whose
         columns are addressed by index ``j`` or by the name ``"x{j}"``
         (negative indices count from the end). Or many files (a folder, glob,
-        list: :mod:`~.multi`), or an Arrow stream (:mod:`~.tables`).
+        list: :mod:`~.multi`), an Arrow stream (:mod:`~.tables`) or a Spark DataFrame.
     target : str, int, list of them, or None
         The target column. A list of columns fits a multi-output model
         (predictions of shape (n_samples, n_targets)). None opens the features
@@ -389,7 +387,7 @@ def open_dataset(
     >>> print(np.round(model.coef_, 6), round(float(model.intercept_), 6))
     [ 2. -1.] 3.0
     """
-    if spark.is_spark_frame(path):  # statistics on the executors (lingrad._sources.spark)
+    if spark.is_spark_frame(path):  # statistics on the executors: lingrad._sources.spark
         return spark.SparkSource(path, target, features, weight)
     rows = _chunk_rows(chunk_rows)
     reader = _reader_of(path, rows)
