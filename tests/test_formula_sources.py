@@ -239,3 +239,19 @@ def test_cli_bad_inputs_in_folders_are_one_line(table, folder, tmp_path):
     new.mkdir()
     table.dropna().iloc[:9].assign(city="berlin").to_parquet(new / "x.parquet")
     one_error_line(invoke("predict", out, new, "-o", tmp_path / "p.csv"), "'berlin'", "city")
+
+
+def test_text_columns_without_a_formula_suggest_categorical(table, tmp_path):
+    t = table.dropna()
+    t.to_csv(tmp_path / "s.csv", index=False)
+    with pytest.raises(lingrad.DataFileError) as info:
+        lingrad.LinearRegression().fit(lingrad.open_dataset(tmp_path / "s.csv", target="y"))
+    assert "categorical=['city'] (lingrad.ols)" in str(info.value)
+    out = tmp_path / "m.json"
+    one_error_line(invoke("fit", tmp_path / "s.csv", "-t", "y", "-o", out),
+                   "'city'", "--categorical city", "--features")  # fmt: skip
+    cities = _hive(t, tmp_path / "cities", "city", t.city.to_numpy())
+    one_error_line(invoke("fit", cities, "-t", "y", "-o", out),
+                   "city=", "--categorical city", "--features")  # fmt: skip
+    with pytest.raises(lingrad.DataFileError, match=r"categorical=\['city'\] \(lingrad.ols\)"):
+        lingrad.LinearRegression().fit(lingrad.open_dataset(cities, target="y"))
