@@ -255,3 +255,24 @@ def test_text_columns_without_a_formula_suggest_categorical(table, tmp_path):
                    "city=", "--categorical city", "--features")  # fmt: skip
     with pytest.raises(lingrad.DataFileError, match=r"categorical=\['city'\] \(lingrad.ols\)"):
         lingrad.LinearRegression().fit(lingrad.open_dataset(cities, target="y"))
+
+
+def test_readme_section_prints_what_it_shows_and_its_cli_line_holds(tmp_path, monkeypatch):
+    import contextlib
+    import io
+    import re
+
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("## Formulas, missing values and folders of files") :]
+    code = re.search(r"```python\n(.*?)```", section, re.DOTALL).group(1)
+    shown = re.search(r"prints\n\n```\n(.*?)```", section, re.DOTALL).group(1)
+    namespace: dict = {}
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(code, "README.md", "exec"), namespace)
+    assert out.getvalue().split() == shown.split()
+    claimed = re.search(r"\(`sales/ (\(.*?\))`\)", " ".join(section.split())).group(1)
+    monkeypatch.chdir(namespace["sales"].parent)
+    res = ok(invoke("fit", "sales/", "--formula", "price ~ area + C(city) + np.log(age)",
+                    "--missing", "drop", "--lr", "auto", "-o", tmp_path / "m.json"))  # fmt: skip
+    assert claimed in " ".join(res.output.replace("│", " ").split())
