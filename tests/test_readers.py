@@ -199,8 +199,10 @@ def test_error_classes_and_wording():
     assert isinstance(err, ValueError) and err.fields["row"] == 4
     assert str(err) == (
         "d.csv: column 'x' has the non-numeric value 'a b c' at row 4. lingrad needs numbers: "
-        "clean the file, or pick numeric columns with features=[...]."
+        "clean the file, one-hot encode a text column with categorical=['x'] (lingrad.ols), "
+        "or pick numeric columns with features=[...]."
     )
+    assert "one-hot encode a text column with --categorical x, or" in err.render("cli")
     assert err.render("cli").endswith("or pick numeric columns with --features.")
     assert issubclass(MissingDataFileError, FileNotFoundError)
     assert issubclass(MissingDataFileError, DataFileError)

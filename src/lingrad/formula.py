@@ -196,8 +196,11 @@ def ols(
     data : DataFrame, dict, path, Dataset or Dask DataFrame
         pandas or polars DataFrame, a dict of columns, a CSV/Parquet/.npy path
         or a dataset of :func:`lingrad.open_dataset` (streamed in record
-        batches of ``chunk_rows`` rows), or a Dask DataFrame (one task per
-        partition).
+        batches of ``chunk_rows`` rows), a folder, glob or list of CSV/Parquet
+        files (hive ``key=value`` folders are columns: numbers, or text coded
+        as categories), a pyarrow ``RecordBatchReader`` or ``Dataset``, a polars
+        ``LazyFrame`` or a DuckDB relation (streamed, never collected), or a
+        Dask DataFrame (one task per partition).
     target : str, default=None
         Without a formula, the target column; with one it must agree with it.
     features : list of str, default=None

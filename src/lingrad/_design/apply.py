@@ -15,6 +15,7 @@ import numpy as np
 
 from .inputs import DaskInput, FileInput, as_raw_input
 from .stream import design_source
+from .streams import ManyInput, TableInput
 
 __all__ = ["design_input", "formula_of"]
 
@@ -25,7 +26,8 @@ def _is_design(model: Any, X: Any) -> bool:
         return True
     if getattr(X, "__lingrad_source__", False) and not hasattr(X, "format"):
         return True  # a source of design rows (a DesignSource, a Dask source)
-    cols = getattr(X, "columns", None)
+    lazy = type(X).__name__ == "LazyFrame"  # polars: names without the schema warning
+    cols = X.collect_schema().names() if lazy else getattr(X, "columns", None)
     return cols is not None and [str(c) for c in cols] == list(model.design_.columns)
 
 
@@ -38,7 +40,7 @@ def design_input(model: Any, X: Any, *, targets: bool = False, chunk_rows: int =
     if isinstance(raw, DaskInput) and not targets:
         return _dask_design(spec, raw)
     src = design_source(spec, raw, targets=targets)
-    if targets or isinstance(raw, FileInput):
+    if targets or isinstance(raw, FileInput | ManyInput | TableInput):
         return src  # streamed
     import pandas as pd
 

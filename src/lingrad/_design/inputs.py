@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from .errors import FormulaError, one_line
+from .streams import ManyInput, TableInput
 
 __all__ = ["as_raw_input"]
 
@@ -160,15 +161,31 @@ def _is_dask_frame(obj: Any) -> bool:
     )
 
 
+def _dataset_input(ds: Any, chunk_rows: int) -> Any:
+    """A dataset of ``open_dataset``: one file, many files, or an Arrow stream."""
+    from .._sources.multi import MultiReader
+    from .._sources.tables import StreamReader
+
+    inner = getattr(ds, "_reader", None)
+    if isinstance(inner, MultiReader):
+        return ManyInput(ds, chunk_rows, FileInput)
+    if isinstance(inner, StreamReader):
+        return TableInput(inner._obj, chunk_rows)
+    return FileInput(ds.path, ds.format, ds.columns, chunk_rows)
+
+
 def as_raw_input(data: Any, chunk_rows: int) -> Any:
     """The raw input for ``data``, or a FormulaError saying what a formula takes."""
+    from .._sources.tables import is_table
+
     if getattr(data, "__lingrad_source__", False) and hasattr(data, "path"):
-        return FileInput(data.path, data.format, data.columns, data.chunk_rows)
-    if isinstance(data, str | os.PathLike):
+        return _dataset_input(data, data.chunk_rows)
+    if is_table(data):
+        return TableInput(data, chunk_rows)
+    if isinstance(data, str | os.PathLike | list | tuple):
         from .._sources.files import open_dataset
 
-        ds = open_dataset(data, target=None, chunk_rows=chunk_rows)
-        return FileInput(ds.path, ds.format, ds.columns, chunk_rows)
+        return _dataset_input(open_dataset(data, target=None, chunk_rows=chunk_rows), chunk_rows)
     if _is_dask_frame(data):
         return DaskInput(data)
     module = type(data).__module__.split(".")[0]
@@ -183,7 +200,9 @@ def as_raw_input(data: Any, chunk_rows: int) -> Any:
     raise FormulaError(
         (
             "A formula needs named columns: a pandas, polars or Dask DataFrame, a dict of "
-            "columns, a file path or a dataset of open_dataset; got "
+            "columns, a file path, folder, glob or list of files, a dataset of open_dataset, "
+            "a pyarrow RecordBatchReader or Dataset, a polars LazyFrame or a DuckDB "
+            "relation; got "
             f"{type(data).__name__}.",
         ),
     )

@@ -192,7 +192,8 @@ class DesignSource(ChunkedSource):
             yield from dask.compute(*tasks)
             return
         for row0, frame in self.raw.frames(self._cols, self.p.wrapped):
-            yield _chunk_stats(self.p, frame, *opts, row0, self.path, self.weight)
+            where = getattr(self.raw, "where", self.path)  # many files: the file being read
+            yield _chunk_stats(self.p, frame, *opts, row0, where, self.weight)
 
     def _final_columns(self, levels: dict[str, tuple]) -> list[str]:
         import pandas as pd
@@ -234,7 +235,7 @@ class DesignSource(ChunkedSource):
                 cats,
                 na=self.na,
                 row0=row0,
-                description=self.path,
+                description=getattr(self.raw, "where", self.path),
                 targets=self.with_target,
                 unseen=self.unseen,
                 weight=self.weight,

@@ -16,8 +16,9 @@ Examples
 >>> err = non_numeric("data.csv", "x1", "abc", "row 3")
 >>> str(err)  # doctest: +NORMALIZE_WHITESPACE
 "data.csv: column 'x1' has the non-numeric value 'abc' at row 3. lingrad needs
-numbers: clean the file, or pick numeric columns with features=[...]."
->>> err.render("cli").endswith("pick numeric columns with --features.")
+numbers: clean the file, one-hot encode a text column with categorical=['x1']
+(lingrad.ols), or pick numeric columns with features=[...]."
+>>> err.render("cli").endswith("with --categorical x1, or pick numeric columns with --features.")
 True
 >>> err.fields["column"]
 'x1'
@@ -126,7 +127,9 @@ def non_numeric(
     return data_error(
         path,
         f"column {column!r} has the non-numeric value {one_line(value)!r} at {where}. "
-        "lingrad needs numbers: clean the file, or ",
+        "lingrad needs numbers: clean the file, one-hot encode a text column with ",
+        Alt(f"categorical=[{column!r}] (lingrad.ols)", f"--categorical {column}"),
+        ", or ",
         *PICK_NUMERIC,
         column=column,
         value=value,

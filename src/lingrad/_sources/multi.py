@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from .._messages import Alt
 from .errors import data_error, listed, no_such_file
 
 __all__ = ["MultiReader", "expand", "is_many", "locate"]
@@ -217,8 +218,11 @@ class MultiReader:
             raise data_error(
                 reader.path,
                 f"partition column {key!r} holds the text {value!r} (folder {key}={value}); "
-                "lingrad needs numbers: leave it out with features=[...] (text partitions "
-                "are categories, encoded by formulas).",
+                "lingrad needs numbers: one-hot encode it with ",
+                Alt(f"categorical=[{key!r}] (lingrad.ols)", f"--categorical {key}"),
+                ", or leave it out with ",
+                Alt("features=[...]", "--features"),
+                ".",
                 column=key,
             ) from None
 

@@ -76,7 +76,9 @@ def fit_design(
     options["unseen"] = options["unseen"] or "error"
     model = ols(formula, path, target=target_arg, categorical=categorical, **options)
     names = (list(model.feature_names_in_), list(model.design_.targets))
-    return model, _Data(path), model.design_rows_[0], names
+    n_rows, n_dropped = model.design_rows_
+    used = None if n_rows is None else n_rows - (n_dropped or 0)
+    return model, _Data(path), used, names
 
 
 def open_design(
