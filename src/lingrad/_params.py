@@ -339,6 +339,8 @@ PARAMETERS: Mapping[str, Constraint] = MappingProxyType(
                 help="Rows with a missing value (empty cell, NA, NaN, null) in a column the "
                 "model uses: raise (an error) or drop (leave them out; the count is reported).",
             ),
+            Constraint("positive", "bool", False, help="Coefficients >= 0 (the intercept free)."),
+            Constraint("bounds", "any", None, none_ok=True, help="Coefficient box: _bounds.Box."),
         )
     }
 )
@@ -418,6 +420,8 @@ class Params:
     partial_fit_mode: str
     precondition: str
     missing: str
+    positive: bool = False
+    bounds: Any = None
 
 
 assert tuple(f.name for f in fields(Params)) == tuple(PARAMETERS)  # one list, in one order
