@@ -223,3 +223,38 @@ def test_model_file_round_trip(tmp_path):
     assert loaded.get_params()["positive"] is True and loaded.get_params()["bounds"] is None
     np.testing.assert_array_equal(loaded.coef_, model.coef_)
     assert LinearRegression().get_params()["positive"] is False
+
+
+@pytest.mark.parametrize("l1_ratio", [1.0, 0.5])
+def test_cv_with_positive_equals_elastic_net_cv(l1_ratio):
+    from sklearn.linear_model import ElasticNetCV
+    from sklearn.model_selection import KFold
+
+    from lingrad import LinearRegressionCV
+
+    X, y = _data(n=200, seed=9)
+    folds = KFold(4)
+    ours = LinearRegressionCV(alphas=15, l1_ratio=l1_ratio, cv=folds, positive=True).fit(X, y)
+    sk = ElasticNetCV(
+        alphas=15, l1_ratio=l1_ratio, cv=folds, positive=True, tol=1e-14, max_iter=10**6
+    ).fit(X, y)
+    np.testing.assert_allclose(ours.alphas_, sk.alphas_, rtol=1e-10)
+    np.testing.assert_allclose(ours.mse_path_, sk.mse_path_, rtol=1e-6)
+    assert ours.alpha_ == pytest.approx(sk.alpha_, rel=1e-12)  # the same grid point
+    np.testing.assert_allclose(ours.coef_, sk.coef_, rtol=1e-6, atol=1e-9)
+    assert (ours.coef_path_ >= 0).all()
+
+
+def test_cv_bounds_on_a_file_equal_memory(tmp_path):
+    from lingrad import LinearRegressionCV
+
+    X, y = _data(n=200, seed=10)
+    lo, hi = _random_box(X.shape[1], 10)
+    np.save(tmp_path / "d.npy", np.column_stack([X, y]))
+    kw = {"alphas": 8, "l1_ratio": 0.5, "bounds": (lo, hi)}
+    memory = LinearRegressionCV(**kw).fit(X, y)
+    streamed = LinearRegressionCV(**kw).fit(open_dataset(tmp_path / "d.npy", -1))
+    np.testing.assert_allclose(streamed.coef_, memory.coef_, atol=1e-10)
+    assert np.all(memory.coef_path_ >= lo[:, None] - 1e-15)
+    with pytest.raises(BoundsError, match="lower > upper"):
+        LinearRegressionCV(bounds=(1, 0)).fit(X, y)

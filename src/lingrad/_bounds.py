@@ -132,7 +132,9 @@ def stats_optimum(stats: SufficientStats, fit_intercept: bool, penalty: Any) -> 
     return np.vstack([W, (ybar - mu @ W)[None, :]]) if fit_intercept else W
 
 
-def bounded_optimum(H: np.ndarray, b: np.ndarray, l1: float, box: Box) -> np.ndarray:
+def bounded_optimum(
+    H: np.ndarray, b: np.ndarray, l1: float, box: Box, W0: np.ndarray | None = None
+) -> np.ndarray:
     """``argmin 1/2 W'HW - b'W + l1 |W|_1`` over the box, per column of ``b``.
 
     Parameters
@@ -142,6 +144,8 @@ def bounded_optimum(H: np.ndarray, b: np.ndarray, l1: float, box: Box) -> np.nda
     b : ndarray of shape (f, k)
     l1 : float
     box : Box
+    W0 : ndarray of shape (f, k), default=None
+        A warm start (a path's previous optimum); None: 0 clipped into the box.
 
     Returns
     -------
@@ -162,7 +166,8 @@ def bounded_optimum(H: np.ndarray, b: np.ndarray, l1: float, box: Box) -> np.nda
     out = np.empty_like(b, dtype=np.float64)
     for t in range(b.shape[1]):
         z_lo, z_hi = lo[:, 0] * s, hi[:, 0] * s
-        z = np.where(live, 0.0, np.clip(0.0, z_lo, z_hi))
+        z = np.clip(0.0 if W0 is None else W0[:, t] * s, z_lo, z_hi)
+        z = np.where(live, z, np.clip(0.0, z_lo, z_hi))
         bz, thr = b[:, t] / s, l1 / s
         z = _coordinate_descent(Hs, bz, thr, z_lo, z_hi, z, live)
         z = _polish(Hs, bz, thr, z_lo, z_hi, z, live)
