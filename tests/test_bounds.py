@@ -258,3 +258,16 @@ def test_cv_bounds_on_a_file_equal_memory(tmp_path):
     assert np.all(memory.coef_path_ >= lo[:, None] - 1e-15)
     with pytest.raises(BoundsError, match="lower > upper"):
         LinearRegressionCV(bounds=(1, 0)).fit(X, y)
+
+
+def test_summary_at_an_active_bound_says_classical_inference_does_not_apply():
+    X, y = _data(seed=3)
+    model = LinearRegression(**FIT, positive=True).fit(X, y)
+    n_active = int((model.coef_ == 0).sum())
+    assert n_active > 0
+    s = model.summary()
+    assert not s.classical_inference_valid
+    assert any(f"Bounded fit: {n_active} coefficient" in w for w in s.warnings)
+    assert not any("optimum after" in w or "converge" in w.lower() for w in s.warnings)
+    loose = LinearRegression(**FIT, bounds=(-100.0, 100.0)).fit(X, y)
+    assert loose.summary().classical_inference_valid  # no bound active: classical again

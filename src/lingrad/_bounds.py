@@ -248,3 +248,18 @@ def box_of(params: Any, n_features: int | None = None) -> Box | None:
             value="cg",
         )
     return box
+
+
+def active_bounds(model: Any, W: np.ndarray) -> int:
+    """How many coefficients ``W`` (shape (n_features,)) of ``model`` sit on a bound of its box.
+
+    Projected steps put an active coefficient exactly on its bound, so equality decides.
+    """
+    try:
+        box = Box.of(bool(getattr(model, "positive", False)), getattr(model, "bounds", None))
+    except BoundsError:
+        return 0
+    if box is None:
+        return 0
+    lo, hi = box.arrays(len(W))
+    return int(np.count_nonzero((W == lo[:, 0]) | (W == hi[:, 0])))
