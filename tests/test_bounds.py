@@ -271,3 +271,30 @@ def test_summary_at_an_active_bound_says_classical_inference_does_not_apply():
     assert not any("optimum after" in w or "converge" in w.lower() for w in s.warnings)
     loose = LinearRegression(**FIT, bounds=(-100.0, 100.0)).fit(X, y)
     assert loose.summary().classical_inference_valid  # no bound active: classical again
+
+
+def test_bounds_round_trip_through_a_model_file(tmp_path):
+    X, y = _data()
+    lo, hi = _random_box(X.shape[1], 0)
+    for bounds in ((lo, hi), (0.0, np.inf), (-np.inf, [1.0] * 6)):
+        model = LinearRegression(**FIT, bounds=bounds).fit(X, y)
+        loaded = load_model(save_model(model, tmp_path / "m.json"))
+        assert Box.of(False, loaded.bounds) == Box.of(False, bounds)
+        np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+        refit = loaded.fit(X, y)
+        np.testing.assert_allclose(refit.coef_, model.coef_, atol=1e-12)
+
+
+def test_a_tampered_bounds_field_is_refused(tmp_path):
+    import json
+
+    from lingrad import ModelFileError
+
+    X, y = _data()
+    path = save_model(LinearRegression(**FIT, positive=True).fit(X, y), tmp_path / "m.json")
+    doc = json.loads(path.read_text())
+    for bad in ([1.0, 0.0], "0,1", [[0.0, "x"], 1.0]):
+        doc["params"]["bounds"] = bad
+        path.write_text(json.dumps(doc))
+        with pytest.raises(ModelFileError, match="bounds"):
+            load_model(path)

@@ -263,3 +263,34 @@ def active_bounds(model: Any, W: np.ndarray) -> int:
         return 0
     lo, hi = box.arrays(len(W))
     return int(np.count_nonzero((W == lo[:, 0]) | (W == hi[:, 0])))
+
+
+def bounds_to_json(bounds: Any) -> list:
+    """``bounds`` as JSON: ``[lower, upper]``, each a number or a list, infinities as null.
+
+    >>> bounds_to_json((0.0, [1.0, np.inf]))
+    [0.0, [1.0, None]]
+    """
+    box = Box.of(False, bounds)
+    sides = [[None if math.isinf(v) else v for v in side] for side in (box.lower, box.upper)]
+    return [side[0] if len(side) == 1 else side for side in sides]
+
+
+def bounds_from_json(value: Any) -> tuple:
+    """The ``bounds`` of :func:`bounds_to_json`'s JSON (null: -inf below, inf above);
+    :class:`BoundsError` for anything else.
+
+    >>> bounds_from_json([None, [1.0, None]])
+    (-inf, (1.0, inf))
+    """
+    if not isinstance(value, list) or len(value) != 2:
+        raise _fail("must be a pair (lower, upper)", value)
+    out = []
+    for side, inf in zip(value, (-math.inf, math.inf), strict=True):
+        items = side if isinstance(side, list) else [side]
+        if not all(v is None or type(v) in (int, float) for v in items):
+            raise _fail("needs numbers (or null for none) on each side", value)
+        vals = tuple(inf if v is None else float(v) for v in items)
+        out.append(vals if isinstance(side, list) else vals[0])
+    Box.of(False, tuple(out))  # lower <= upper, lengths
+    return tuple(out)
