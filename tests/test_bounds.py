@@ -298,3 +298,25 @@ def test_a_tampered_bounds_field_is_refused(tmp_path):
         path.write_text(json.dumps(doc))
         with pytest.raises(ModelFileError, match="bounds"):
             load_model(path)
+
+
+def test_cli_positive_and_bounds(tmp_path):
+    pytest.importorskip("typer", reason="the command line needs typer")
+    from typer.testing import CliRunner
+
+    from lingrad import cli
+
+    X, y = _data(seed=3)
+    np.save(tmp_path / "d.npy", np.column_stack([X, y]))
+    runner = CliRunner()
+    base = ["fit", str(tmp_path / "d.npy"), "--target", "-1", "--lr", "auto", "--tol", "1e-13"]
+    base += ["--n-iters", "100000"]
+    sk = SkLR(positive=True).fit(X, y)
+    for extra, out in ((["--positive"], "p.json"), (["--bounds", "0,inf"], "b.json")):
+        result = runner.invoke(cli.app, [*base, *extra, "-o", str(tmp_path / out)])
+        assert result.exit_code == 0, result.output
+        model = load_model(tmp_path / out)
+        np.testing.assert_allclose(model.coef_, sk.coef_, atol=1e-8)
+    result = runner.invoke(cli.app, [*base, "--bounds", "1,0", "-o", str(tmp_path / "x.json")])
+    assert result.exit_code != 0 and "--bounds must be two numbers" in result.output
+    assert "Traceback" not in result.output
