@@ -320,3 +320,36 @@ def test_cli_positive_and_bounds(tmp_path):
     result = runner.invoke(cli.app, [*base, "--bounds", "1,0", "-o", str(tmp_path / "x.json")])
     assert result.exit_code != 0 and "--bounds must be two numbers" in result.output
     assert "Traceback" not in result.output
+
+
+# test_linear_regression_positive is left out: its one-row case ([[1]], [0]) has no unique
+# coefficient, and a bounded fit keeps its descent's answer there (as L1 fits do), where
+# scikit-learn returns 0; its two-row case is below.
+_SK_POSITIVE = (
+    "test_linear_regression_positive_multiple_outcome",
+    "test_linear_regression_positive_vs_nonpositive",
+    "test_linear_regression_positive_vs_nonpositive_when_positive",
+)
+
+
+@pytest.mark.parametrize("name", _SK_POSITIVE)
+@pytest.mark.parametrize("seed", [0, 1, 42])
+def test_scikit_learns_own_positive_tests(monkeypatch, name, seed):
+    """scikit-learn's LinearRegression(positive=True) tests, run on lingrad's estimator."""
+    import warnings
+
+    base = pytest.importorskip("sklearn.linear_model.tests.test_base", reason="sklearn's tests")
+
+    def ours(positive=False):
+        return LinearRegression(**FIT, positive=positive)
+
+    monkeypatch.setattr(base, "LinearRegression", ours)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # sklearn's data generators
+        getattr(base, name)(seed)
+
+
+def test_scikit_learns_two_row_positive_case():
+    model = LinearRegression(**FIT, positive=True).fit([[1.0], [2.0]], [1.0, 2.0])
+    np.testing.assert_allclose(model.coef_, [1.0], atol=1e-10)
+    assert abs(model.intercept_) < 1e-10
