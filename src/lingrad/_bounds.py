@@ -11,6 +11,15 @@ program solved by coordinate descent in diagonally scaled coordinates and then
 polished on its active set (the free coordinates solved exactly), its KKT
 conditions checked.
 
+Where it runs: every source (arrays, sparse, files, Dask, ``partial_fit``) and every
+gradient optimizer; the start is projected onto the box first. A bounded fit is never
+preconditioned (``precondition="auto"`` is "none"; asking for "diagonal" or "full" is
+refused: a whitening preconditioner does not keep boxes), and never runs
+``optimizer="cg"`` (refused; ``lr="auto"`` on sparse data takes projected gradient steps
+on the direct engine instead). On a converged fit with non-unique coefficients the
+descent's own answer is kept (as for L1 fits). The command line takes ``--positive`` and
+``--bounds LOW,HIGH`` (one pair for every coefficient); model files hold both.
+
 Examples
 --------
 >>> box = Box.of(True, None)
