@@ -60,6 +60,8 @@ VALUES = {
     "random_state": ([None, 0, np.random.RandomState(0), "anything"], []),
     "verbose": ([False, True, 2, "yes"], []),
     "record_path": ([False, True, 1], []),
+    "positive": ([False, True], [1, "yes", None]),
+    "bounds": ([None, (0.0, 1.0)], []),  # the box itself is checked by lingrad._bounds.Box
 }
 VALID = [(n, v) for n, (good, _) in VALUES.items() for v in good]
 INVALID = [(n, v) for n, (_, bad) in VALUES.items() for v in bad]

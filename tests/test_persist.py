@@ -638,6 +638,7 @@ def test_model_file_of_schema_1_loads_and_predicts_identically(tmp_path):
         '"exact_ssr"',
     )
     added += ('"missing": "raise"',)  # the hyperparameter missing (issue 13), default "raise"
+    added += ('"positive": false', '"bounds": null')  # the coefficient box (issue 14), defaults
     new = [line for line in new if not line.strip().startswith(added)]
     changed = [(a, b) for a, b in zip(old, new, strict=True) if a != b]
     for a, b in changed:

@@ -144,7 +144,7 @@ def stopping_for(
     if theta_star is None:
         theta_star = optimum_theta(stats, fi, penalty)
     grad_star = None
-    if penalty.l1 > 0:
+    if penalty.l1 > 0 or penalty.box is not None:  # the optimum's gradient is not zero
         grad_star = problem.grad_mse(theta_star)[0]
     return Stopping(y_scale(stats, fi), theta_star, grad_star, penalty.l1, problem.n_features)
 

@@ -52,12 +52,14 @@ def precondition_kind(params: Params, engine: str, minibatch: bool) -> str:
     or for "full" without the statistics, raises :class:`ParameterError`.
     """
     requested, l1 = params.precondition, params.alpha * params.l1_ratio
+    box = params.positive or params.bounds is not None  # projected in the original coordinates
     if requested == "none":
         return requested
     if requested == "auto":
-        return "none" if params.lr != "auto" or minibatch or l1 > 0 else "auto"
-    if minibatch or l1 > 0:
+        return "none" if params.lr != "auto" or minibatch or l1 > 0 or box else "auto"
+    if minibatch or l1 > 0 or box:
         why = ("batch_size", "mini-batch SGD") if minibatch else ("l1_ratio", "an L1 penalty")
+        why = ("positive", "coefficient bounds") if box and not minibatch and not l1 else why
         raise ParameterError(
             (
                 Set("precondition", repr(requested)),

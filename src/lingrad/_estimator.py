@@ -1,12 +1,7 @@
-"""``LinearRegression``: a thin scikit-learn shell over :func:`lingrad._solve.solve`.
-
-``fit`` validates (:mod:`lingrad._validation`, :mod:`lingrad._params`), builds
-a plan (:mod:`lingrad._plan`), runs it (:mod:`lingrad._fitting`) and applies
-the resulting :class:`~lingrad._fitted.FittedState`. ``partial_fit`` keeps its
-state in :mod:`lingrad._online`; ``predict`` is :mod:`lingrad._predict`.
-Defaults reproduce the tutorial exactly: weights from ``rand(n_features)``,
-bias 0, ``n_iters`` plain gradient-descent steps at ``lr=0.01``.
-"""
+"""``LinearRegression``: a thin scikit-learn shell over :func:`lingrad._solve.solve`: ``fit``
+validates (``_validation``, ``_params``), plans (``_plan``), runs (``_fitting``), applies the
+``FittedState``; ``partial_fit``: ``_online``; ``predict``: ``_predict``. Defaults are the
+tutorial's: weights ``rand(n_features)``, bias 0, ``n_iters`` GD steps at ``lr=0.01``."""
 
 from __future__ import annotations
 
@@ -142,6 +137,9 @@ class LinearRegression(RegressorMixin, BaseEstimator):
     missing : {"raise", "drop"}, default="raise"
         Rows with a missing value in X, y or the weights: an error, or dropped (statsmodels' habit;
         ``n_dropped_`` counts them; ``predict`` gives NaN there): :mod:`lingrad._sources.missing`.
+    positive : bool, default=False
+    bounds : (lower, upper) or None, default=None
+        Coefficients kept in a box (``positive``: >= 0), by projected steps: :mod:`lingrad._bounds`.
 
     Attributes
     ----------
@@ -204,6 +202,8 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         partial_fit_mode: str = "exact",
         precondition: str = "auto",
         missing: str = "raise",
+        positive: bool = False,
+        bounds=None,
     ) -> None:
         self.lr = lr
         self.n_iters = n_iters
@@ -223,6 +223,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         self.partial_fit_mode = partial_fit_mode
         self.precondition = precondition
         self.missing = missing
+        self.positive, self.bounds = positive, bounds
 
     # -- tutorial aliases ------------------------------------------------------
     @property

@@ -157,6 +157,20 @@ def penalised_note(alpha: float, l1_ratio: float, pen_gap: float, grad_rel: floa
     return parts
 
 
+def bounded_note(n_active: int) -> Note:
+    """A fit with coefficients on their bounds: the estimates' distribution is not normal."""
+    return (
+        f"Bounded fit: {n_active} coefficient{'s' if n_active != 1 else ''} on a bound of ",
+        Set("positive"),
+        "/",
+        Set("bounds"),
+        ". At an active bound the estimate is not asymptotically normal, so the classical "
+        "standard errors, t statistics, p-values and confidence intervals of this summary do "
+        "not apply (and the fit is not the least-squares optimum). Refit without the bounds "
+        "for classical inference, or use a bootstrap.",
+    )
+
+
 def rank_note(rank: int, n_params: int) -> Note:
     """A rank-deficient design: some coefficients are not identified."""
     return (
@@ -289,6 +303,7 @@ def validity_notes(
     df_resid: float,
     perfect: tuple[float, float, bool] | None = None,
     settings: tuple[object, object] = (None, None),
+    n_active: int = 0,
 ) -> list[Note]:
     """Why classical inference does not apply (an empty list when it does).
 
@@ -311,6 +326,8 @@ def validity_notes(
         was computed with (``tss`` the total sum of squares).
     settings : (lr, optimizer)
         The model's, so that the advice never repeats what is set.
+    n_active : int, default=0
+        Coefficients on a bound of the model's box (:func:`lingrad._bounds.active_bounds`).
 
     Returns
     -------
@@ -324,12 +341,14 @@ def validity_notes(
     notes: list[Note] = []
     if alpha > 0:
         notes.append(penalised_note(alpha, l1_ratio, pen_gap, grad_rel))
+    if n_active:
+        notes.append(bounded_note(n_active))
     if rank < n_params:
         notes.append(rank_note(rank, n_params))
     known = math.isfinite(gap.se_gap) or math.isfinite(
         gap.rel_gap if gap.identified else gap.fit_gap
     )
-    if alpha == 0 and not gap.converged and (known or rank == n_params):
+    if alpha == 0 and not n_active and not gap.converged and (known or rank == n_params):
         notes.append(unconverged_note(gap, grad_rel, settings))
     if df_resid <= 0:
         notes.append(no_df_note(df_resid))

@@ -27,6 +27,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator, eigsh
 
+from ._bounds import Box
 from ._stats import SufficientStats, normalised_weights, weight_exponent
 
 
@@ -36,6 +37,7 @@ class Penalty:
 
     alpha: float = 0.0
     l1_ratio: float = 0.0
+    box: Box | None = None  # bounds on the coefficients (lingrad._bounds): a prox too
 
     @property
     def l2(self) -> float:
@@ -52,8 +54,8 @@ class Penalty:
         return float(self.l1 * np.abs(W).sum() + 0.5 * self.l2 * np.sum(W * W))
 
     def prox_for(self, n_coef: int):
-        """``prox(theta, step)`` on the first ``n_coef`` rows, or None without L1."""
-        if self.l1 == 0:
+        """``prox(theta, step)`` on the first ``n_coef`` rows, or None without L1 or box."""
+        if self.l1 == 0 and self.box is None:
             return None
         return lambda theta, step: self.prox(theta, step, n_coef)
 
@@ -62,6 +64,8 @@ class Penalty:
         if self.l1 > 0:
             W = theta[:n_coef]
             np.copyto(W, np.sign(W) * np.maximum(np.abs(W) - step * self.l1, 0.0))
+        if self.box is not None:  # soft-threshold then clip: exact, both separable
+            self.box.clip(theta[:n_coef])
         return theta
 
 

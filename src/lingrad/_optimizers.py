@@ -246,6 +246,8 @@ def choose_optimizer(params: Any, engine: str) -> str:
         return p.optimizer
     if p.alpha * p.l1_ratio > 0 or p.batch_size is not None or p.precondition == "none":
         return p.optimizer
+    if getattr(p, "positive", False) or getattr(p, "bounds", None) is not None:
+        return p.optimizer  # a box needs projected steps
     return "cg"
 
 

@@ -29,6 +29,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import scipy.sparse as sp
 
+from ._bounds import stats_optimum
 from ._doubledouble import exact_residual
 from ._normal import condition_of as _condition
 from ._normal import min_norm_solve as _min_norm_solve
@@ -91,7 +92,10 @@ def _with_l1(
     stats: SufficientStats, fit_intercept: bool, penalty: Penalty, theta: np.ndarray
 ) -> np.ndarray:
     """The L1 optimum by accelerated proximal gradient in feature space, from ``theta``
-    (the smooth optimum); ``theta`` itself without an L1 part."""
+    (the smooth optimum); ``theta`` itself without an L1 part. With a box, the exact
+    constrained optimum (:func:`lingrad._bounds.stats_optimum`)."""
+    if penalty.box is not None:
+        return stats_optimum(stats, fit_intercept, penalty)
     if penalty.l1 == 0:
         return theta
     full = StatsLeastSquares(stats, fit_intercept, penalty)

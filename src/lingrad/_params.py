@@ -338,6 +338,16 @@ PARAMETERS: Mapping[str, Constraint] = MappingProxyType(
                 help="Rows with a missing value (empty cell, NA, NaN, null) in a column the "
                 "model uses: raise (an error) or drop (leave them out; the count is reported).",
             ),
+            Constraint(
+                "positive",
+                "bool",
+                False,
+                fix=("Pass ", Set("positive", "True"), " or ", Set("positive", "False"), "."),
+                help="Coefficients >= 0 (projected steps; the intercept is free).",
+            ),
+            Constraint(
+                "bounds", "any", None, none_ok=True, help="Coefficient box LOW,HIGH: _bounds.Box."
+            ),
         )
     }
 )
@@ -417,6 +427,8 @@ class Params:
     partial_fit_mode: str
     precondition: str
     missing: str
+    positive: bool = False
+    bounds: Any = None
 
 
 assert tuple(f.name for f in fields(Params)) == tuple(PARAMETERS)  # one list, in one order

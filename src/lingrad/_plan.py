@@ -28,6 +28,7 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import ArpackError
 from sklearn.utils import check_random_state
 
+from ._bounds import box_of
 from ._diagnostics import condition
 from ._messages import Set
 from ._objective import DirectLeastSquares, Penalty, StatsLeastSquares
@@ -207,8 +208,8 @@ class Plan:
 
 
 def penalty_of(params: Params) -> Penalty:
-    """The elastic-net penalty of ``params``."""
-    return Penalty(params.alpha, params.l1_ratio)
+    """The elastic-net penalty of ``params`` (with its box: ``positive``, ``bounds``)."""
+    return Penalty(params.alpha, params.l1_ratio, box_of(params))
 
 
 def plan_arrays(
@@ -223,6 +224,7 @@ def plan_arrays(
         engine = "direct" if params.engine == "auto" else engine
         params = replace(params, optimizer="cg")
     check_feasible(params, engine, f, k)
+    box_of(params, f)  # the box's length, and optimizers that cannot honour it
     penalty, fi = penalty_of(params), params.fit_intercept
     stats, raw_sw = None, sw
     sw = normalised_weights(sw)  # extreme scales divided by a power of two, as in the stats
@@ -275,6 +277,7 @@ def plan_source(params: Params, source: Any) -> Plan:
     names = None if names is None else np.asarray(names, dtype=object)
     engine = choose_engine(params.engine, f, k, params.n_iters, params.tol)
     check_feasible(params, engine, f, k)
+    box_of(params, f)
     penalty = penalty_of(params)
     stats = None
     if engine == "stats":

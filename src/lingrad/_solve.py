@@ -269,7 +269,7 @@ def solve(
     -------
     FitResult
     """
-    theta = theta0.copy()
+    theta = theta0.copy() if prox is None else prox(theta0.copy(), 0.0)  # into a box
     closed = _closed_form(problem, optimizer, schedule, prox, batches, state, stop)
     if state is None:
         state = optimizer.init(theta)

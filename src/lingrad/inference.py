@@ -98,6 +98,7 @@ from typing import Any
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
+from ._bounds import active_bounds
 from ._inference_compute import convergence, exact_params, fit_ssr, target_numbers
 from ._inference_design import build_design, check_summary_width
 from ._inference_model import (
@@ -351,6 +352,7 @@ def _target_summary(
         common["df_resid"],
         perfect,
         (getattr(model, "lr", None), getattr(model, "optimizer", None)),
+        active_bounds(model, theta[int(design.fit_intercept) :]),
     )
     extra = accuracy_notes(design.scaled_condition, from_qr)
     extra += dropped_note(getattr(model, "n_dropped_", 0), float(stats.n_samples))

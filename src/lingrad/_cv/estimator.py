@@ -15,6 +15,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
+from .._bounds import Box
 from .._params import PARAMETERS
 from .._predict import predict
 from .._sources import as_source
@@ -62,6 +63,10 @@ class LinearRegressionCV(RegressorMixin, BaseEstimator):
     selection : {"min", "1se"}, default="min"
         ``"min"``: the least mean CV error; ``"1se"``: the largest alpha within
         one standard error of it (glmnet's ``lambda.1se``).
+    positive : bool, default=False
+    bounds : (lower, upper) or None, default=None
+        Coefficient bounds, as in :class:`lingrad.LinearRegression`; every alpha of the
+        path is solved exactly in the box (:func:`lingrad._bounds.bounded_optimum`).
 
     Attributes
     ----------
@@ -112,6 +117,8 @@ class LinearRegressionCV(RegressorMixin, BaseEstimator):
         cv: Any = 5,
         fit_intercept: bool = True,
         selection: str = "min",
+        positive: bool = False,
+        bounds: Any = None,
     ) -> None:
         self.alphas = alphas
         self.l1_ratio = l1_ratio
@@ -119,6 +126,7 @@ class LinearRegressionCV(RegressorMixin, BaseEstimator):
         self.cv = cv
         self.fit_intercept = fit_intercept
         self.selection = selection
+        self.positive, self.bounds = positive, bounds
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -154,7 +162,11 @@ class LinearRegressionCV(RegressorMixin, BaseEstimator):
         selection = check_cv_param("selection", self.selection)
         cv = check_cv_param("cv", self.cv)
         fit_intercept = PARAMETERS["fit_intercept"].check("LinearRegressionCV", self.fit_intercept)
+        positive = PARAMETERS["positive"].check("LinearRegressionCV", self.positive)
+        self._box = Box.of(positive, self.bounds)
         stats, one_d = self._fold_stats(X, y, sample_weight, groups, cv)
+        if self._box is not None:
+            self._box.arrays(stats.full.n_features)
         self._search(stats, alphas, eps, l1_ratios, fit_intercept, selection, one_d)
         return self
 
@@ -191,9 +203,9 @@ class LinearRegressionCV(RegressorMixin, BaseEstimator):
         W_path, b_path = [], []
         for i, (r, grid) in enumerate(zip(l1_ratios, grids, strict=True)):
             for j, (train, test) in enumerate(zip(stats.train, stats.test, strict=True)):
-                W, b = stats_path(train, fi, grid, r)
+                W, b = stats_path(train, fi, grid, r, self._box)
                 mse[i, :, j] = held_out_mse(test, W, b)
-            W, b = stats_path(full, fi, grid, r)
+            W, b = stats_path(full, fi, grid, r, self._box)
             W_path.append(W)
             b_path.append(b)
         chosen = choose(mse, selection)

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._bounds import Box, bounded_optimum
 from .._stats import SufficientStats
 
 __all__ = ["alpha_grid", "held_out_mse", "stats_path"]
@@ -89,6 +90,7 @@ def stats_path(
     fit_intercept: bool,
     alphas: np.ndarray,
     l1_ratio: float,
+    box: Box | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The exact optimum at each alpha, from the statistics alone.
 
@@ -100,6 +102,8 @@ def stats_path(
         Decreasing (warm starts run down the path); one column per target,
         or one column shared by all targets.
     l1_ratio : float
+    box : Box, default=None
+        Bounds on the coefficients (:func:`lingrad._bounds.bounded_optimum` at each alpha).
 
     Returns
     -------
@@ -115,7 +119,12 @@ def stats_path(
     for j in range(k):
         x = np.zeros(f)
         for i, alpha in enumerate(A[:, j]):
-            x = _solve_one(G, c[:, j], alpha * l1_ratio, alpha * (1.0 - l1_ratio), x)
+            l1, l2 = alpha * l1_ratio, alpha * (1.0 - l1_ratio)
+            if box is not None:
+                H = G + l2 * np.eye(f)
+                x = bounded_optimum(H, c[:, j : j + 1], l1, box, x[:, None])[:, 0]
+            else:
+                x = _solve_one(G, c[:, j], l1, l2, x)
             W[i, :, j] = x
     if fit_intercept:
         b = stats.y_mean[None, :] - np.einsum("f,afk->ak", stats.x_mean, W)

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from .._bounds import BoundsError, bounds_from_json
 from .._design import DesignSpec, FormulaError
 from .._diagnostics import Diagnostics
 from .._fitted import FittedState
@@ -211,6 +212,12 @@ def _params(v: Fields, params: Any) -> dict[str, Any]:
             ("If the file comes from a newer lingrad, upgrade lingrad; otherwise ", *RESAVE),
         )
     for name, value in params.items():
+        if name == "bounds" and value is not None:  # the box (lingrad._bounds)
+            try:
+                params = {**params, "bounds": bounds_from_json(value)}
+            except BoundsError as err:
+                raise v.fail(f"hyperparameter 'bounds': {err}") from None
+            continue
         if value is not None and type(value) not in (bool, int, float, str):
             raise v.fail(
                 f"hyperparameter {name!r} must be null, a boolean, a number or a string; "

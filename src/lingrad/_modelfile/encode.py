@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
+from .._bounds import bounds_to_json
 from .._fitted import FittedState
 from .._messages import Set
 from .._params import PARAMETERS
@@ -130,6 +131,9 @@ def _json_params(owner: str, params: dict[str, Any], notes: list[str]) -> dict[s
                 "start. Fit with an integer random_state to make refits reproducible."
             )
             value = None
+        if name == "bounds" and value is not None:  # the box: lists, infinities as null
+            out[name] = bounds_to_json(value)
+            continue
         setting = Set(name, repr(value))
         if value is not None and not isinstance(value, bool | int | float | str):
             raise UnsavableModelError(

@@ -23,6 +23,7 @@ from .options import (
     DEFAULTS,
     AlphaOpt,
     BatchSizeOpt,
+    BoundsOpt,
     ChunkRowsOpt,
     EngineOpt,
     JsonOpt,
@@ -32,6 +33,7 @@ from .options import (
     NItersOpt,
     OnDivergenceOpt,
     OptimizerOpt,
+    PositiveOpt,
     PreconditionOpt,
     SeedOpt,
     TolOpt,
@@ -40,6 +42,7 @@ from .options import (
     check_rows,
     check_seed,
     out_option,
+    parse_bounds,
     parse_lr,
     weight_option,
 )
@@ -71,6 +74,7 @@ _CHECKED = (
     "batch_size",
     "precondition",
     "missing",
+    "positive",
 )
 
 # fit's own argument and options (the hyperparameters' are lingrad.cli.options')
@@ -207,6 +211,8 @@ def fit(
     seed: SeedOpt = 0,
     on_divergence: OnDivergenceOpt = DEFAULTS["on_divergence"],
     missing: MissingOpt = DEFAULTS["missing"],
+    positive: PositiveOpt = DEFAULTS["positive"],
+    bounds: BoundsOpt = None,
     chunk_rows: ChunkRowsOpt = 65536,
     json_out: JsonOpt = False,
 ) -> None:
@@ -232,8 +238,10 @@ def fit(
         on_divergence=on_divergence,
         precondition=precondition,
         missing=missing,
+        positive=positive,
     )
     params = _check_options(options, seed, chunk_rows, out, data)
+    params["bounds"] = parse_bounds(bounds)
     if formula is not None or categorical:  # a design: lingrad.ols, one streamed pass
         more = dict(categorical=categorical, features=features, weight=weight, unseen=unseen)
         fitted = fit_design(

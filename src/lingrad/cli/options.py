@@ -26,6 +26,7 @@ __all__ = [
     "SEED_RANGE",
     "AlphaOpt",
     "BatchSizeOpt",
+    "BoundsOpt",
     "ChunkRowsOpt",
     "EngineOpt",
     "JsonOpt",
@@ -36,6 +37,7 @@ __all__ = [
     "NItersOpt",
     "OnDivergenceOpt",
     "OptimizerOpt",
+    "PositiveOpt",
     "PreconditionOpt",
     "SeedOpt",
     "TargetsOpt",
@@ -46,6 +48,7 @@ __all__ = [
     "check_rows",
     "check_seed",
     "out_option",
+    "parse_bounds",
     "parse_lr",
     "weight_option",
 ]
@@ -131,6 +134,30 @@ PreconditionOpt = Annotated[str, _param_option("precondition")]
 SeedOpt = Annotated[int, _param_option("random_state")]
 OnDivergenceOpt = Annotated[str, _param_option("on_divergence")]
 MissingOpt = Annotated[str, _param_option("missing")]
+PositiveOpt = Annotated[bool, _param_option("positive")]
+BoundsOpt = Annotated[
+    str | None,
+    _param_option(
+        "bounds",
+        extra_help="On the command line two numbers LOW,HIGH for every coefficient "
+        "(inf, -inf: none), e.g. --bounds 0,inf; per-feature bounds from Python.",
+        show_default=False,
+    ),
+]
+
+
+def parse_bounds(text: str | None) -> tuple[float, float] | None:
+    """``--bounds LOW,HIGH`` as ``(low, high)``; None without the option."""
+    if text is None:
+        return None
+    parts = text.split(",")
+    try:
+        low, high = (float(p) for p in parts) if len(parts) == 2 else (math.nan, math.nan)
+    except ValueError:
+        low = high = math.nan
+    expected = "two numbers LOW,HIGH with LOW <= HIGH (inf, -inf: none), e.g. 0,inf"
+    check(not math.isnan(low) and not math.isnan(high) and low <= high, "--bounds", expected, text)
+    return low, high
 
 
 def out_option(help_text: str) -> Any:
