@@ -3,9 +3,8 @@
 The estimator validates its hyperparameters with :data:`PARAMETERS`, the
 command line takes its option checks, choices and help from it, and the
 model-file loader validates saved hyperparameters against it (in the manner of
-scikit-learn's ``_parameter_constraints``). No option list is written twice:
-the optimizer and schedule names come from their registries in
-:mod:`lingrad._optimizers`.
+scikit-learn's ``_parameter_constraints``). No option list is written twice: the
+optimizer and schedule names come from their registries in :mod:`lingrad._optimizers`.
 
 Examples
 --------
