@@ -22,6 +22,7 @@ those must run an interpreter with lingrad installed (``PYSPARK_PYTHON``).
 
 from __future__ import annotations
 
+import contextlib
 import operator
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -242,7 +243,12 @@ class SparkSource:
         """
         self._require_target()
         run = PartitionRun(kernel, combine, self._layout)
-        blobs = self._frame.mapInArrow(run, "blob binary").rdd.map(blob).mapPartitions(joined)
+        with _large_batches(self._frame):
+            blobs = self._frame.mapInArrow(run, "blob binary").rdd.map(blob)
+            blobs = blobs.mapPartitions(joined)
+            return self._tree(blobs, combine)
+
+    def _tree(self, blobs: Any, combine: Callable[[Any, Any], Any]) -> Any:
         n = blobs.getNumPartitions()
         if n == 0:
             return None
@@ -333,6 +339,23 @@ def feature_columns(frame: Any, names: Sequence[str]) -> list[str]:
             continue
         out.append(base)
     return out
+
+
+@contextlib.contextmanager
+def _large_batches(frame: Any, rows: int = 65536) -> Iterator[None]:
+    """Arrow batches of ``rows`` rows to the Python workers during a lingrad job (Spark's
+    default, 10,000, costs a hand-off per batch); the session's setting is restored after."""
+    conf = frame.sparkSession.conf
+    key = "spark.sql.execution.arrow.maxRecordsPerBatch"
+    old = conf.get(key, None)
+    conf.set(key, str(rows))
+    try:
+        yield
+    finally:
+        if old is None:
+            conf.unset(key)
+        else:
+            conf.set(key, old)
 
 
 def _spark_functions() -> Any:

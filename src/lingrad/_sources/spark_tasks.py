@@ -110,7 +110,8 @@ class PartitionRun:
         ctx = TaskContext.get()
         partition = ctx.partitionId() if ctx is not None else 0
         acc: Any = None
-        row0 = 0
+        row0, held, cells = 0, [], 0
+        width = sum(self.layout.widths) + len(self.layout.targets) + 1
         for batch in batches:
             if batch.num_rows == 0:
                 continue
@@ -119,10 +120,23 @@ class PartitionRun:
             if isinstance(parts[0], str):  # ("error", column, what, partition, row)
                 yield from records(parts)
                 return
-            out = self.kernel(*parts)
-            acc = out if acc is None else self.combine(acc, out)
+            held.append(parts)
+            cells += batch.num_rows * width
+            if cells >= BLOCK_CELLS:  # a few large kernel calls, not one per Arrow batch
+                acc, held, cells = self._add(acc, held), [], 0
+        if held:
+            acc = self._add(acc, held)
         yield from records(("ok", acc))
 
+    def _add(self, acc: Any, held: list[Chunk]) -> Any:
+        X, Y = (np.concatenate([p[j] for p in held]) for j in (0, 1))
+        w = None if held[0][2] is None else np.concatenate([p[2] for p in held])
+        out = self.kernel(X, Y, w)
+        return out if acc is None else self.combine(acc, out)
+
+
+#: Cells (rows x columns) a kernel call gets at least: 32 MB of float64.
+BLOCK_CELLS = 4 << 20
 
 #: Bytes per row of a pickled value: large summaries (a 5,000-feature Gram matrix is
 #: 200 MB) cross the JVM as many small binary cells, never as one huge row.
