@@ -1,0 +1,167 @@
+"""Frequency weights (statsmodels' ``freq_weights``): a row counted f times is f rows.
+
+Oracles: the same fit on the data with every row repeated (params, bse, nobs,
+df, R², log-likelihood, AIC/BIC agree to 1e-8 relative) and statsmodels'
+``GLM(family=Gaussian(), freq_weights=f, var_weights=w)`` (1e-8 relative).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from lingrad import LinearRegression
+from lingrad._freq import FreqWeightError
+
+sm = pytest.importorskip("statsmodels.api", reason="statsmodels is the oracle")
+
+FIELDS = ("params", "bse", "tvalues", "pvalues")
+SCALARS = (
+    "nobs",
+    "df_resid",
+    "df_model",
+    "rsquared",
+    "rsquared_adj",
+    "llf",
+    "aic",
+    "bic",
+    "fvalue",
+    "ssr",
+)
+
+
+def _data(n=60, f=3, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, f)) + 3.0
+    y = X @ rng.normal(size=f) + 1.5 + rng.normal(size=n)
+    fw = rng.integers(0, 4, n).astype(float)
+    aw = rng.uniform(0.5, 2.0, n)
+    return X, y, fw, aw
+
+
+def _model(**kw):
+    return LinearRegression(lr="auto", optimizer="nesterov", tol=1e-14, n_iters=200_000, **kw)
+
+
+def _close(a, b, rtol=1e-8):
+    np.testing.assert_allclose(np.asarray(a, float), np.asarray(b, float), rtol=rtol, atol=1e-12)
+
+
+def _same(s, r):
+    for name in FIELDS:
+        _close(getattr(s, name), getattr(r, name))
+    for name in SCALARS:
+        _close(getattr(s, name), getattr(r, name))
+
+
+@pytest.mark.parametrize("analytic", [False, True])
+def test_equals_repeated_rows(analytic):
+    X, y, fw, aw = _data()
+    sw = aw if analytic else None
+    s = _model().fit(X, y, sw, freq_weights=fw).summary()
+    k = fw.astype(int)
+    rep = _model().fit(
+        np.repeat(X, k, 0), np.repeat(y, k), None if sw is None else np.repeat(sw, k)
+    )
+    r = rep.summary()
+    _same(s, r)
+    assert s.nobs == fw.sum() and s.df_resid == fw.sum() - 4
+
+
+@pytest.mark.parametrize("analytic", [False, True])
+def test_statsmodels_glm(analytic):
+    X, y, fw, aw = _data(seed=1)
+    sw = aw if analytic else None
+    s = _model().fit(X, y, sw, freq_weights=fw).summary()
+    kw = {"var_weights": aw} if analytic else {}
+    g = sm.GLM(y, sm.add_constant(X), family=sm.families.Gaussian(), freq_weights=fw, **kw).fit()
+    _close(s.params, g.params)
+    _close(s.bse, g.bse)
+    _close(s.nobs, g.df_resid + g.df_model + 1)
+    _close(s.df_resid, g.df_resid)
+    _close(s.llf, g.llf)
+    _close(s.aic, g.aic)
+    _close(s.bic, g.bic_llf)
+    _close(s.scale, g.scale)
+
+
+def test_non_integer_counts_follow_statsmodels():
+    X, y, fw, _ = _data(seed=2)
+    fw = fw + 0.5
+    s = _model().fit(X, y, freq_weights=fw).summary()
+    g = sm.GLM(y, sm.add_constant(X), family=sm.families.Gaussian(), freq_weights=fw).fit()
+    _close(s.bse, g.bse)
+    _close(s.llf, g.llf)
+
+
+def test_partial_fit_batches_equal_one_fit():
+    X, y, fw, aw = _data(seed=3)
+    whole = _model().fit(X, y, aw, freq_weights=fw).summary()
+    m = _model(partial_fit_mode="exact")
+    for part in np.array_split(np.arange(len(y)), 3):
+        m.partial_fit(X[part], y[part], aw[part], freq_weights=fw[part])
+    _same(m.summary(), whole)
+    m.partial_fit(X[:5], y[:5])  # an unweighted batch: its rows count once each
+    assert m.stats_.nobs == fw.sum() + 5
+
+
+def test_summary_with_data_and_direct_engine():
+    X, y, fw, aw = _data(seed=4)
+    ref = _model().fit(X, y, aw, freq_weights=fw).summary()
+    m = _model(engine="direct")
+    m.fit(X, y, aw, freq_weights=fw)
+    _same(m.summary(X, y, sample_weight=aw, freq_weights=fw), ref)
+
+
+def test_merge_carries_the_count():
+    from lingrad._stats import SufficientStats
+
+    X, y, fw, _ = _data(seed=5)
+    a = _model().fit(X[:30], y[:30], freq_weights=fw[:30]).stats_
+    b = SufficientStats.from_arrays(X[30:], y[30:])
+    assert (a + b).nobs == fw[:30].sum() + 30
+    assert (b + b).sum_freq is None and (b + b).nobs == 60
+
+
+def test_missing_counts_drop_their_rows():
+    X, y, fw, _ = _data(seed=6)
+    fw[3] = np.nan
+    with pytest.raises(FreqWeightError, match="missing='drop'"):
+        _model().fit(X, y, freq_weights=fw)
+    m = _model(missing="drop")
+    s = m.fit(X, y, freq_weights=fw).summary()
+    keep = np.arange(len(y)) != 3
+    ref = _model().fit(X[keep], y[keep], freq_weights=fw[keep]).summary()
+    _same(s, ref)
+
+
+@pytest.mark.parametrize(
+    ("bad", "match"),
+    [(-1.0, "non-negative"), (np.inf, "finite"), ("shape", "one count per row")],
+)
+def test_bad_counts_one_line_errors(bad, match):
+    X, y, fw, _ = _data(seed=7)
+    fw = fw[:-1] if bad == "shape" else np.where(np.arange(len(fw)) == 2, bad, fw)
+    with pytest.raises(FreqWeightError, match=match) as err:
+        _model().fit(X, y, freq_weights=fw)
+    assert "\n" not in str(err.value)
+
+
+def test_robust_covariance_refused_clearly():
+    X, y, fw, _ = _data(seed=8)
+    m = _model().fit(X, y, freq_weights=fw)
+    with pytest.raises(FreqWeightError, match="cov_type='nonrobust'"):
+        m.summary(X, y, sample_weight=None, freq_weights=fw, cov_type="HC1")
+
+
+def test_prediction_intervals_follow_the_count():
+    """statsmodels' WLS on the repeated rows (GLM's get_prediction has no obs_ci columns)."""
+    X, y, fw, aw = _data(seed=9)
+    k = fw.astype(int)
+    m = _model().fit(X, y, aw, freq_weights=fw)
+    got = m.get_prediction(X[:5], weights=aw[:5]).summary_frame(alpha=0.05)
+    w = sm.WLS(np.repeat(y, k), sm.add_constant(np.repeat(X, k, 0)), weights=np.repeat(aw, k))
+    new = sm.add_constant(X[:5], has_constant="add")
+    ref = w.fit().get_prediction(new, weights=aw[:5]).summary_frame(alpha=0.05)
+    for col in ref.columns:
+        _close(np.asarray(got[col]), np.asarray(ref[col]))
