@@ -165,3 +165,61 @@ def test_prediction_intervals_follow_the_count():
     ref = w.fit().get_prediction(new, weights=aw[:5]).summary_frame(alpha=0.05)
     for col in ref.columns:
         _close(np.asarray(got[col]), np.asarray(ref[col]))
+
+
+def _write(tmp_path, fmt, X, y, fw, aw):
+    data = np.column_stack([X, y, fw, aw])
+    names = ["a", "b", "c", "y", "count", "w"]
+    if fmt == "npy":
+        path = tmp_path / "d.npy"
+        np.save(path, data)
+        return path, 3, 4, 5, [0, 1, 2]
+    pa = pytest.importorskip("pyarrow", reason="CSV and Parquet need pyarrow")
+    table = pa.table({n: data[:, j] for j, n in enumerate(names)})
+    if fmt == "csv":
+        import pyarrow.csv as pcsv
+
+        path = tmp_path / "d.csv"
+        pcsv.write_csv(table, path)
+    else:
+        import pyarrow.parquet as pq
+
+        path = tmp_path / "d.parquet"
+        pq.write_table(table, path)
+    return path, "y", "count", "w", ["a", "b", "c"]
+
+
+@pytest.mark.parametrize("fmt", ["npy", "csv", "parquet"])
+@pytest.mark.parametrize("analytic", [False, True])
+def test_file_column_equals_in_memory(tmp_path, fmt, analytic):
+    import lingrad
+
+    X, y, fw, aw = _data(seed=11)
+    path, target, count, w, feats = _write(tmp_path, fmt, X, y, fw, aw)
+    weight = w if analytic else None
+    ds = lingrad.open_dataset(path, target, weight=weight, freq_weight=count, chunk_rows=17)
+    assert ds.n_features == (3 if analytic else 4)  # without weight=, w is a feature
+    ds = lingrad.open_dataset(path, target, feats, weight=weight, freq_weight=count, chunk_rows=17)
+    assert ds.n_features == 3
+    s = _model().fit(ds).summary()
+    ref = _model().fit(X, y, aw if analytic else None, freq_weights=fw).summary()
+    _same(s, ref)
+    direct = _model(engine="direct").fit(ds)
+    _close(direct.summary(ds).bse, ref.bse, rtol=1e-6)
+
+
+def test_file_negative_count_and_missing_count(tmp_path):
+    import lingrad
+    from lingrad._sources.errors import DataFileError
+
+    X, y, fw, aw = _data(seed=12)
+    fw[5] = -2.0
+    path, target, count, _, feats = _write(tmp_path, "npy", X, y, fw, aw)
+    with pytest.raises(DataFileError, match="frequency weight"):
+        _model().fit(lingrad.open_dataset(path, target, feats, freq_weight=count))
+    fw[5] = np.nan
+    path, target, count, _, feats = _write(tmp_path, "npy", X, y, fw, aw)
+    m = _model(missing="drop").fit(lingrad.open_dataset(path, target, feats, freq_weight=count))
+    keep = np.arange(len(y)) != 5
+    _same(m.summary(), _model().fit(X[keep], y[keep], freq_weights=fw[keep]).summary())
+    assert m.n_dropped_ == 1

@@ -240,8 +240,7 @@ def summarize(
     Returns
     -------
     Summary or list of Summary
-        One ``Summary`` for a model fitted on 1-D ``y``; a list with one per
-        target when ``coef_`` is 2-D.
+        One ``Summary`` for 1-D ``y``; a list, one per target, for 2-D ``coef_``.
 
     Raises
     ------
@@ -249,10 +248,9 @@ def summarize(
         For a robust ``cov_type`` without the data, or statistics or data not matching the model.
     """
     check_is_fitted(model)
-    cov_type = _check_cov_type(cov_type)
     alpha = SUMMARY_PARAMETERS["alpha"].check("summarize", alpha)
     check_stats(stats)
-    check_freq_cov(stats, cov_type)
+    check_freq_cov(stats, cov_type := _check_cov_type(cov_type))
     check_summary_width(stats.n_features, stats.n_samples)
     B, c, one_d = coefficients(model, int(np.shape(model.coef_)[-1]))
     check_model_matches(stats, B)
