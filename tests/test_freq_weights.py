@@ -223,3 +223,38 @@ def test_file_negative_count_and_missing_count(tmp_path):
     keep = np.arange(len(y)) != 5
     _same(m.summary(), _model().fit(X[keep], y[keep], freq_weights=fw[keep]).summary())
     assert m.n_dropped_ == 1
+
+
+def test_cli_fit_summary_predict_with_a_count_column(tmp_path):
+    import json
+
+    pd = pytest.importorskip("pandas", reason="writes and reads the CSV files")
+    pytest.importorskip("pyarrow", reason="reads CSV files")
+    pytest.importorskip("typer", reason="the command line")
+    from typer.testing import CliRunner
+
+    from lingrad import cli
+
+    X, y, fw, _ = _data(seed=13)
+    frame = pd.DataFrame(X, columns=["a", "b", "c"]).assign(y=y, count=fw)
+    frame.to_csv(tmp_path / "d.csv", index=False)
+    data, model = str(tmp_path / "d.csv"), str(tmp_path / "m.json")
+    opts = ["--lr", "auto", "--optimizer", "nesterov", "--tol", "1e-14", "--n-iters", "200000"]
+    run = CliRunner().invoke
+    out = run(cli.app, ["fit", data, "-t", "y", "--freq-weight", "count", "-o", model, *opts])
+    assert out.exit_code == 0, out.output
+    k = fw.astype(int)
+    ref = sm.OLS(np.repeat(y, k), sm.add_constant(np.repeat(X, k, 0))).fit()
+    for extra in ([], [data, "--freq-weight", "count"]):
+        got = run(cli.app, ["summary", model, *extra, "--json"])
+        assert got.exit_code == 0, got.output
+        doc = json.loads(got.output)
+        _close(doc["nobs"], ref.nobs)
+        _close(doc["llf"], ref.llf)
+    refused = run(cli.app, ["summary", model, data])
+    assert refused.exit_code != 0 and "--freq-weight COL" in refused.output
+    pred = tmp_path / "p.csv"
+    out = run(cli.app, ["predict", model, data, "-o", str(pred), "--interval", "0.95"])
+    assert out.exit_code == 0, out.output
+    want = ref.get_prediction(sm.add_constant(X, has_constant="add")).summary_frame(alpha=0.05)
+    np.testing.assert_allclose(pd.read_csv(pred).to_numpy(), want.to_numpy(), rtol=1e-8)

@@ -16,6 +16,7 @@ from .app import command, examples
 from .io import open_for_model, read_model
 from .options import (
     ChunkRowsOpt,
+    FreqWeightOpt,
     JsonOpt,
     ModelArg,
     TargetsOpt,
@@ -142,6 +143,7 @@ def summary(
     ] = None,
     target: TargetsOpt = None,
     weight: WeightOpt = None,
+    freq_weight: FreqWeightOpt = None,
     chunk_rows: ChunkRowsOpt = 65536,
     json_out: JsonOpt = False,
 ) -> None:
@@ -170,7 +172,12 @@ def summary(
                 "The model was fitted with sample weights: name the weight column of DATA with "
                 "--weight COL, so that DATA is the data the model was fitted on."
             )
-        ds, names = open_for_model(mf, data, target, weight, chunk_rows)
+        if freq_weight is None and getattr(m.stats_, "sum_freq", None) is not None:
+            raise ValueError(
+                "The model was fitted with frequency weights: name their column of DATA with "
+                "--freq-weight COL, so that DATA is the data the model was fitted on."
+            )
+        ds, names = open_for_model(mf, data, target, weight, chunk_rows, freq_weight)
         result = m.summary(ds, cov_type=cov, alpha=alpha, groups=groups, maxlags=maxlags)
     summaries = _named_summaries(result, names)
     if json_out:
