@@ -12,6 +12,14 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ._design.apply import design_input
+from ._fit_args import (
+    NO_STATS_TO_CONTINUE,
+    add_batch,
+    add_plain_batch,
+    attach_freq,
+    fit_intake,
+    freq_input,
+)
 from ._fitted import LAZY_ATTRIBUTES
 from ._fitting import run
 from ._modelfile import write_model
@@ -19,18 +27,10 @@ from ._online import OnlineState, online_plan, param_snapshot, sgd_step
 from ._params import PARAMETERS, Params, check_params
 from ._plan import plan_arrays, plan_source
 from ._predict import predict
-from ._sources.missing import drop_batch, intake, record_dropped
+from ._sources.missing import drop_batch, record_dropped
 from ._validation import validate_xy
 
 __all__ = ["LinearRegression"]
-
-
-_NO_STATS_TO_CONTINUE = (
-    "partial_fit cannot continue this model exactly: it was fitted with the {engine!r} engine, "
-    "which keeps no sufficient statistics of the rows fitted so far, so the new batch would "
-    "replace them. Fit with engine='stats' to continue with partial_fit, refit on all the "
-    "rows, or use partial_fit_mode='sgd' to continue from the fitted coefficients."
-)
 
 
 class LinearRegression(RegressorMixin, BaseEstimator):
@@ -253,7 +253,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
 
     # -- fitting -------------------------------------------------------------------
     def fit(
-        self, X, y=None, sample_weight=None, *, callback: Callable[[int, float], None] | None = None
+        self, X, y=None, sample_weight=None, *, freq_weights=None, callback: Callable | None = None
     ):
         """Fit by gradient descent.
 
@@ -266,6 +266,8 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights; the loss is the weighted mean squared error.
+        freq_weights : array-like of shape (n_samples,), default=None
+            Counts: row i stands for that many observations; see :mod:`lingrad._freq`.
         callback : callable, default=None
             ``callback(iteration, mse)`` after every iteration (progress bars).
 
@@ -277,14 +279,15 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         self.__dict__.pop("_online", None)
         self.__dict__.pop("_pending_solve", None)
         self.__dict__.pop("design_", None)  # lingrad.ols sets it after fit
-        source, (X, y, sample_weight), dropped = intake(X, y, sample_weight, params.missing)
+        w, fw, miss = sample_weight, freq_weights, params.missing
+        source, (X, y, sample_weight), dropped, pending = fit_intake(X, y, w, fw, miss)
         if source is not None:
             plan = plan_source(params, source)
         else:
             X, y, sw = validate_xy(self, X, y, sample_weight, reset=True)
             plan = plan_arrays(params, X, y, sw, self._feature_names())
         run(plan, callback).apply(self)
-        return record_dropped(self, source, dropped)
+        return record_dropped(attach_freq(self, pending), source, dropped)
 
     # -- inference ---------------------------------------------------------------------
     def summary(
@@ -293,6 +296,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         y=None,
         *,
         sample_weight=None,
+        freq_weights=None,
         cov_type: str = "nonrobust",
         alpha: float = 0.05,
         use_t: bool | None = None,
@@ -316,6 +320,8 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         y : array-like of shape (n_samples,) or (n_samples, n_targets), default=None
         sample_weight : array-like of shape (n_samples,), default=None
             The weights given to ``fit``, when passing the data of a weighted fit.
+        freq_weights : array-like of shape (n_samples,), default=None
+            The frequency weights given to ``fit``, likewise.
         cov_type : {"nonrobust", "HC0", ..., "HC3", "cluster", "cluster-crv3", "HAC"}, \
 default="nonrobust"
         alpha : float, default=0.05
@@ -337,6 +343,7 @@ default="nonrobust"
         check_is_fitted(self)
         X = design_input(self, X, targets=y is None)  # raw data of a formula model
         options = dict(cov_type=cov_type, alpha=alpha, use_t=use_t, groups=groups, maxlags=maxlags)
+        options["freq_weights"] = freq_weights
         return summarize_model(self, X, y, sample_weight, **options)
 
     def get_prediction(self, X, *, weights=None):
@@ -366,7 +373,7 @@ default="nonrobust"
         return write_model(self, path, target_names=target_names)
 
     # -- online learning ---------------------------------------------------------------
-    def partial_fit(self, X, y, sample_weight=None):
+    def partial_fit(self, X, y, sample_weight=None, *, freq_weights=None):
         """Learn from one more batch of rows (see ``partial_fit_mode``).
 
         Parameters
@@ -374,23 +381,26 @@ default="nonrobust"
         X : array-like or sparse matrix of shape (n_samples, n_features)
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
         sample_weight : array-like of shape (n_samples,), default=None
+        freq_weights : array-like of shape (n_samples,), default=None
 
         Returns
         -------
         self : LinearRegression
         """
+        miss = getattr(self, "missing", "raise")
+        sample_weight, pending = freq_input(X, y, sample_weight, freq_weights, miss)
         X, y, sample_weight = drop_batch(self, X, y, sample_weight)
         on: OnlineState | None = self.__dict__.get("_online")
         if on is not None and on.snapshot == param_snapshot(self):
             params = on.params  # unchanged since the last call: no need to re-validate
-            if self._add_plain_batch(on, params, X, y, sample_weight):
+            if add_plain_batch(self, on, params, X, y, sample_weight):
                 return self
         else:
             params = self._check_params()
         if on is None and "coef_" in self.__dict__:  # fitted (or loaded): continue from it
             sgd = params.partial_fit_mode == "sgd"
             if self.__dict__.get("stats_") is None and not sgd:
-                raise ValueError(_NO_STATS_TO_CONTINUE.format(engine=self.engine_))
+                raise ValueError(NO_STATS_TO_CONTINUE.format(engine=self.engine_))
             on = self._online = OnlineState.after_fit(self, sgd)
         X, y, sw = validate_xy(self, X, y, sample_weight, reset=on is None)
         if on is None:
@@ -399,21 +409,12 @@ default="nonrobust"
             on.check_targets(y)
         on.snapshot, on.params = param_snapshot(self), params
         Y = y.reshape(len(y), -1)
-        on.add(X, Y, sw)
+        add_batch(on, X, Y, sw, pending)
         if params.partial_fit_mode == "exact":
             self._invalidate()
         else:
             sgd_step(on, X, Y, sw, params, feature_names_in=self._feature_names()).apply(self)
         return self
-
-    def _add_plain_batch(self, on: OnlineState, params: Params, X, y, sample_weight) -> bool:
-        """Exact mode's lean path (no validation needed); True when the batch was taken."""
-        if params.partial_fit_mode != "exact" or sample_weight is not None:
-            return False
-        if "feature_names_in_" in self.__dict__ or not on.add_plain(X, y, self.n_features_in_):
-            return False
-        self._invalidate()
-        return True
 
     def _invalidate(self) -> None:
         for name in LAZY_ATTRIBUTES:

@@ -212,7 +212,7 @@ def convergence(
     fit_gap = math.sqrt(quad / utss) if utss > 0 else math.sqrt(quad)
     identified = design.rank == len(theta)
     rel = rel_gap(theta, exact) if identified else math.nan
-    ssr, df_resid = float(numbers["ssr"]), float(stats.n_samples) - design.rank
+    ssr, df_resid = float(numbers["ssr"]), stats.nobs - design.rank
     if not (ssr > 0 and df_resid > 0):
         return Convergence(rel, math.nan, fit_gap, None, identified)
     if not identified:
@@ -260,7 +260,7 @@ def target_numbers(
         ``fvalue`` and ``f_pvalue``; and ``ssr_floor``, the rounding bound of the
         residual sum of squares (not a field: ``ssr`` at or below it is set to 0).
     """
-    nobs = float(stats.n_samples)
+    nobs = stats.nobs
     df_resid = nobs - design.rank
     df_model = float(design.rank - design.k_constant)
     if res is not None:

@@ -104,6 +104,8 @@ class SufficientStats:
         divided by ``2**weight_exponent`` (0 unless their scale is extreme, beyond
         2**±64; see :func:`weight_exponent`): every ratio (means, the fit, standard
         errors) is unchanged. ``sum_log_weights`` is of the weights as given.
+    sum_freq : float or None, default=None
+        Sum of the frequency weights (None: none); ``scatter`` then carries ``f * w``.
     """
 
     n_samples: int
@@ -114,8 +116,14 @@ class SufficientStats:
     sum_log_weights: float = 0.0
     weighted: bool = False
     weight_exponent: int = 0
+    sum_freq: float | None = None
 
     # -- views -----------------------------------------------------------
+    @property
+    def nobs(self) -> float:
+        """Number of observations: the sum of the frequency weights, else ``n_samples``."""
+        return float(self.n_samples if self.sum_freq is None else self.sum_freq)
+
     @property
     def n_targets(self) -> int:
         """Number of target columns."""
@@ -303,6 +311,7 @@ class SufficientStats:
             sum_log_weights=a.sum_log_weights + b.sum_log_weights,
             weighted=a.weighted or b.weighted,
             weight_exponent=a.weight_exponent,
+            sum_freq=None if a.sum_freq is None and b.sum_freq is None else a.nobs + b.nobs,
         )
 
     def with_weight_exponent(self, k: int) -> SufficientStats:

@@ -99,6 +99,8 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from ._bounds import active_bounds
+from ._fit_args import freq_input, with_pending
+from ._freq import check_freq_cov
 from ._inference_compute import convergence, exact_params, fit_ssr, target_numbers
 from ._inference_design import build_design, check_summary_width
 from ._inference_model import (
@@ -169,7 +171,10 @@ def summarize_model(model: Any, X: Any, y: Any, sample_weight: Any, **options: A
     """
     stats = model.stats_
     check_summary_width(model.n_features_in_, getattr(stats, "n_samples", None))
-    stats = training_stats(model, X, y, sample_weight) if stats is None else stats
+    freq, missing = options.pop("freq_weights", None), getattr(model, "missing", "raise")
+    sample_weight, pending = freq_input(X, y, sample_weight, freq, missing)
+    if stats is None:
+        stats = with_pending(training_stats(model, X, y, sample_weight), pending)
     names = getattr(model, "feature_names_in_", None)
     names = None if names is None else list(names)
     return summarize(
@@ -236,8 +241,7 @@ def summarize(
     Returns
     -------
     Summary or list of Summary
-        One ``Summary`` for a model fitted on 1-D ``y``; a list with one per
-        target when ``coef_`` is 2-D.
+        One ``Summary`` for 1-D ``y``; a list, one per target, for 2-D ``coef_``.
 
     Raises
     ------
@@ -245,9 +249,9 @@ def summarize(
         For a robust ``cov_type`` without the data, or statistics or data not matching the model.
     """
     check_is_fitted(model)
-    cov_type = _check_cov_type(cov_type)
     alpha = SUMMARY_PARAMETERS["alpha"].check("summarize", alpha)
     check_stats(stats)  # a SufficientStats, not too wide to summarise
+    check_freq_cov(stats, cov_type := _check_cov_type(cov_type))
     B, c, one_d = coefficients(model, int(np.shape(model.coef_)[-1]))
     check_model_matches(stats, B)
     names = param_names(model, feature_names, stats.n_features)
@@ -298,9 +302,11 @@ def _summaries(
         res = second_pass(chunks(), design, B, c, hc, stats.y_mean) if res is None else res
         check_pass_matches(res, stats)
     sum_log_w, weighted = log_weights(res, stats, sample_weight)
+    if stats.sum_freq is not None:  # the pass saw f * w: the totals are the statistics'
+        sum_log_w, weighted = float(stats.sum_log_weights), bool(stats.weighted)
     if stats.weight_exponent:  # the sums are of w / 2**k: the log-likelihood of w itself
-        sum_log_w = stats.sum_log_weights - stats.n_samples * stats.weight_exponent * math.log(2)
-    nobs = float(stats.n_samples)
+        sum_log_w = stats.sum_log_weights - stats.nobs * stats.weight_exponent * math.log(2)
+    nobs = stats.nobs
     s = design.singular_values
     common = {
         "names": names,

@@ -35,7 +35,7 @@ from .._params import PARAMETERS, Constraint
 from .._solve import STOP_REASONS
 from .._stats import SufficientStats
 from .errors import RESAVE, type_name
-from .schema import DTYPES, ENGINES, NOT_STORED, STATS_FIELDS, SYMMETRY_RTOL
+from .schema import DTYPES, ENGINES, NOT_STORED, OPTIONAL_STATS_FIELDS, STATS_FIELDS, SYMMETRY_RTOL
 from .validate import Fields, check_header
 
 __all__ = ["ModelDocument", "build"]
@@ -280,10 +280,10 @@ def _stats(v: Fields, s: Any, f: int, k: int) -> SufficientStats | None:
         return None
     if not isinstance(s, dict):
         raise v.fail(f"'stats' must be an object or null; got {type_name(s)}")
-    if set(s) != set(STATS_FIELDS):
+    if not set(STATS_FIELDS) - set(OPTIONAL_STATS_FIELDS) <= set(s) <= set(STATS_FIELDS):
         raise v.fail(
-            f"'stats' must have exactly the fields {', '.join(STATS_FIELDS)}; got "
-            f"{', '.join(sorted(s))}"
+            f"'stats' must have exactly the fields {', '.join(STATS_FIELDS)} "
+            f"(sum_freq optional); got {', '.join(sorted(s))}"
         )
     n_features = v.int_(s, "n_features", low=1, where="'stats.n_features'")
     if n_features != f:
@@ -316,4 +316,15 @@ def _stats(v: Fields, s: Any, f: int, k: int) -> SufficientStats | None:
         n_features=n_features,
         sum_log_weights=float(sum_log_weights),
         weighted=s["weighted"],
+        sum_freq=_sum_freq(v, s.get("sum_freq")),
     )
+
+
+def _sum_freq(v: Fields, value: Any) -> float | None:
+    """The optional frequency total: None (absent or null) or a positive number."""
+    if value is None:
+        return None
+    total = v.number(value, "'stats.sum_freq'")
+    if not total > 0:
+        raise v.fail(f"'stats.sum_freq' must be > 0; got {total!r}")
+    return float(total)

@@ -215,6 +215,8 @@ def _stats_doc(stats: Any) -> dict[str, Any] | None:
     # field for k, so the model loads without them (summary needs the data, partial_fit says so)
     if stats is None or getattr(stats, "weight_exponent", 0):
         return None
+    freq = getattr(stats, "sum_freq", None)
+    extra = {} if freq is None else {"sum_freq": _finite_float("stats_.sum_freq", freq)}
     return {
         "n_samples": int(stats.n_samples),
         "sum_weights": _finite_float("stats_.sum_weights", stats.sum_weights),
@@ -223,6 +225,7 @@ def _stats_doc(stats: Any) -> dict[str, Any] | None:
         "n_features": int(stats.n_features),
         "sum_log_weights": _finite_float("stats_.sum_log_weights", stats.sum_log_weights),
         "weighted": bool(stats.weighted),
+        **extra,
     }
 
 

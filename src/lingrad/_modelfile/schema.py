@@ -108,7 +108,10 @@ STATS_FIELDS = (
     "n_features",
     "sum_log_weights",
     "weighted",
+    "sum_freq",
 )
+#: Fields of ``stats`` a file may lack (files written before frequency weights): None.
+OPTIONAL_STATS_FIELDS = ("sum_freq",)
 #: The dtypes of ``coef_`` a file can hold.
 DTYPES = ("float64", "float32")
 #: The engines a fit reports (``engine_``): the choices of ``engine`` but "auto".

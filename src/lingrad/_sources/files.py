@@ -48,6 +48,7 @@ from .errors import (
     listed,
     open_dataset_error,
 )
+from .freqcol import FreqColumn, freq_features
 from .multi import MultiReader, is_many, locate
 
 __all__ = ["DataFileError", "Dataset", "MissingDataFileError", "open_dataset", "table_source"]
@@ -193,7 +194,7 @@ class Dataset(ChunkedSource):
                 getattr(self._reader, "size_path", self.path),
             )
             weighted = self.weight_name is not None
-            chunks = _gather(pieces, self.n_features, self.n_targets, weighted, rows)
+            chunks = _gather(pieces, len(self._features), self.n_targets, weighted, rows)
         row0 = dropped = 0
         try:
             with limits:  # in force while the caller works on the chunks, until the pass ends
@@ -324,6 +325,7 @@ def open_dataset(
     *,
     weight: str | int | None = None,
     chunk_rows: int = 65536,
+    freq_weight: str | int | None = None,
 ) -> Dataset:
     """Open a CSV, Parquet or ``.npy`` file for fitting without loading it.
 
@@ -347,8 +349,8 @@ def open_dataset(
     features : list of str or int, default=None
         The feature columns, in the order wanted. None takes every other
         column (but the target and weight), in file order.
-    weight : str or int, default=None
-        A column of non-negative sample weights.
+    weight, freq_weight : str or int, default=None
+        A column of sample weights; of frequency weights (counts: :mod:`~.freqcol`).
     chunk_rows : int, default=65536
         Rows per chunk.
 
@@ -392,11 +394,24 @@ def open_dataset(
     rows = _chunk_rows(chunk_rows)
     reader = _reader_of(path, rows)
     one_d = not isinstance(target, list | tuple)
+    feats, targets, weight = _columns(reader, target, features, weight, freq_weight)
+    if freq_weight is None:
+        return Dataset(reader, feats, targets, weight, rows, one_d)
+    return FreqDataset(reader, feats[:-1], feats[-1], targets, weight, rows, one_d)
+
+
+class FreqDataset(FreqColumn, Dataset):
+    """A :class:`Dataset` with a column of frequency weights (see :mod:`~.freqcol`)."""
+
+
+def _columns(reader: Any, target: Any, features: Any, weight: Any, freq: Any) -> tuple:
+    """``(features, targets, weight)`` of ``open_dataset``; a count column is the last feature."""
+    if freq is not None:
+        features, freq = freq_features(reader, target, features, weight, freq)
     target, features, weight = _default_features(
         reader, *column_keys(reader, target, features, weight)
     )
-    feats, targets = select(reader.path, reader.columns, target, features, weight)
-    return Dataset(reader, feats, targets, weight, rows, one_d)
+    return (*select(reader.path, reader.columns, target, features, weight), weight)
 
 
 def table_source(obj: Any, y: Any = None, sample_weight: Any = None, features: Any = None) -> Any:

@@ -26,6 +26,7 @@ from .options import (
     BoundsOpt,
     ChunkRowsOpt,
     EngineOpt,
+    FreqWeightOpt,
     JsonOpt,
     L1RatioOpt,
     LrOpt,
@@ -199,6 +200,7 @@ def fit(
     unseen: UnseenOpt = None,
     features: FeaturesOpt = None,
     weight: FitWeightOpt = None,
+    freq_weight: FreqWeightOpt = None,
     lr: LrOpt = DEFAULTS["lr"],
     n_iters: NItersOpt = DEFAULTS["n_iters"],
     tol: TolOpt = DEFAULTS["tol"],
@@ -243,6 +245,8 @@ def fit(
     params = _check_options(options, seed, chunk_rows, out, data)
     params["bounds"] = parse_bounds(bounds)
     if formula is not None or categorical:  # a design: lingrad.ols, one streamed pass
+        if freq_weight is not None:
+            raise ValueError("--freq-weight does not combine with --formula or --categorical yet.")
         more = dict(categorical=categorical, features=features, weight=weight, unseen=unseen)
         fitted = fit_design(
             data_path(data), formula, target, {**params, **more, "chunk_rows": chunk_rows}
@@ -250,7 +254,7 @@ def fit(
         model, ds, n_rows, (feats, targets) = fitted
     else:
         check(bool(target), "--target", "a column name (or give --formula)", "")
-        ds, feats, targets = open_training(data, target, features, weight, chunk_rows)
+        ds, feats, targets = open_training(data, target, features, weight, chunk_rows, freq_weight)
         model = LinearRegression(**params)
         n_rows = fit_dataset(model, ds, make_console(stderr=json_out))
     model.save(out, target_names=targets)

@@ -91,6 +91,7 @@ def open_training(
     features: Sequence[str] | None,
     weight: str | None,
     chunk_rows: int,
+    freq_weight: str | None = None,
 ) -> tuple[Dataset, list[str], list[str]]:
     """DATA opened for ``fit``: (dataset, feature names, target names)."""
     path, reader = _columns_of(data, chunk_rows)
@@ -100,13 +101,14 @@ def open_training(
     if weight is not None:
         weight = column_name(reader, weight)
         need_columns(path, reader, [weight], "--weight")
+    freq_weight = _freq_column(path, reader, freq_weight)
     feats = split_names(features, reader.columns)
     if feats is not None:
         check(bool(feats), "--features", "one or more column names", ",".join(features or []))
         feats = [column_name(reader, c) for c in feats]
         need_columns(path, reader, feats, "--features")
     else:
-        feats = [c for c in reader.columns if c not in targets and c != weight]
+        feats = [c for c in reader.columns if c not in [*targets, weight, freq_weight]]
         if not feats:
             raise ValueError(
                 f"DATA {path!r} has no feature columns besides the target and weight (its "
@@ -118,8 +120,18 @@ def open_training(
         features=feats,
         weight=weight,
         chunk_rows=chunk_rows,
+        freq_weight=freq_weight,
     )
     return ds, feats, targets
+
+
+def _freq_column(path: str, reader: Any, freq_weight: str | None) -> str | None:
+    """--freq-weight's column of DATA (checked), or None."""
+    if freq_weight is None:
+        return None
+    name = column_name(reader, freq_weight)
+    need_columns(path, reader, [name], "--freq-weight")
+    return name
 
 
 def _targets_for_model(
@@ -156,6 +168,7 @@ def open_for_model(
     target: Sequence[str] | None,
     weight: str | None,
     chunk_rows: int,
+    freq_weight: str | None = None,
 ) -> tuple[Dataset, list[str]]:
     """DATA with the model's features and targets: (dataset, target names)."""
     if getattr(mf.model, "design_", None) is not None:  # a formula's model: its columns rebuilt
@@ -165,7 +178,8 @@ def open_for_model(
     if weight is not None:
         weight = column_name(reader, weight)
         need_columns(path, reader, [weight], "--weight")
-    exclude = [*targets, *([weight] if weight is not None else [])]
+    freq_weight = _freq_column(path, reader, freq_weight)
+    exclude = [*targets, *(c for c in (weight, freq_weight) if c is not None)]
     feats = model_features(mf.model, path, reader, exclude)
     ds = open_dataset(
         path,
@@ -173,6 +187,7 @@ def open_for_model(
         features=feats,
         weight=weight,
         chunk_rows=chunk_rows,
+        freq_weight=freq_weight,
     )
     return ds.missing_mode(mf.model.missing), targets  # --missing drop: the rows fitted
 

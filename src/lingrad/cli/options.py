@@ -191,3 +191,12 @@ TargetsOpt = Annotated[
     ),
 ]
 WeightOpt = Annotated[str | None, weight_option("Column of sample weights (a weighted fit's).")]
+FreqWeightOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--freq-weight",
+        help="Column of frequency weights: each row counts as that many observations "
+        "(statsmodels' freq_weights; nobs is their sum).",
+        show_default=False,
+    ),
+]

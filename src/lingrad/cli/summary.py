@@ -16,6 +16,7 @@ from .app import command, examples
 from .io import open_for_model, read_model
 from .options import (
     ChunkRowsOpt,
+    FreqWeightOpt,
     JsonOpt,
     ModelArg,
     TargetsOpt,
@@ -142,6 +143,7 @@ def summary(
     ] = None,
     target: TargetsOpt = None,
     weight: WeightOpt = None,
+    freq_weight: FreqWeightOpt = None,
     chunk_rows: ChunkRowsOpt = 65536,
     json_out: JsonOpt = False,
 ) -> None:
@@ -165,12 +167,8 @@ def summary(
     if data is None:
         result = _without_data(mf, model, cov, alpha, bool(target) or weight is not None)
     else:
-        if weight is None and m.stats_ is not None and m.stats_.weighted:
-            raise ValueError(
-                "The model was fitted with sample weights: name the weight column of DATA with "
-                "--weight COL, so that DATA is the data the model was fitted on."
-            )
-        ds, names = open_for_model(mf, data, target, weight, chunk_rows)
+        _need_weight_columns(m.stats_, weight, freq_weight)
+        ds, names = open_for_model(mf, data, target, weight, chunk_rows, freq_weight)
         result = m.summary(ds, cov_type=cov, alpha=alpha, groups=groups, maxlags=maxlags)
     summaries = _named_summaries(result, names)
     if json_out:
@@ -180,3 +178,17 @@ def summary(
     console = make_console()
     for s in summaries:
         console.print(s)
+
+
+def _need_weight_columns(stats: Any, weight: str | None, freq_weight: str | None) -> None:
+    """Refuse DATA without the weight columns the model was fitted with."""
+    if weight is None and stats is not None and stats.weighted:
+        raise ValueError(
+            "The model was fitted with sample weights: name the weight column of DATA with "
+            "--weight COL, so that DATA is the data the model was fitted on."
+        )
+    if freq_weight is None and getattr(stats, "sum_freq", None) is not None:
+        raise ValueError(
+            "The model was fitted with frequency weights: name their column of DATA with "
+            "--freq-weight COL, so that DATA is the data the model was fitted on."
+        )

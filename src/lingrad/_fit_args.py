@@ -1,0 +1,94 @@
+"""``fit``/``partial_fit``/``summary`` argument handling kept out of the estimator shell.
+
+Frequency weights (:mod:`lingrad._freq`) enter here: they are folded into the
+weights the statistics carry, and their totals (``nobs``, ``sum f log w``) are
+set on the statistics after the fit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ._freq import FreqWeightError, combined, freq_array, missing_freq, totals, with_freq
+from ._sources.missing import intake, missing_rows
+
+__all__ = [
+    "NO_STATS_TO_CONTINUE",
+    "add_batch",
+    "add_plain_batch",
+    "attach_freq",
+    "fit_intake",
+    "freq_input",
+]
+
+NO_STATS_TO_CONTINUE = (
+    "partial_fit cannot continue this model exactly: it was fitted with the {engine!r} engine, "
+    "which keeps no sufficient statistics of the rows fitted so far, so the new batch would "
+    "replace them. Fit with engine='stats' to continue with partial_fit, refit on all the "
+    "rows, or use partial_fit_mode='sgd' to continue from the fitted coefficients."
+)
+
+Pending = tuple[float, float, bool] | None
+
+
+def freq_input(X: Any, y: Any, sample_weight: Any, freq_weights: Any, missing: str):
+    """``(weights for the statistics, pending totals)``; ``freq_weights=None`` changes nothing."""
+    if freq_weights is None:
+        return sample_weight, None
+    lazy = type(X).__module__.split(".")[0] in ("dask", "pyspark")
+    if lazy or getattr(X, "__lingrad_source__", False) or not hasattr(X, "__len__"):
+        raise FreqWeightError(
+            "freq_weights is for in-memory data; datasets and Dask collections do not take it "
+            "yet. Repeat the rows, or fit the arrays in memory."
+        )
+    n = X.shape[0] if hasattr(X, "shape") else len(X)
+    f = freq_array(freq_weights, n)
+    missing_freq(f, missing)
+    w = combined(sample_weight, f)
+    keep = None
+    if missing == "drop":
+        masks = [m for m in (missing_rows(X), missing_rows(y)) if m is not None and len(m) == n]
+        keep = ~np.logical_or.reduce([np.isnan(w), *masks])
+    sum_f, sum_log = totals(f, sample_weight, keep)
+    return w, (sum_f, sum_log, sample_weight is not None)
+
+
+def fit_intake(X: Any, y: Any, sample_weight: Any, freq_weights: Any, missing: str):
+    """:func:`~lingrad._sources.missing.intake` with frequency weights: ``(..., pending)``."""
+    sample_weight, pending = freq_input(X, y, sample_weight, freq_weights, missing)
+    return (*intake(X, y, sample_weight, missing), pending)
+
+
+def attach_freq(model: Any, pending: Pending) -> Any:
+    """Set the frequency totals on the fitted statistics (none kept: nothing to set)."""
+    stats = model.__dict__.get("stats_")
+    if pending is not None and stats is not None:
+        model.stats_ = with_freq(stats, *pending)
+    return model
+
+
+def add_batch(on: Any, X: Any, Y: np.ndarray, sw: Any, pending: Pending) -> None:
+    """``on.add(X, Y, sw)`` and, for frequency weights, the batch's totals."""
+    before = on.extra
+    on.add(X, Y, sw)
+    if pending is not None:
+        sum_f, sum_log, weighted = pending
+        log = before.sum_log_weights + sum_log
+        on.extra = with_freq(on.extra, before.nobs + sum_f, log, before.weighted or weighted)
+
+
+def add_plain_batch(model: Any, on: Any, params: Any, X: Any, y: Any, sample_weight: Any) -> bool:
+    """Exact mode's lean path (no validation needed); True when the batch was taken."""
+    if params.partial_fit_mode != "exact" or sample_weight is not None:
+        return False
+    if "feature_names_in_" in model.__dict__ or not on.add_plain(X, y, model.n_features_in_):
+        return False
+    model._invalidate()
+    return True
+
+
+def with_pending(stats: Any, pending: Pending) -> Any:
+    """``stats`` with the frequency totals of ``pending`` (None: unchanged)."""
+    return stats if pending is None else with_freq(stats, *pending)

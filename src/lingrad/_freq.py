@@ -1,0 +1,140 @@
+"""Frequency weights: rows that stand for several observations (statsmodels' ``freq_weights``).
+
+A frequency weight ``f_i`` says that row ``i`` was observed ``f_i`` times. The
+fit, its standard errors, R², the log-likelihood and AIC/BIC are then those of
+the data with every row repeated ``f_i`` times: the statistics carry ``f_i w_i``
+(``w_i`` the analytic ``sample_weight``, 1 without) in their cross-products,
+``nobs = sum f_i`` (so ``df_resid = sum f_i - rank``) and
+``sum f_i log w_i`` for the likelihood. This is statsmodels'
+``GLM(y, X, family=Gaussian(), freq_weights=f, var_weights=w)``. As in
+statsmodels, the weights need not be integers (a row may count 2.5 times);
+they must be finite and non-negative. A NaN is a missing value: refused, or
+its row dropped with ``missing="drop"``.
+
+Examples
+--------
+>>> f = freq_array([1, 2, 0], 3)
+>>> combined(None, f)
+array([1., 2., 0.])
+>>> totals(f, np.array([1.0, np.e, 5.0]))
+(3.0, 2.0)
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from ._messages import LingradMessage, Set
+from ._stats import SufficientStats
+
+__all__ = ["FreqWeightError", "check_freq_cov", "combined", "freq_array", "totals", "with_freq"]
+
+
+class FreqWeightError(LingradMessage, ValueError):
+    """Frequency weights that cannot count observations (wrong shape, negative, infinite)."""
+
+
+def freq_array(freq_weights: Any, n_rows: int | None) -> np.ndarray:
+    """``freq_weights`` as a float64 vector of ``n_rows`` entries, checked.
+
+    Parameters
+    ----------
+    freq_weights : array-like of shape (n_samples,)
+    n_rows : int or None
+        The number of rows of the data (None: not checked).
+
+    Returns
+    -------
+    ndarray of shape (n_samples,)
+        NaN entries kept: the missing-value policy decides about them.
+    """
+    try:
+        f = np.asarray(freq_weights, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise FreqWeightError(
+            ("freq_weights must be numbers (one count per row); got ", type(freq_weights).__name__)
+        ) from None
+    f = f.reshape(-1) if f.ndim == 2 and 1 in f.shape else f
+    if f.ndim != 1 or (n_rows is not None and f.shape[0] != n_rows):
+        raise FreqWeightError(
+            (
+                f"freq_weights has shape {f.shape}; the data has {n_rows} rows. ",
+                "Pass one count per row.",
+            ),
+            shape=f.shape,
+        )
+    bad = np.isinf(f) | (f < 0)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise FreqWeightError(
+            (
+                f"freq_weights[{i}] is {f[i]!r}: a frequency weight counts observations, so it ",
+                "must be finite and non-negative (0 leaves the row out).",
+            ),
+            row=i,
+        )
+    return f
+
+
+def missing_freq(f: np.ndarray, missing: str) -> None:
+    """Refuse NaN frequency weights unless ``missing="drop"`` (which drops their rows)."""
+    if missing != "drop" and np.isnan(f).any():
+        i = int(np.flatnonzero(np.isnan(f))[0])
+        raise FreqWeightError(
+            (
+                f"freq_weights[{i}] is NaN (a missing value). Fill it, or pass ",
+                Set("missing", "'drop'"),
+                " to leave such rows out.",
+            ),
+            row=i,
+        )
+
+
+def combined(sample_weight: Any, f: np.ndarray) -> np.ndarray:
+    """The weight the cross-products carry: ``f * sample_weight`` (``f`` without)."""
+    if sample_weight is None:
+        return f
+    w = np.asarray(sample_weight, dtype=np.float64).reshape(-1)
+    if w.shape != f.shape:
+        return f * w if w.size == 1 else w  # the sample weights' own check explains
+    return f * w
+
+
+def totals(
+    f: np.ndarray, sample_weight: Any, keep: np.ndarray | None = None
+) -> tuple[float, float]:
+    """``(sum f, sum f log w)`` over the rows kept (``w > 0`` and ``f > 0`` in the log sum)."""
+    if keep is not None:
+        f = f[keep]
+    if sample_weight is None:
+        return float(f.sum()), 0.0
+    w = np.asarray(sample_weight, dtype=np.float64).reshape(-1)
+    w = w[keep] if keep is not None else w
+    use = (w > 0) & (f > 0)
+    return float(f.sum()), float((f[use] * np.log(w[use])).sum())
+
+
+def with_freq(stats: SufficientStats, sum_freq: float, sum_log: float, weighted: bool):
+    """``stats`` (built from the combined weights) with the frequency totals set."""
+    return replace(stats, sum_freq=sum_freq, sum_log_weights=sum_log, weighted=weighted)
+
+
+def check_freq_cov(stats: SufficientStats, cov_type: str) -> None:
+    """Refuse robust covariances for frequency-weighted statistics (not yet computed).
+
+    A row counted ``f`` times enters the sandwich's meat ``f`` times, not ``f²``
+    times as a weight would; the second pass does not separate the two yet.
+    """
+    if stats.sum_freq is not None and cov_type != "nonrobust":
+        raise FreqWeightError(
+            (
+                f"cov_type={cov_type!r} is not available for a fit with freq_weights yet: ",
+                "use ",
+                Set("cov_type", "'nonrobust'"),
+                ", or repeat each row by its count and fit without freq_weights.",
+            ),
+            cov_type=cov_type,
+        )
