@@ -276,9 +276,8 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         self : LinearRegression
         """
         params = self._check_params()
-        self.__dict__.pop("_online", None)
-        self.__dict__.pop("_pending_solve", None)
-        self.__dict__.pop("design_", None)  # lingrad.ols sets it after fit
+        for name in ("_online", "_pending_solve", "design_"):  # lingrad.ols sets design_ after
+            self.__dict__.pop(name, None)
         w, fw, miss = sample_weight, freq_weights, params.missing
         source, (X, y, sample_weight), dropped, pending = fit_intake(X, y, w, fw, miss)
         if source is not None:
