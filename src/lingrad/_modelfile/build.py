@@ -34,7 +34,15 @@ from .._params import PARAMETERS, Constraint
 from .._solve import STOP_REASONS
 from .._stats import SufficientStats
 from .errors import RESAVE, type_name
-from .schema import DTYPES, ENGINES, NOT_STORED, STATS_FIELDS, SYMMETRY_RTOL
+from .schema import (
+    DTYPES,
+    ENGINES,
+    NOT_STORED,
+    STATS_FIELDS,
+    STATS_OPTIONAL_FIELDS,
+    SYMMETRY_RTOL,
+    WEIGHT_EXPONENT_RANGE,
+)
 from .validate import Fields, check_header
 
 __all__ = ["ModelDocument", "build"]
@@ -273,10 +281,10 @@ def _stats(v: Fields, s: Any, f: int, k: int) -> SufficientStats | None:
         return None
     if not isinstance(s, dict):
         raise v.fail(f"'stats' must be an object or null; got {type_name(s)}")
-    if set(s) != set(STATS_FIELDS):
+    if not set(STATS_FIELDS) <= set(s) <= set(STATS_FIELDS + STATS_OPTIONAL_FIELDS):
         raise v.fail(
-            f"'stats' must have exactly the fields {', '.join(STATS_FIELDS)}; got "
-            f"{', '.join(sorted(s))}"
+            f"'stats' must have exactly the fields {', '.join(STATS_FIELDS)} (and optionally "
+            f"{', '.join(STATS_OPTIONAL_FIELDS)}); got {', '.join(sorted(s))}"
         )
     n_features = v.int_(s, "n_features", low=1, where="'stats.n_features'")
     if n_features != f:
@@ -309,4 +317,16 @@ def _stats(v: Fields, s: Any, f: int, k: int) -> SufficientStats | None:
         n_features=n_features,
         sum_log_weights=float(sum_log_weights),
         weighted=s["weighted"],
+        weight_exponent=_weight_exponent(v, s),
     )
+
+
+def _weight_exponent(v: Fields, s: dict) -> int:
+    """``stats.weight_exponent``: missing means 0 (files written before it, ordinary weights)."""
+    if "weight_exponent" not in s:
+        return 0
+    low, high = WEIGHT_EXPONENT_RANGE
+    k = v.int_(s, "weight_exponent", low=low, where="'stats.weight_exponent'")
+    if k > high:
+        raise v.fail(f"'stats.weight_exponent' must be an integer <= {high}; got {k!r}")
+    return k
