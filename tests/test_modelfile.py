@@ -33,6 +33,7 @@ from lingrad._modelfile.schema import (
     SCHEMA_VERSION,
     STATE_OF_FIELD,
     STATS_FIELDS,
+    STATS_OPTIONAL_FIELDS,
 )
 from lingrad._modelfile.validate import Fields, check_header
 from lingrad.persist import ModelFileError as PublicModelFileError
@@ -81,10 +82,11 @@ def test_every_fitted_attribute_has_a_field_or_is_not_stored():
 
 def test_schema_option_lists_come_from_their_owners():
     assert ENGINES == tuple(e for e in PARAMETERS["engine"].options if e != "auto")
-    # every field of the statistics but weight_exponent, which is 0 in every file written
-    # (statistics of rescaled extreme weights are not written: test_hardening3.py)
+    # every field of the statistics; weight_exponent is optional (written only when not 0:
+    # statistics of rescaled extreme weights, test_extreme_weights2.py)
     written = tuple(f.name for f in fields(SufficientStats) if f.name != "weight_exponent")
     assert STATS_FIELDS == written
+    assert STATS_OPTIONAL_FIELDS == ("weight_exponent",)
     assert [f.default for f in fields(SufficientStats) if f.name == "weight_exponent"] == [0]
     assert DTYPES == ("float64", "float32")
 

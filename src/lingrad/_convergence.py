@@ -200,7 +200,7 @@ def _remedies(p: Params, feasible: bool) -> tuple[Part, ...]:
     """What to change: only settings that are not already so."""
     use: list[Part] = []
     for name, value, current in (("lr", "'auto'", p.lr), ("optimizer", "'nesterov'", p.optimizer)):
-        if current != value.strip("'"):
+        if current != value.strip("'") and current != "cg":  # cg: already faster than nesterov
             use += [" or " if use else "", Set(name, value)]
     alts: list[tuple[Part, ...]] = [("increase ", Set("n_iters"))] if feasible else []
     if use:

@@ -30,6 +30,7 @@ from ._plan import Plan, Rates, curvature, resolve_rates
 from ._solve import DivergenceError, DivergenceWarning, FitResult, divergence_parts, solve
 from ._stopping import Stopping
 from ._theta import split_path, split_theta
+from ._tsqr import rows_at_scale
 
 __all__ = ["diverged", "fitted_state", "run"]
 
@@ -194,13 +195,12 @@ def run(plan: Plan, callback: Callable[[int, float], None] | None = None) -> Fit
     L, mu = curvature(descent.plan.problem)
     rates = resolve_rates(p, plan.engine, L, mu)
     reference = None  # the exact optimum, computed once: for stopping and for diagnostics
+    rows = rows_at_scale(plan.data, plan.stats)  # files, Dask: weights at the stats' scale
     with np.errstate(over="ignore", invalid="ignore"):  # overflow: solve says so, clearly
         if plan.engine == "stats" and plan.stats is not None and finite_stats(plan.stats):
             full = plan.problem
             eig = getattr(descent.transform, "eig", None)  # the preconditioner's factor
-            reference = reference_theta(
-                plan.stats, full.fit_intercept, full.penalty, plan.data, eig=eig
-            )
+            reference = reference_theta(plan.stats, full.fit_intercept, full.penalty, rows, eig=eig)
         # in theta: the stopping measure is invariant under the descent's coordinates
         # against the optimum the descent can reach: that of its statistics
         stop = stopping_for(plan.problem, plan.stats, getattr(reference, "reachable", None))
@@ -222,7 +222,7 @@ def run(plan: Plan, callback: Callable[[int, float], None] | None = None) -> Fit
         stable_lr=rates.stable_lr,
         tol=p.tol,
         one_d=plan.one_d,
-        data=plan.data,
+        data=rows,
         reference=reference,
     )
     diagnostics = descent.describe(diagnose(solved))

@@ -26,9 +26,10 @@ from sklearn.utils import check_random_state
 
 from ._fitted import FittedState
 from ._fitting import fitted_state
+from ._messages import Set
 from ._objective import DirectLeastSquares, StatsLeastSquares
 from ._optimizers import Optimizer, Schedule, auto_lr, make_optimizer
-from ._params import Params
+from ._params import ParameterError, Params
 from ._plan import Minibatch, Plan, penalty_of, shuffled_batches
 from ._solve import solve
 from ._stats import RawAccumulator, SufficientStats
@@ -153,7 +154,26 @@ class OnlineState:
 
         A batch whose squares overflow float64 is refused before anything is
         merged (:class:`BatchOverflowError`): the state keeps the earlier batches.
+        So is every batch of an SGD-mode fit with ``optimizer="cg"`` (a
+        :class:`ParameterError` naming the fix): CG has no per-batch update.
         """
+        p = self.params
+        if p is not None and p.partial_fit_mode == "sgd" and p.optimizer == "cg":
+            raise ParameterError(
+                (
+                    Set("optimizer", "'cg'"),
+                    " (conjugate gradients) fits all rows at once and has no per-batch update, "
+                    "so it cannot run with ",
+                    Set("partial_fit_mode", "'sgd'"),
+                    ". Use ",
+                    Set("partial_fit_mode", "'exact'"),
+                    " (the exact optimum of every batch so far), or ",
+                    Set("optimizer", "'nesterov'"),
+                    " (or 'gd', 'momentum', 'adam') for mini-batch SGD.",
+                ),
+                param="optimizer",
+                value="cg",
+            )
         if sw is None and type(X) is np.ndarray and X.dtype == np.float64:
             acc = self.acc if self.acc is not None else RawAccumulator.start(X, Y)
             if not acc.add(X, Y.astype(np.float64, copy=False)):

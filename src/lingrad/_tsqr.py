@@ -34,9 +34,9 @@ import scipy.linalg as sla
 import scipy.sparse as sp
 
 from ._doubledouble import dd_add, dd_sum, residual_dd, two_prod, two_sum
-from ._stats import SufficientStats
+from ._stats import SufficientStats, normalised_weights
 
-__all__ = ["MAX_REFINEMENT_PASSES", "accurate_theta", "fold_chunks"]
+__all__ = ["MAX_REFINEMENT_PASSES", "accurate_theta", "fold_chunks", "rows_at_scale"]
 
 #: At most this many refinement passes (each one pass over the rows).
 MAX_REFINEMENT_PASSES = 6
@@ -72,6 +72,52 @@ def fold_chunks(data: Any, kernel: Callable[..., Any], combine: Callable[[Any, A
         part = kernel(X, Y, w)
         total = part if total is None else combine(total, part)
     return total
+
+
+def _at_scale(kernel: Callable[..., Any], k: int, X, Y, w) -> Any:
+    """``kernel`` on a chunk whose weights are divided by ``2**k`` (exact)."""
+    return kernel(X, Y, None if w is None else normalised_weights(np.asarray(w, np.float64), k))
+
+
+class _RowsAtScale:
+    """A source whose chunks' weights are divided by ``2**k``, as in its statistics."""
+
+    def __init__(self, source: Any, k: int) -> None:
+        self._source, self._k = source, k
+        if hasattr(source, "reduce_chunks"):  # Dask: the rescaling runs on the cluster
+            self.reduce_chunks = lambda kernel, combine: source.reduce_chunks(
+                partial(_at_scale, kernel, k), combine
+            )
+
+    def iter_chunks(self) -> Iterator[Chunk]:
+        for X, Y, w in self._source.iter_chunks():
+            yield (
+                X,
+                Y,
+                None if w is None else normalised_weights(np.asarray(w, np.float64), self._k),
+            )
+
+
+def rows_at_scale(data: Any, stats: SufficientStats | None) -> Any:
+    """A source's rows with the weights at its statistics' scale (``w / 2**weight_exponent``).
+
+    Files and Dask yield the weights as stored; in-memory rows ``(X, Y, w)``
+    already hold them divided (:func:`lingrad._plan`), so they, ``None`` and
+    statistics of ordinary weights (``weight_exponent`` 0) pass unchanged.
+
+    Examples
+    --------
+    >>> s = SufficientStats.from_arrays(np.eye(2), np.ones(2), np.full(2, 1e308))
+    >>> class Rows:
+    ...     def iter_chunks(self):
+    ...         yield np.eye(2), np.ones((2, 1)), np.full(2, 1e308)
+    >>> [float(w[0]) for _, _, w in rows_at_scale(Rows(), s).iter_chunks()]
+    [0.5562684646268004]
+    """
+    k = 0 if stats is None else stats.weight_exponent
+    if not k or data is None or isinstance(data, tuple):
+        return data
+    return _RowsAtScale(data, k)
 
 
 def _scaled_rows(

@@ -35,7 +35,16 @@ from .._params import PARAMETERS, Constraint
 from .._solve import STOP_REASONS
 from .._stats import SufficientStats
 from .errors import RESAVE, type_name
-from .schema import DTYPES, ENGINES, NOT_STORED, OPTIONAL_STATS_FIELDS, STATS_FIELDS, SYMMETRY_RTOL
+from .schema import (
+    DTYPES,
+    ENGINES,
+    NOT_STORED,
+    OPTIONAL_STATS_FIELDS,
+    STATS_FIELDS,
+    STATS_OPTIONAL_FIELDS,
+    SYMMETRY_RTOL,
+    WEIGHT_EXPONENT_RANGE,
+)
 from .validate import Fields, check_header
 
 __all__ = ["ModelDocument", "build"]
@@ -280,10 +289,12 @@ def _stats(v: Fields, s: Any, f: int, k: int) -> SufficientStats | None:
         return None
     if not isinstance(s, dict):
         raise v.fail(f"'stats' must be an object or null; got {type_name(s)}")
-    if not set(STATS_FIELDS) - set(OPTIONAL_STATS_FIELDS) <= set(s) <= set(STATS_FIELDS):
+    required = set(STATS_FIELDS) - set(OPTIONAL_STATS_FIELDS)
+    if not required <= set(s) <= set(STATS_FIELDS + STATS_OPTIONAL_FIELDS):
         raise v.fail(
-            f"'stats' must have exactly the fields {', '.join(STATS_FIELDS)} "
-            f"(sum_freq optional); got {', '.join(sorted(s))}"
+            f"'stats' must have exactly the fields {', '.join(STATS_FIELDS)} ("
+            f"{', '.join(OPTIONAL_STATS_FIELDS + STATS_OPTIONAL_FIELDS)} optional); "
+            f"got {', '.join(sorted(s))}"
         )
     n_features = v.int_(s, "n_features", low=1, where="'stats.n_features'")
     if n_features != f:
@@ -317,6 +328,7 @@ def _stats(v: Fields, s: Any, f: int, k: int) -> SufficientStats | None:
         sum_log_weights=float(sum_log_weights),
         weighted=s["weighted"],
         sum_freq=_sum_freq(v, s.get("sum_freq")),
+        weight_exponent=_weight_exponent(v, s),
     )
 
 
@@ -328,3 +340,14 @@ def _sum_freq(v: Fields, value: Any) -> float | None:
     if not total > 0:
         raise v.fail(f"'stats.sum_freq' must be > 0; got {total!r}")
     return float(total)
+
+
+def _weight_exponent(v: Fields, s: dict) -> int:
+    """``stats.weight_exponent``: missing means 0 (files written before it, ordinary weights)."""
+    if "weight_exponent" not in s:
+        return 0
+    low, high = WEIGHT_EXPONENT_RANGE
+    k = v.int_(s, "weight_exponent", low=low, where="'stats.weight_exponent'")
+    if k > high:
+        raise v.fail(f"'stats.weight_exponent' must be an integer <= {high}; got {k!r}")
+    return k

@@ -211,13 +211,13 @@ def _intercept(b: Any, y_ndim: int, name: str) -> float | list:
 
 
 def _stats_doc(stats: Any) -> dict[str, Any] | None:
-    # Statistics of weights rescaled by 2**-k (extreme scales) are not written: a file has no
-    # field for k, so the model loads without them (summary needs the data, partial_fit says so)
-    if stats is None or getattr(stats, "weight_exponent", 0):
+    # Statistics of weights rescaled by 2**-k (extreme scales) carry k as "weight_exponent",
+    # written only when not 0: files of weights of ordinary scale stay as they were
+    if stats is None:
         return None
     freq = getattr(stats, "sum_freq", None)
     extra = {} if freq is None else {"sum_freq": _finite_float("stats_.sum_freq", freq)}
-    return {
+    doc = {
         "n_samples": int(stats.n_samples),
         "sum_weights": _finite_float("stats_.sum_weights", stats.sum_weights),
         "mean": _finite_list("stats_.mean", np.asarray(stats.mean, dtype=np.float64)),
@@ -227,6 +227,10 @@ def _stats_doc(stats: Any) -> dict[str, Any] | None:
         "weighted": bool(stats.weighted),
         **extra,
     }
+    k = int(getattr(stats, "weight_exponent", 0))
+    if k:
+        doc["weight_exponent"] = k
+    return doc
 
 
 def _init(s: FittedState, name: str, y_ndim: int) -> Any:

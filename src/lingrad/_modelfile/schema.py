@@ -33,11 +33,14 @@ __all__ = [
     "NONFINITE",
     "NOT_STORED",
     "OPTIONAL",
+    "OPTIONAL_STATS_FIELDS",
     "REQUIRED",
     "SCHEMA_VERSION",
     "STATE_OF_FIELD",
     "STATS_FIELDS",
+    "STATS_OPTIONAL_FIELDS",
     "SYMMETRY_RTOL",
+    "WEIGHT_EXPONENT_RANGE",
 ]
 
 #: Value of the ``format`` field of every lingrad model file.
@@ -112,6 +115,11 @@ STATS_FIELDS = (
 )
 #: Fields of ``stats`` a file may lack (files written before frequency weights): None.
 OPTIONAL_STATS_FIELDS = ("sum_freq",)
+#: Optional fields of ``stats``: written only when not at their default (0), so older
+#: files (and files of weights of ordinary scale) load unchanged.
+STATS_OPTIONAL_FIELDS = ("weight_exponent",)
+#: The power of two extreme weights are divided by lies within these bounds (float64's exponents).
+WEIGHT_EXPONENT_RANGE = (-1074, 1024)
 #: The dtypes of ``coef_`` a file can hold.
 DTYPES = ("float64", "float32")
 #: The engines a fit reports (``engine_``): the choices of ``engine`` but "auto".

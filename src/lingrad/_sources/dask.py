@@ -24,7 +24,7 @@ import numpy as np
 from dask.delayed import Delayed
 
 from .._objective import Penalty, _PassesOverData, _sums
-from .._stats import SufficientStats
+from .._stats import SufficientStats, weight_exponent
 from .dask_input import (
     align_rows,
     as_float,
@@ -54,6 +54,7 @@ class _Summary(NamedTuple):
     sum_weights: float
     bad_values: tuple[int, ...]
     bad_weights: tuple[int, ...]
+    max_weight: float = 1.0
 
 
 def _summarise_block(
@@ -66,7 +67,9 @@ def _summarise_block(
     """
     bad_values = not (np.isfinite(X).all() and np.isfinite(Y).all())
     bad_weights = w is not None and not (np.isfinite(w).all() and (w >= 0).all())
-    sw = float(len(Y) if w is None else w.sum())
+    with np.errstate(over="ignore"):  # weights near 1e308: rescaled once their largest is known
+        sw = float(len(Y) if w is None else w.sum())
+    top = 1.0 if w is None or not len(w) or bad_weights else float(np.max(w))
     stats = None
     if with_stats and not (bad_values or bad_weights):
         stats = SufficientStats.from_arrays(X, Y, w)
@@ -76,6 +79,7 @@ def _summarise_block(
         sw,
         (index,) if bad_values else (),
         (index,) if bad_weights else (),
+        top,
     )
 
 
@@ -87,6 +91,7 @@ def _merge_summaries(a: _Summary, b: _Summary) -> _Summary:
         a.sum_weights + b.sum_weights,
         a.bad_values + b.bad_values,
         a.bad_weights + b.bad_weights,
+        max(a.max_weight, b.max_weight),
     )
 
 
@@ -382,11 +387,17 @@ class DaskSource:
         X, Y, w = dask.persist(self._X, self._Y, self._w)
         parts = self._delayed_parts(X, Y, w)
         summary = self._summarise(parts, with_stats=False)
+        sum_weights = summary.sum_weights
+        k = weight_exponent(np.array([summary.max_weight]))
+        if w is not None and k:  # extreme scale: w / 2**k (exact), as the statistics do
+            (w,) = dask.persist(w.map_blocks(np.ldexp, -k, dtype=np.float64))
+            parts = self._delayed_parts(X, Y, w)
+            sum_weights = float(w.sum().compute())
         return DaskLeastSquares(
             parts,
             self.n_features,
             self.n_targets,
-            summary.sum_weights,
+            sum_weights,
             fit_intercept,
             penalty,
             keep=(X, Y, w),
