@@ -97,6 +97,17 @@ def plot_descent_path(
     lv = zmin + (zmax - zmin) * np.linspace(0.0, 1.0, levels) ** 2 if zmax > zmin else levels
 
     fig, ax = figure(ax, figsize=(6.4, 5.2))
+    _draw(fig, ax, model, (P, star, U, V, r0, names), box, (A, C, Z, lv), pair)
+    return save(fig, path)
+
+
+def _draw(
+    fig: Figure, ax: Axes, model: LinearRegression, plane: tuple, box: tuple, grid: tuple, pair
+) -> None:
+    """Contours, colour bar, path, markers, step numbers, labels, legend and inset."""
+    P, star, U, V, r0, names = plane
+    A, C, Z, lv = grid
+    zmin, zmax = float(Z.min()), float(Z.max())
     filled = ax.contourf(A, C, Z, levels=lv, cmap="viridis", alpha=0.35)
     ax.contour(A, C, Z, levels=lv, colors="k", linewidths=0.4, alpha=0.5)
     _colorbar(fig, ax, filled, zmin, zmax)
@@ -116,7 +127,6 @@ def plot_descent_path(
     ax.legend(loc="best", fontsize="small")
     if float(np.abs(P[-1] - star).max()) < _HIDDEN * box[1]:
         _inset(ax, P, star, box[1], (U, V, r0))
-    return save(fig, path)
 
 
 def _pair(
