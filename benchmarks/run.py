@@ -28,7 +28,17 @@ from _common import RESULTS_DIR, machine_description, now_utc
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-ORDER = ("engine", "conditioning", "accuracy", "partial_fit", "files", "dask", "cluster", "cv")
+ORDER = (
+    "engine",
+    "conditioning",
+    "accuracy",
+    "partial_fit",
+    "files",
+    "dask",
+    "cluster",
+    "cv",
+    "spark",
+)
 
 
 def topics(only: list[str] | None) -> list[str]:
