@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _progress
 from .._messages import Set
 from .._params import ParameterError
 from . import Chunk, ChunkedSource, csv, npy, parquet, stream
@@ -132,6 +133,8 @@ class Dataset(ChunkedSource):
         self.missing = "raise"
         #: Rows left out by the last complete pass (``missing="drop"``), else None.
         self.n_dropped: int | None = None
+        self.progress: Any = None  # progress(done, total, unit, what), or True (lingrad._progress)
+        self._passes, self._per_row = 0, None
 
     def missing_mode(self, missing: str) -> Dataset:
         """This dataset with missing values handled as ``missing`` says (a copy).
@@ -195,10 +198,13 @@ class Dataset(ChunkedSource):
             weighted = self.weight_name is not None
             chunks = _gather(pieces, self.n_features, self.n_targets, weighted, rows)
         row0 = dropped = 0
+        meter = self._meter()
         try:
             with limits:  # in force while the caller works on the chunks, until the pass ends
                 for X, Y, w in chunks:
                     n = len(X)
+                    if meter is not None:
+                        meter.advance(n)
                     X, Y, w, keep = self._missing(X, Y, w)
                     self._check(X, Y, w, row0, keep)
                     row0 += n
@@ -212,6 +218,18 @@ class Dataset(ChunkedSource):
         if dropped == row0:
             raise data_error(self.path, *_ALL_DROPPED)
         self.n_dropped = dropped if self.missing == "drop" else None
+        if meter is not None:
+            self._per_row = meter.finish() or self._per_row
+
+    def _meter(self) -> _progress.PassMeter | None:
+        """The progress reporter of a new pass (None without a callback)."""
+        callback = _progress.resolve(self.progress)
+        self._passes += 1
+        if callback is None:
+            return None
+        name = os.path.basename(str(self.path)) or str(self.path)
+        what = f"reading {name}" + (f" (pass {self._passes})" if self._passes > 1 else "")
+        return _progress.PassMeter(self._reader, callback, what, self._per_row)
 
     def _missing(self, X: np.ndarray, Y: np.ndarray, w: np.ndarray | None) -> tuple:
         """Drop the rows with a NaN (``"drop"``); ``keep``: the rows kept, for error rows."""
@@ -319,11 +337,12 @@ def _chunk_rows(chunk_rows: Any) -> int:
 
 def open_dataset(
     path: str | os.PathLike[str],
-    target: str | int | Sequence[str | int] | None,
+    target: str | int | Sequence[str | int] | None = None,
     features: Sequence[str | int] | None = None,
     *,
     weight: str | int | None = None,
     chunk_rows: int = 65536,
+    progress: Any = None,
 ) -> Dataset:
     """Open a CSV, Parquet or ``.npy`` file for fitting without loading it.
 
@@ -342,7 +361,7 @@ def open_dataset(
         columns are addressed by index ``j`` or by the name ``"x{j}"``
         (negative indices count from the end). Or many files (a folder, glob,
         list: :mod:`~.multi`), or an Arrow stream (:mod:`~.tables`).
-    target : str, int, list of them, or None
+    target : str, int, list of them, or None, default=None
         The target column. A list of columns fits a multi-output model
         (predictions of shape (n_samples, n_targets)). None opens the features
         only: data to ``predict`` on, which ``fit`` refuses.
@@ -353,6 +372,11 @@ def open_dataset(
         A column of non-negative sample weights.
     chunk_rows : int, default=65536
         Rows per chunk.
+    progress : bool or callable, default=None
+        Report each pass: True draws a bar on stderr (rich, else tqdm); a
+        callable is called ``progress(done, total, unit, what)`` (bytes of a
+        CSV, else rows; :mod:`lingrad._progress`). None: the enclosing
+        :func:`lingrad.show_progress` block's, if any.
 
     Returns
     -------
@@ -396,7 +420,11 @@ def open_dataset(
         reader, *column_keys(reader, target, features, weight)
     )
     feats, targets = select(reader.path, reader.columns, target, features, weight)
-    return Dataset(reader, feats, targets, weight, rows, one_d)
+    ds = Dataset(reader, feats, targets, weight, rows, one_d)
+    if progress is not None:
+        _progress.resolve(progress)  # checked now
+        ds.progress = _progress.stderr_bar() if progress is True else progress
+    return ds
 
 
 def table_source(obj: Any, y: Any = None, sample_weight: Any = None, features: Any = None) -> Any:
