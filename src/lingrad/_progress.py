@@ -39,7 +39,7 @@ import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
-__all__ = ["ProgressCallback", "PassMeter", "resolve", "show_progress", "stderr_bar"]
+__all__ = ["PassMeter", "ProgressCallback", "resolve", "show_progress", "stderr_bar"]
 
 #: ``progress(done, total, unit, what)``.
 ProgressCallback = Callable[[int, "int | None", str, str], None]

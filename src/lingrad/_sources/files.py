@@ -221,6 +221,11 @@ class Dataset(ChunkedSource):
         if meter is not None:
             self._per_row = meter.finish() or self._per_row
 
+    def with_progress(self, progress: Any) -> Dataset:
+        """This dataset, reporting its passes to ``progress`` (checked; None: the context's)."""
+        self.progress = _progress.resolve(progress) if progress is not None else None
+        return self
+
     def _meter(self) -> _progress.PassMeter | None:
         """The progress reporter of a new pass (None without a callback)."""
         callback = _progress.resolve(self.progress)
@@ -341,9 +346,8 @@ def open_dataset(
     features: Sequence[str | int] | None = None,
     *,
     weight: str | int | None = None,
-    chunk_rows: int = 65536,
-    progress: Any = None,
-) -> Dataset:
+    chunk_rows: int = 65536, progress: Any = None,
+) -> Dataset:  # fmt: skip
     """Open a CSV, Parquet or ``.npy`` file for fitting without loading it.
 
     ``LinearRegression().fit(open_dataset(path, target="y"))`` fits from the
@@ -372,11 +376,7 @@ def open_dataset(
         A column of non-negative sample weights.
     chunk_rows : int, default=65536
         Rows per chunk.
-    progress : bool or callable, default=None
-        Report each pass: True draws a bar on stderr (rich, else tqdm); a
-        callable is called ``progress(done, total, unit, what)`` (bytes of a
-        CSV, else rows; :mod:`lingrad._progress`). None: the enclosing
-        :func:`lingrad.show_progress` block's, if any.
+    progress : bool or callable (``progress(done, total, unit, what)``), default=None
 
     Returns
     -------
@@ -413,18 +413,13 @@ def open_dataset(
     >>> print(np.round(model.coef_, 6), round(float(model.intercept_), 6))
     [ 2. -1.] 3.0
     """
-    rows = _chunk_rows(chunk_rows)
-    reader = _reader_of(path, rows)
+    reader = _reader_of(path, rows := _chunk_rows(chunk_rows))
     one_d = not isinstance(target, list | tuple)
     target, features, weight = _default_features(
         reader, *column_keys(reader, target, features, weight)
     )
     feats, targets = select(reader.path, reader.columns, target, features, weight)
-    ds = Dataset(reader, feats, targets, weight, rows, one_d)
-    if progress is not None:
-        _progress.resolve(progress)  # checked now
-        ds.progress = _progress.stderr_bar() if progress is True else progress
-    return ds
+    return Dataset(reader, feats, targets, weight, rows, one_d).with_progress(progress)
 
 
 def table_source(obj: Any, y: Any = None, sample_weight: Any = None, features: Any = None) -> Any:
