@@ -157,10 +157,10 @@ def test_predict_matches_model_predict(round_trip, table, tmp_path):
     for suffix in (".csv", ".parquet"):
         out = tmp_path / f"pred{suffix}"
         result = ok(invoke("predict", model, data, "-o", out, "--chunk-rows", "50"))
-        assert f"Wrote 240 predictions (y) to {out}" in result.stdout
+        assert f"Wrote 240 predictions (y_pred) to {out}" in result.stdout
         pred = read_predictions(out)
-        assert list(pred) == ["y"]
-        np.testing.assert_array_equal(pred["y"], ref.predict(X_of(table)))
+        assert list(pred) == ["y_pred"]
+        np.testing.assert_array_equal(pred["y_pred"], ref.predict(X_of(table)))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pred.csv", "pred.parquet"]
 
 
@@ -230,7 +230,7 @@ def test_fit_from_npy_by_index(files, table, tmp_path):
     # A model without feature names reads .npy columns by position (the target dropped) ...
     pred = tmp_path / "p.csv"
     ok(invoke("predict", out, npy, "-o", pred))
-    np.testing.assert_array_equal(read_predictions(pred)["x3"], ref.predict(X_of(table)))
+    np.testing.assert_array_equal(read_predictions(pred)["x3_pred"], ref.predict(X_of(table)))
     # ... and a CSV only with --target named.
     line = one_error_line(invoke("evaluate", out, files["csv"]), "--target", "no feature names")
     assert "train.csv" in line
@@ -250,7 +250,7 @@ def test_multi_output_round_trip(files, table, tmp_path):
     ok(invoke("predict", out, data, "-o", pred_path))
     pred = read_predictions(pred_path)
     P = ref.predict(X_of(table))
-    np.testing.assert_array_equal(np.column_stack([pred["y"], pred["y2"]]), P)
+    np.testing.assert_array_equal(np.column_stack([pred["y_pred"], pred["y2_pred"]]), P)
     ev = as_json(invoke("evaluate", out, data, "--json"))
     Y = np.column_stack([table["y"], table["y2"]])
     np.testing.assert_allclose(ev["r2"], metrics.r2_score(Y, P), rtol=1e-12)
@@ -311,7 +311,7 @@ def test_predict_matches_columns_by_name(round_trip, table, tmp_path):
                   "b": table["b"]})  # fmt: skip
     pacsv.write_csv(t, tmp_path / "new.csv")
     ok(invoke("predict", model, tmp_path / "new.csv", "-o", tmp_path / "p.csv"))
-    np.testing.assert_array_equal(read_predictions(tmp_path / "p.csv")["y"],
+    np.testing.assert_array_equal(read_predictions(tmp_path / "p.csv")["y_pred"],
                                   ref.predict(X_of(table)))  # fmt: skip
 
 

@@ -94,7 +94,7 @@ def test_predict_evaluate_summary_rebuild_the_columns(sales, fitted, tmp_path):
     new = new[["city", "x3", "x2", "x1", "g"]]
     new.to_csv(tmp_path / "new.csv", index=False)
     ok(invoke("predict", fitted, tmp_path / "new.csv", "-o", tmp_path / "p.csv"))
-    pred = pd.read_csv(tmp_path / "p.csv")["y"].to_numpy()
+    pred = pd.read_csv(tmp_path / "p.csv")["y_pred"].to_numpy()
     np.testing.assert_allclose(pred, model.predict(new), rtol=1e-12)
     out = json.loads(ok(invoke("evaluate", fitted, sales / "sales.csv", "--json")).stdout)
     assert out["n"] == 600

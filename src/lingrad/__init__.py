@@ -12,6 +12,7 @@ from ._messages import render
 from ._optimum import exact_optimum
 from ._params import PARAMETERS, SUMMARY_PARAMETERS, ParameterError
 from ._predict import predict_linear
+from ._progress import show_progress
 from ._solve import DivergenceError, DivergenceWarning, FitResult, solve
 from ._sources.files import DataFileError, Dataset, open_dataset
 from ._stats import SufficientStats
@@ -58,6 +59,7 @@ __all__ = [
     "predict_linear",
     "render",
     "save_model",
+    "show_progress",
     "solve",
     "to_jsonable",
 ]

@@ -121,7 +121,7 @@ def predict_dask(model: Any, X: Any, allow_nan: bool = False) -> Any:
 
 def stream_features(model: Any, X: Any) -> Any:
     """An Arrow stream (see :mod:`lingrad._sources.tables`) opened on the model's features."""
-    from ._sources.files import table_source
+    from ._sources.stream_input import table_source
     from ._sources.tables import is_table
 
     if not is_table(X):

@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _progress
 from .._messages import Set
 from .._params import ParameterError
 from . import Chunk, ChunkedSource, csv, npy, parquet, spark, stream
@@ -51,7 +52,7 @@ from .errors import (
 from .freqcol import FreqColumn, freq_features
 from .multi import MultiReader, is_many, locate
 
-__all__ = ["DataFileError", "Dataset", "MissingDataFileError", "open_dataset", "table_source"]
+__all__ = ["DataFileError", "Dataset", "MissingDataFileError", "open_dataset"]
 
 _READERS = {"csv": csv.SUFFIXES, "parquet": parquet.SUFFIXES, "npy": npy.SUFFIXES}
 
@@ -133,6 +134,8 @@ class Dataset(ChunkedSource):
         self.missing = "raise"
         #: Rows left out by the last complete pass (``missing="drop"``), else None.
         self.n_dropped: int | None = None
+        self.progress: Any = None  # progress(done, total, unit, what), or True (lingrad._progress)
+        self._passes, self._per_row = 0, None
 
     def missing_mode(self, missing: str) -> Dataset:
         """This dataset with missing values handled as ``missing`` says (a copy).
@@ -196,10 +199,13 @@ class Dataset(ChunkedSource):
             weighted = self.weight_name is not None
             chunks = _gather(pieces, len(self._features), self.n_targets, weighted, rows)
         row0 = dropped = 0
+        meter = self._meter()
         try:
             with limits:  # in force while the caller works on the chunks, until the pass ends
                 for X, Y, w in chunks:
                     n = len(X)
+                    if meter is not None:
+                        meter.advance(n)
                     X, Y, w, keep = self._missing(X, Y, w)
                     self._check(X, Y, w, row0, keep)
                     row0 += n
@@ -213,6 +219,23 @@ class Dataset(ChunkedSource):
         if dropped == row0:
             raise data_error(self.path, *_ALL_DROPPED)
         self.n_dropped = dropped if self.missing == "drop" else None
+        if meter is not None:
+            self._per_row = meter.finish() or self._per_row
+
+    def with_progress(self, progress: Any) -> Dataset:
+        """This dataset, reporting its passes to ``progress`` (checked; None: the context's)."""
+        self.progress = _progress.resolve(progress) if progress is not None else None
+        return self
+
+    def _meter(self) -> _progress.PassMeter | None:
+        """The progress reporter of a new pass (None without a callback)."""
+        callback = _progress.resolve(self.progress)
+        self._passes += 1
+        if callback is None:
+            return None
+        name = os.path.basename(str(self.path)) or str(self.path)
+        what = f"reading {name}" + (f" (pass {self._passes})" if self._passes > 1 else "")
+        return _progress.PassMeter(self._reader, callback, what, self._per_row)
 
     def _missing(self, X: np.ndarray, Y: np.ndarray, w: np.ndarray | None) -> tuple:
         """Drop the rows with a NaN (``"drop"``); ``keep``: the rows kept, for error rows."""
@@ -320,13 +343,12 @@ def _chunk_rows(chunk_rows: Any) -> int:
 
 def open_dataset(
     path: str | os.PathLike[str],
-    target: str | int | Sequence[str | int] | None,
+    target: str | int | Sequence[str | int] | None = None,
     features: Sequence[str | int] | None = None,
     *,
     weight: str | int | None = None,
-    chunk_rows: int = 65536,
-    freq_weight: str | int | None = None,
-) -> Dataset:
+    chunk_rows: int = 65536, freq_weight: str | int | None = None, progress: Any = None,
+) -> Dataset:  # fmt: skip
     """Open a CSV, Parquet or ``.npy`` file for fitting without loading it.
 
     ``LinearRegression().fit(open_dataset(path, target="y"))`` fits from the
@@ -342,7 +364,7 @@ def open_dataset(
         columns are addressed by index ``j`` or by the name ``"x{j}"``
         (negative indices count from the end). Or many files (a folder, glob,
         list: :mod:`~.multi`), an Arrow stream (:mod:`~.tables`) or a Spark DataFrame.
-    target : str, int, list of them, or None
+    target : str, int, list of them, or None, default=None
         The target column. A list of columns fits a multi-output model
         (predictions of shape (n_samples, n_targets)). None opens the features
         only: data to ``predict`` on, which ``fit`` refuses.
@@ -353,6 +375,7 @@ def open_dataset(
         A column of sample weights; of frequency weights (counts: :mod:`~.freqcol`).
     chunk_rows : int, default=65536
         Rows per chunk.
+    progress : bool or callable (``progress(done, total, unit, what)``), default=None
 
     Returns
     -------
@@ -391,13 +414,13 @@ def open_dataset(
     """
     if spark.is_spark_frame(path):  # statistics on the executors: lingrad._sources.spark
         return spark.SparkSource(path, target, features, weight)
-    rows = _chunk_rows(chunk_rows)
-    reader = _reader_of(path, rows)
+    reader = _reader_of(path, rows := _chunk_rows(chunk_rows))
     one_d = not isinstance(target, list | tuple)
     feats, targets, weight = _columns(reader, target, features, weight, freq_weight)
     if freq_weight is None:
-        return Dataset(reader, feats, targets, weight, rows, one_d)
-    return FreqDataset(reader, feats[:-1], feats[-1], targets, weight, rows, one_d)
+        return Dataset(reader, feats, targets, weight, rows, one_d).with_progress(progress)
+    ds = FreqDataset(reader, feats[:-1], feats[-1], targets, weight, rows, one_d)
+    return ds.with_progress(progress)
 
 
 class FreqDataset(FreqColumn, Dataset):
@@ -412,22 +435,3 @@ def _columns(reader: Any, target: Any, features: Any, weight: Any, freq: Any) ->
         reader, *column_keys(reader, target, features, weight)
     )
     return (*select(reader.path, reader.columns, target, features, weight), weight)
-
-
-def table_source(obj: Any, y: Any = None, sample_weight: Any = None, features: Any = None) -> Any:
-    """``fit(stream, "y")``, ``predict(stream)``: the stream opened as a dataset.
-
-    ``y`` and ``sample_weight`` name columns of the stream (None: features
-    only, for predictions); ``features`` defaults to every other column.
-    """
-    from .tables import _NAMES, _kind
-
-    for name, value in (("y", y), ("sample_weight", sample_weight)):
-        names = value if isinstance(value, list | tuple) else [value]
-        if value is not None and not all(isinstance(v, str) for v in names):
-            raise TypeError(
-                f"{_NAMES[_kind(obj)]} holds the data: pass {name} as a column name (or a list "
-                f"of them), e.g. fit(stream, 'price'); got {type(value).__name__}. Or open it "
-                "with lingrad.open_dataset(stream, target=..., features=..., weight=...)."
-            )
-    return open_dataset(obj, target=y, features=features, weight=sample_weight)

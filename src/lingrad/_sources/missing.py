@@ -191,7 +191,7 @@ def with_missing(X: Any, y: Any, sample_weight: Any, missing: str) -> tuple[Any,
     X, y, sample_weight, n_dropped
         ``n_dropped`` is 0 for sources: they count while streaming.
     """
-    from .files import table_source
+    from .stream_input import table_source
     from .tables import is_table
 
     if is_table(X):  # fit(stream, "y"): the stream's columns
@@ -270,7 +270,7 @@ def summary_data(model: Any, X: Any, y: Any, sample_weight: Any) -> tuple[Any, A
     stream is opened on the model's features with ``y`` (and the weight) naming
     its columns.
     """
-    from .files import table_source
+    from .stream_input import table_source
     from .tables import is_table
 
     if X is None:

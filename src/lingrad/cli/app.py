@@ -14,6 +14,7 @@ typer and rich are an optional extra: without them ``app`` is None and
 from __future__ import annotations
 
 import functools
+import inspect
 import signal
 import sys
 import warnings
@@ -22,6 +23,7 @@ from typing import Annotated, Any, TypeVar
 
 from lingrad import __version__
 
+from .progress import progress_display
 from .render import message_text
 
 try:
@@ -33,6 +35,13 @@ __all__ = ["INSTALL_HINT", "app", "command", "examples", "handle_errors", "main"
 
 INSTALL_HINT = 'lingrad\'s command line needs typer and rich: pip install "lingrad[cli]"'
 F = TypeVar("F", bound=Callable[..., Any])
+if typer is not None:
+    QuietOpt = Annotated[
+        bool,
+        typer.Option(
+            "--quiet", "-q", help="No progress bars (they are drawn on stderr, on a terminal)."
+        ),
+    ]
 
 
 def _version_callback(value: bool) -> None:
@@ -57,12 +66,48 @@ def _root(
 
 
 if typer is not None:
+    from typer.core import TyperArgument, TyperCommand, TyperGroup
+
+    def _plain(params: list[Any]) -> list[Any]:
+        """Arguments named in capitals (DATA), flags without a type (``--json``)."""
+        for param in params:
+            if isinstance(param, TyperArgument) and param.metavar is None:
+                param.metavar = (param.name or "").upper()
+            elif getattr(param, "is_flag", False) and param.metavar is None:
+                param.metavar = ""
+        return params
+
+    class LingradGroup(TyperGroup):
+        """The root command: its flags (``--version``, ``--install-completion``) untyped."""
+
+        def get_params(self, ctx: Any) -> list[Any]:
+            return _plain(super().get_params(ctx))
+
+    class LingradCommand(TyperCommand):
+        """typer's command, with help in the usual convention: ``Usage: lingrad fit
+        [OPTIONS] DATA``, and no type after a plain flag (``--json``, not ``--json <bool>``)."""
+
+        def get_params(self, ctx: Any) -> list[Any]:
+            return _plain(super().get_params(ctx))
+
+        def collect_usage_pieces(self, ctx: Any) -> list[str]:
+            pieces = [self.options_metavar] if self.options_metavar else []
+            for param in self.get_params(ctx):
+                if isinstance(param, TyperArgument):
+                    name = param.display_name_raw + ("..." if param.nargs != 1 else "")
+                    pieces.append(name if param.required else f"[{name}]")
+            return pieces
+else:  # pragma: no cover
+    LingradCommand = LingradGroup = None
+
+
+if typer is not None:
     app = typer.Typer(
         name="lingrad",
         help=_root.__doc__,
         no_args_is_help=True,
-        add_completion=False,
         pretty_exceptions_show_locals=False,
+        cls=LingradGroup,
     )
     app.callback()(_root)
 else:  # pragma: no cover
@@ -73,11 +118,11 @@ def handle_errors(fn: F) -> F:
     """Run a command; errors and warnings become one line each on stderr."""
 
     @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: Any, quiet: bool = False, **kwargs: Any) -> Any:
         def show(message, category, filename, lineno, file=None, line=None) -> None:
             print(f"Warning: {message_text(message)}", file=sys.stderr)
 
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), progress_display(quiet):
             warnings.showwarning = show
             try:
                 return fn(*args, **kwargs)
@@ -87,6 +132,11 @@ def handle_errors(fn: F) -> F:
                 print(f"Error: {message_text(err)}", file=sys.stderr)
                 raise typer.Exit(1) from None
 
+    sig = inspect.signature(fn, eval_str=True)
+    if "quiet" not in sig.parameters:  # every command takes --quiet (no progress bars)
+        quiet = inspect.Parameter("quiet", inspect.Parameter.KEYWORD_ONLY, default=False,
+                                  annotation=QuietOpt)  # fmt: skip
+        wrapper.__signature__ = sig.replace(parameters=[*sig.parameters.values(), quiet])
     return wrapper  # type: ignore[return-value]
 
 
@@ -100,7 +150,9 @@ def command(fn: F | None = None, *, name: str | None = None, epilog: str | None 
 
     def register(f: F) -> F:
         if app is not None:
-            app.command(name=name or f.__name__.replace("_", "-"), epilog=epilog)(handle_errors(f))
+            app.command(
+                name=name or f.__name__.replace("_", "-"), epilog=epilog, cls=LingradCommand
+            )(handle_errors(f))
         return f
 
     return register(fn) if fn is not None else register

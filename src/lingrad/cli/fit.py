@@ -96,7 +96,10 @@ TargetOpt = Annotated[
         show_default=False,
     ),
 ]
-OutOpt = Annotated[Path, out_option("Model file to write (JSON), atomically.")]
+OutOpt = Annotated[
+    Path | None,
+    out_option("Model file to write (JSON), atomically; optional with --json (inspect a fit)."),
+]
 FeaturesOpt = Annotated[
     list[str] | None,
     typer.Option(
@@ -111,7 +114,7 @@ FitWeightOpt = Annotated[str | None, weight_option("Column of non-negative sampl
 
 
 def _check_options(
-    options: dict[str, Any], seed: int, chunk_rows: int, out: Path, data: Path
+    options: dict[str, Any], seed: int, chunk_rows: int, out: Path | None, data: Path
 ) -> dict:
     """The hyperparameters of the options, checked in the order the user reads them."""
     params = {"lr": parse_lr(options["lr"])}
@@ -120,7 +123,8 @@ def _check_options(
     params["random_state"] = check_seed(seed)
     params["on_divergence"] = check_param("on_divergence", options["on_divergence"])
     check_rows("--chunk-rows", chunk_rows)
-    check_out_file(out, "model.json", inputs=[data])
+    if out is not None:
+        check_out_file(out, "model.json", inputs=[data])
     return params
 
 
@@ -132,12 +136,12 @@ def _by_target(values: np.ndarray, features: list[str], targets: list[str]) -> d
 
 
 def _json_report(
-    model: LinearRegression, out: Path, ds: Dataset, n_rows: int | None, names: tuple
+    model: LinearRegression, out: Path | None, ds: Dataset, n_rows: int | None, names: tuple
 ) -> dict[str, Any]:
     """The fitted model as ``--json`` prints it (``names``: features, targets)."""
     feats, targets = names
     return {
-        "model": os.fspath(out),
+        "model": None if out is None else os.fspath(out),
         "data": ds.path,
         "n_samples": n_rows,
         "n_dropped": int(getattr(model, "n_dropped_", 0)),
@@ -193,7 +197,7 @@ def _print_report(
 @command(epilog=_FIT_EXAMPLES)
 def fit(
     data: DataArg,
-    out: OutOpt,
+    out: OutOpt = None,
     target: TargetOpt = None,
     formula: FormulaOpt = None,
     categorical: CategoricalOpt = None,
@@ -227,6 +231,7 @@ def fit(
     (curvature, stable learning rates, gap to the exact optimum); --json prints
     them as one JSON object. A learning rate too large for the data is reported
     (Warning: ...) and replaced by lr=auto, or an error with --on-divergence raise.
+    With --json, -o is optional: the fit is printed without being saved.
     """
     options = dict(
         lr=lr,
@@ -242,6 +247,11 @@ def fit(
         missing=missing,
         positive=positive,
     )
+    if out is None and not json_out:
+        raise ValueError(
+            "Nothing to do without -o/--out: give -o model.json to save the model, or --json "
+            "to print the fit without saving it."
+        )
     params = _check_options(options, seed, chunk_rows, out, data)
     params["bounds"] = parse_bounds(bounds)
     if formula is not None or categorical:  # a design: lingrad.ols, one streamed pass
@@ -257,7 +267,8 @@ def fit(
         ds, feats, targets = open_training(data, target, features, weight, chunk_rows, freq_weight)
         model = LinearRegression(**params)
         n_rows = fit_dataset(model, ds, make_console(stderr=json_out))
-    model.save(out, target_names=targets)
+    if out is not None:
+        model.save(out, target_names=targets)
     if json_out:
         print_json(_json_report(model, out, ds, n_rows, (feats, targets)))
     else:

@@ -85,8 +85,9 @@ def predict(
 ) -> None:
     """Predict every row of a data file with a saved model, streaming, into a CSV or Parquet file.
 
-    One prediction per row of DATA, in order, in a column named after the model's
-    target (saved by lingrad fit), or "prediction". Columns are matched by name:
+    One prediction per row of DATA, in order, in a column TARGET_pred named after
+    the model's target (saved by lingrad fit: price_pred), or "prediction" when
+    the model file names no target. Columns are matched by name:
     reordered columns are fine, a missing feature column is an error. Rows are
     read, predicted and written chunk by chunk, so DATA may be larger than memory;
     the output appears only when complete.
@@ -103,8 +104,8 @@ def predict(
     mf = read_model(model)
     ds, _ = open_features(mf, data, chunk_rows, unseen)
     k = n_targets(mf.model)
-    names = list(mf.target_names or (["prediction"] if k == 1 else []))
-    names = names or [f"prediction_{j}" for j in range(k)]
+    names = [f"{t}_pred" for t in mf.target_names or []]
+    names = names or (["prediction"] if k == 1 else [f"prediction_{j}" for j in range(k)])
     alpha = None
     if interval is not None:
         check(0 < interval < 1, "--interval", "a level between 0 and 1, e.g. 0.95", interval)

@@ -11,7 +11,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from lingrad import show_progress
+
 from .io import load_in_memory
+from .progress import active
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -30,34 +33,39 @@ def fit_with_progress(
     sample_weight: np.ndarray | None = None,
     reading: str | None = None,
 ) -> LinearRegression:
-    """``model.fit(X, y)`` behind a rich progress bar when ``console`` is a terminal.
+    """``model.fit(X, y)`` with progress bars: the passes over a file, then the iterations.
 
-    ``X`` may be a Dataset (``y`` None): ``reading`` then names the pass over the
-    file, shown as a pulsing bar until the first iteration.
+    Inside a command the bars are the command's (:mod:`.progress`: stderr, a
+    terminal, no ``--quiet``); elsewhere they are drawn on ``console`` when it is
+    a terminal. ``X`` may be a Dataset (``y`` None); ``reading`` is kept for
+    callers (the pass is named after the file).
     """
+    shown = active()
+    if shown:
+        return _fit_reporting(model, X, y, sample_weight, shown[0])
     if not console.is_terminal:
         return model.fit(X, y, sample_weight)
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+    with show_progress(console) as bar:
+        try:
+            return _fit_reporting(model, X, y, sample_weight, bar)
+        finally:
+            bar.close()
 
+
+def _fit_reporting(model: Any, X: Any, y: Any, w: Any, bar: Any) -> Any:
+    """The fit, its iterations reported to ``bar(done, total, "it", what)`` (None: no bar)."""
+    if bar is None:
+        return model.fit(X, y, w)
     total = int(model.n_iters)
     every = max(1, total // 200)
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("MSE {task.fields[mse]}"),
-        console=console,
-        transient=True,
-    ) as progress:
-        task = progress.add_task(reading or "training", total=None if reading else total, mse="")
 
-        def tick(iteration: int, mse: float) -> None:
-            if iteration % every == 0 or iteration == total:
-                progress.update(
-                    task, description="training", total=total, completed=iteration, mse=f"{mse:.6g}"
-                )
+    def tick(iteration: int, mse: float) -> None:
+        if iteration % every == 0 or iteration == total:
+            bar(iteration, total, "it", f"training  MSE {mse:.6g}")
 
-        return model.fit(X, y, sample_weight, callback=tick)
+    model.fit(X, y, w, callback=tick)
+    bar(total, total, "it", "training")  # stopped early (tol): the bar ends
+    return model
 
 
 def fit_dataset(model: LinearRegression, ds: Dataset, console: Console) -> int | None:
