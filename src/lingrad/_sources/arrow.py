@@ -13,9 +13,9 @@ from typing import Any
 import numpy as np
 
 from .._messages import Set
-from .errors import DataFileError, data_error, unreadable
+from .errors import DataFileError, data_error, non_numeric, unreadable
 
-__all__ = ["null_error", "numbered_batches", "pyarrow"]
+__all__ = ["cast_float64", "null_error", "numbered_batches", "pyarrow"]
 
 
 def pyarrow(module: str = "pyarrow") -> Any:
@@ -71,3 +71,19 @@ def numbered_batches(
         if batch.num_rows:
             yield row0, batch
         row0 += batch.num_rows
+
+
+def cast_float64(col: Any, path: str, name: str, row0: int) -> np.ndarray:
+    """An Arrow column as float64 (shape (n_rows,)); a cell that is not a number raises
+    :class:`DataFileError` naming ``path``, the column and its row (rows from ``row0 + 1``)."""
+    pa = pyarrow()
+    try:
+        return col.cast(pa.float64(), safe=False).to_numpy(zero_copy_only=False)
+    except pa.ArrowInvalid:
+        for i, v in enumerate(col.to_pylist()):
+            try:
+                pa.array([v]).cast(pa.float64())
+            except pa.ArrowInvalid:
+                row = row0 + i + 1
+                raise non_numeric(path, name, v, f"row {row}", row=row) from None
+        raise

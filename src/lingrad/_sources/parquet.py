@@ -18,14 +18,13 @@ from typing import Any
 
 import numpy as np
 
-from .arrow import null_error, numbered_batches, pyarrow
+from .arrow import cast_float64, null_error, numbered_batches, pyarrow
 from .errors import (
     NO_ROWS_HINT,
     PICK_NUMERIC,
     data_error,
     listed,
     no_such_file,
-    non_numeric,
     one_line,
 )
 from .stamp import FileStamp
@@ -120,16 +119,7 @@ class ParquetReader:
             col = col.dictionary_decode()
         if pa.types.is_floating(col.type) and col.type.bit_width == 64:
             return col.to_numpy(zero_copy_only=False)
-        try:
-            return col.cast(pa.float64(), safe=False).to_numpy(zero_copy_only=False)
-        except pa.ArrowInvalid:
-            for i, v in enumerate(col.to_pylist()):
-                try:
-                    pa.array([v]).cast(pa.float64())
-                except pa.ArrowInvalid:
-                    row = row0 + i + 1
-                    raise non_numeric(self.path, name, v, f"row {row}", row=row) from None
-            raise
+        return cast_float64(col, self.path, name, row0)
 
     def pieces(self, cols: list[str], nulls: str = "raise") -> Iterator[list[np.ndarray]]:
         """The chosen columns, one list of float64 arrays (one per name of ``cols``) per batch.

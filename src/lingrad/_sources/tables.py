@@ -28,8 +28,8 @@ from typing import Any
 
 import numpy as np
 
-from .arrow import null_error, pyarrow
-from .errors import DataFileError, data_error, non_numeric
+from .arrow import cast_float64, null_error, pyarrow
+from .errors import DataFileError, data_error
 
 __all__ = ["OneShotError", "StreamReader", "is_table"]
 
@@ -178,16 +178,7 @@ class StreamReader:
             )
         if pa.types.is_dictionary(col.type):
             col = col.dictionary_decode()
-        try:
-            return col.cast(pa.float64(), safe=False).to_numpy(zero_copy_only=False)
-        except pa.ArrowInvalid:
-            for i, v in enumerate(col.to_pylist()):
-                try:
-                    pa.array([v]).cast(pa.float64())
-                except pa.ArrowInvalid:
-                    row = row0 + i + 1
-                    raise non_numeric(self.path, name, v, f"row {row}", row=row) from None
-            raise
+        return cast_float64(col, self.path, name, row0)
 
     def pieces(self, cols: list[str], nulls: str = "raise") -> Iterator[list[np.ndarray]]:
         """The chosen columns, batch by batch (one float64 array per name of ``cols``)."""
