@@ -5,10 +5,13 @@ on the raw columns of tests/_exact.py's ill-conditioned designs. A converged
 preconditioned fit finishes at the reference optimum (``_fitting.finish``), so
 its coefficients have the reference's digits (at least 7, never 0.5 digit
 behind ``numpy.linalg.lstsq``); ``summary()`` gives standard errors, residual
-SD and R² to at least 6 digits. ``partial_fit`` keeps no rows, so its reference
-is the statistics' normal equations: it promises those digits only where the
-scaled condition number is at most ``NORMAL_EQUATIONS_MAX_KAPPA``
-(docs/guarantees.md).
+SD and R² to at least 6 digits. Streamed fits (files, Dask) read the rows again
+where the merged statistics hold too few digits (the offsets design among them)
+and finish there. ``partial_fit`` keeps no rows, so its reference is the
+statistics' normal equations: it promises those digits only where the scaled
+condition number is at most ``NORMAL_EQUATIONS_MAX_KAPPA``, and elsewhere says
+``stop_reason_ == 'statistics-limited'`` (not converged) rather than claim digits
+the statistics do not hold (docs/guarantees.md).
 """
 
 from __future__ import annotations
@@ -29,8 +32,10 @@ from lingrad._optimum import (
     NORMAL_REFINED,
     QR_REFINED,
     REFINE_MIN_KAPPA,
+    STATISTICS_MAX_ERROR,
     TSQR_REFINED,
     scaled_condition,
+    statistics_error,
 )
 from lingrad._sources.files import open_dataset
 from lingrad._stats import SufficientStats
@@ -38,12 +43,10 @@ from lingrad._stats import SufficientStats
 CONVERGE = {"lr": "auto", "optimizer": "nesterov", "tol": 1e-12, "n_iters": 100_000}
 MIN_COEF_DIGITS, MIN_INFERENCE_DIGITS = 7.0, 6.0
 CASES = [(name, fi) for name in sorted(DESIGNS) for fi in (True, False)]
-#: Streamed (files, Dask) and descended on statistics merged chunk by chunk, the
-#: columns offset by 1e6 are beyond what this tol resolves: the descent of those
-#: statistics stalls above tol=1e-12 (not converged, and it says so). Left out of
-#: the streamed coefficient tests; see docs/guarantees.md.
-STREAMED_OUT = {"offsets 1e6, scales 1e-3..1e5"}
-STREAMED = [(n, fi) for n, fi in CASES if n not in STREAMED_OUT]
+#: Streamed fits (files, Dask) on every design: the offsets design's merged statistics
+#: hold about 8 digits, so the reference reads the rows again and the fit finishes there.
+STREAMED = CASES
+OFFSETS = "offsets 1e6, scales 1e-3..1e5"
 
 
 def _fit(X, y, fi, **kw):
@@ -205,9 +208,12 @@ def test_converged_fit_from_a_file(tmp_path, fmt, name, fi):
     _check_coef(name, fi, model)
     d = model.diagnostics_
     kappa = scaled_condition(model.stats_, fi)
-    assert d.reference_method == (
-        TSQR_REFINED if kappa > NORMAL_EQUATIONS_MAX_KAPPA else NORMAL_EQUATIONS
-    )
+    # the rule: the scaled condition number, or the digits the merged chunks' means cost
+    second_pass = statistics_error(model.stats_, kappa, merged=True) > STATISTICS_MAX_ERROR
+    assert d.reference_method == (TSQR_REFINED if second_pass else NORMAL_EQUATIONS)
+    if kappa > NORMAL_EQUATIONS_MAX_KAPPA:
+        assert second_pass
+    assert d.refined == second_pass  # converged: finished at the second pass's reference
     _check_inference(model.summary(ds), name, fi)  # with the file: its residuals
 
 
@@ -220,8 +226,11 @@ def test_converged_fit_on_dask(name, fi):
     Xd, yd = da.from_array(X, chunks=(rows, X.shape[1])), da.from_array(y, chunks=rows)
     model = _fit(Xd, yd, fi)
     _check_coef(name, fi, model)
-    if scaled_condition(model.stats_, fi) > NORMAL_EQUATIONS_MAX_KAPPA:
+    kappa = scaled_condition(model.stats_, fi)
+    if kappa > NORMAL_EQUATIONS_MAX_KAPPA:
         assert model.diagnostics_.reference_method == TSQR_REFINED
+    second_pass = statistics_error(model.stats_, kappa, merged=True) > STATISTICS_MAX_ERROR
+    assert model.diagnostics_.refined == second_pass
 
 
 # -- partial_fit: no second pass ------------------------------------------------------------------

@@ -247,6 +247,10 @@ class Diagnostics:
         The weighted residual sum of squares at ``exact_coef``, summed from the
         rows in double-double where the reference read them in memory (else
         None); ``summary()`` uses it where the statistics' sum is at rounding level.
+    reference_digits : float
+        Estimated correct digits of ``exact_coef`` where it is the normal equations'
+        (``Reference.digits``: what the statistics hold; the gaps are no more exact);
+        nan where the rows were read (backward-stable) or not estimated.
     """
 
     engine: str
@@ -273,6 +277,7 @@ class Diagnostics:
     coef_unique: bool | None = None
     refined: bool = False
     exact_ssr: float | np.ndarray | None = None
+    reference_digits: float = math.nan
 
     def to_dict(self) -> dict:
         """Plain-Python version (JSON-serialisable numbers; arrays as lists)."""
@@ -301,6 +306,8 @@ class Diagnostics:
             ("gap to exact optimum, max |coef|", f"{self.max_coef_gap:.3e}"),
             ("gap to exact optimum, objective", f"{self.objective_gap:.3e}"),
         ]
+        if self.reference_digits < 10:  # the statistics' digits; nan: not estimated
+            rows.append(("exact optimum, correct digits (est.)", f"{self.reference_digits:.1f}"))
         if self.optimizer != "gd":
             rows.insert(
                 6, (f"largest stable lr ({self.optimizer})", f"{self.stable_lr_optimizer:.6g}")
@@ -397,6 +404,7 @@ def _optimum_gaps(s: Solved) -> dict[str, Any]:
         "exact_intercept": intercept,
         "reference_method": method,
         "exact_ssr": _per_target(ref.ssr, s.one_d),
+        "reference_digits": getattr(ref, "digits", math.nan),
     }
 
 

@@ -12,13 +12,14 @@ the estimator applies to itself.
 from __future__ import annotations
 
 import dataclasses
+import math
 import warnings
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from ._convergence import convergence_warning, stopping_for
+from ._convergence import convergence_warning, statistics_limited, stopping_for
 from ._descent import Descent, descend, finite_stats
 from ._diagnostics import ILL_CONDITIONED, Solved, condition, diagnose, ill_conditioned_warning
 from ._fitted import FittedState
@@ -161,10 +162,18 @@ def finish(
     iterates (``precondition`` none: a numeric ``lr``, mini-batches, L1) or that
     did not converge are returned as they are; ``n_iter_`` and the loss history
     are the descent's; ``measure`` is the stopping measure of the answer returned.
+    A descent that ran its budget as close to its statistics' optimum as that optimum
+    is to the rows' (statistics merged from a file's or Dask's chunks, read again for
+    the reference: :func:`statistics_floor`) is converged as far as the statistics
+    allow, and is finished at the rows' reference the same way.
     """
     problem = descent.original.problem
-    if descent.kind == "none" or reference is None or not res.converged:
+    if descent.kind == "none" or reference is None:
         return res
+    if not res.converged:
+        res = _stalled_at_the_statistics(problem, res, reference, stop)
+        if not res.converged:
+            return res
     theta = reference.theta.astype(res.theta.dtype, copy=True)
     g = problem.grad_mse(theta)[0]  # the measure at the answer returned: from the reference
     measure = dataclasses.replace(stop, theta_star=reference.theta).measure(theta, g, g)
@@ -172,6 +181,41 @@ def finish(
     if reference.method in (QR_REFINED, TSQR_REFINED):  # the rows' factor has full rank
         descent.coef_unique = True
     return dataclasses.replace(res, theta=theta, measure=measure)
+
+
+def statistics_floor(problem: Any, reference: Reference, stop: Stopping) -> float:
+    """The stopping measure of the statistics' own optimum against the rows' reference.
+
+    How close to the rows' optimum a descent on the statistics can come: the RMS
+    distance of the two optima's fitted values relative to the spread of y, from
+    the statistics without cancellation (``dWᵀ C dW / S + (x̄ dW + db)²``); 0 where
+    the reference is the statistics' own.
+    """
+    if reference.statistics is None or problem.stats is None:
+        return 0.0
+    stats, f = problem.stats, problem.n_features
+    delta = np.asarray(reference.statistics - reference.theta, dtype=np.float64)
+    dW = delta[:f]
+    db = delta[f] if problem.fit_intercept else 0.0
+    with np.errstate(over="ignore", invalid="ignore"):
+        spread = np.einsum("ik,ij,jk->k", dW, stats.xx, dW) / float(stats.sum_weights)
+        shift = stats.x_mean @ dW + db
+        ms = float(np.mean(spread + shift * shift)) / stop.scale
+    return math.sqrt(ms) if ms > 0 else (0.0 if ms == 0 else math.inf)
+
+
+def _stalled_at_the_statistics(
+    problem: Any, res: FitResult, reference: Reference, stop: Stopping
+) -> FitResult:
+    """``res`` converged as far as its statistics allow (see :func:`finish`), or as it is."""
+    floor = statistics_floor(problem, reference, stop)
+    if res.stop_reason != "max_iter" or not res.measure <= floor:
+        return res
+    message = (
+        f"Converged as far as the statistics allow: {res.measure:.3g} from their optimum, "
+        f"which is {floor:.3g} from the rows'; finished at the reference from a second pass."
+    )
+    return dataclasses.replace(res, converged=True, stop_reason="tol", message=message)
 
 
 def run(plan: Plan, callback: Callable[[int, float], None] | None = None) -> FittedState:
@@ -206,6 +250,9 @@ def run(plan: Plan, callback: Callable[[int, float], None] | None = None) -> Fit
         stop = stopping_for(plan.problem, plan.stats, getattr(reference, "reachable", None))
     res, lr = _solve(descent.plan, rates, callback, descent.stopping(stop))
     res = finish(descent, descent.result(res), reference, stop)  # back to theta; polished
+    res = statistics_limited(
+        res, reference, rows, p.tol, plan.stats
+    )  # no rows: the statistics' digits
     kappa = condition(L, mu) if descent.kind == "none" else descent.raw_condition
     if kappa > ILL_CONDITIONED:  # nan (not computed) compares False
         warning = ill_conditioned_warning(kappa, plan.stats, p.fit_intercept)
@@ -226,7 +273,7 @@ def run(plan: Plan, callback: Callable[[int, float], None] | None = None) -> Fit
         reference=reference,
     )
     diagnostics = descent.describe(diagnose(solved))
-    warning = convergence_warning(p, plan.problem, res, diagnostics, stop)
+    warning = convergence_warning(p, plan.problem, res, diagnostics, stop, reference)
     if warning is not None:
         warnings.warn(warning, stacklevel=_STACKLEVEL)
     return fitted_state(plan, res, lr=float(lr), diagnostics=diagnostics)
