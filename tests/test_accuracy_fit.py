@@ -25,6 +25,8 @@ from _exact import digits, exact_inference, exact_lstsq, exact_normal_solve, sca
 from test_accuracy import DESIGNS, _design, _lstsq
 
 from lingrad import LinearRegression, load_model, save_model
+from lingrad._convergence import STATISTICS_LIMITED, StatisticsLimitedWarning
+from lingrad._diagnostics import NotConvergedWarning
 from lingrad._inference_compute import fit_ssr
 from lingrad._optimum import (
     NORMAL_EQUATIONS,
@@ -242,14 +244,16 @@ WELL_SCALED = [
 ]
 
 
-def _batches(name, fi):
+def _batches(name, fi, record=None, **kw):
     X, y = _design(name)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        model = LinearRegression(fit_intercept=fi, random_state=0, **CONVERGE)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = LinearRegression(fit_intercept=fi, random_state=0, **{**CONVERGE, **kw})
         for i in range(0, len(X), 10):
             model.partial_fit(X[i : i + 10], y[i : i + 10])
         model.diagnostics_  # noqa: B018  (the deferred solve runs here, warnings and all)
+    if record is not None:
+        record.extend(w.message for w in caught)
     return model
 
 
@@ -276,6 +280,78 @@ def test_partial_fit_says_its_reference_is_the_statistics_and_summary_takes_the_
         s = model.summary(X, y)  # with the rows the summary factors them and says so
     _check_inference(s, name, True)
     assert model.diagnostics_.exact_ssr is None  # no rows were kept to sum
+
+
+@pytest.mark.parametrize("tol", [1e-12, 1e-6])
+@pytest.mark.parametrize(("name", "fi"), CASES)
+def test_partial_fit_never_says_converged_with_fewer_digits_than_tol(name, fi, tol):
+    caught = []
+    model = _batches(name, fi, caught, tol=tol)
+    X, y = _design(name)
+    ours = digits(_theta(model, fi), exact_lstsq(X, y, fi))
+    d = model.diagnostics_
+    limited = [w for w in caught if isinstance(w, StatisticsLimitedWarning)]
+    assert d.reference_digits <= ours + 0.1  # the estimate never claims digits not there
+    if model.converged_:
+        assert ours >= -math.log10(tol), f"{name}: converged with {ours:.1f} digits"
+        assert not limited
+    else:
+        assert model.stop_reason_ == STATISTICS_LIMITED, (name, model.stop_reason_)
+        assert len(limited) == 1 and limited[0].fields["digits"] == d.reference_digits
+        text = str(limited[0])
+        assert f"about {d.reference_digits:.1f} correct digits" in text
+        assert "in memory" in text and "open_dataset" in text
+        assert d.reference_digits < -math.log10(tol)
+    if (name, fi) in WELL_SCALED:
+        assert model.converged_  # well-conditioned statistics hold the digits
+
+
+def test_partial_fit_of_the_offsets_design_is_statistics_limited_and_says_how_to_fix_it(
+    tmp_path,
+):
+    caught = []
+    model = _batches(OFFSETS, False, caught)
+    X, y = _design(OFFSETS)
+    assert digits(_theta(model, False), exact_lstsq(X, y, False)) < 1.0  # nothing right
+    assert not model.converged_ and model.stop_reason_ == STATISTICS_LIMITED
+    assert "statistics" in model.fit_result_.message
+    (warning,) = [w for w in caught if isinstance(w, StatisticsLimitedWarning)]
+    assert isinstance(warning, NotConvergedWarning)  # a scikit-learn ConvergenceWarning
+    assert "centre the columns" in str(warning)  # without an intercept, offsets are the cause
+    assert model.diagnostics_.reference_digits < 1.0
+    assert "correct digits (est.)" in str(model.diagnostics_)
+    # the same rows fitted in memory or streamed from a file do reach the digits
+    _check_coef(OFFSETS, False, _fit(X, y, False))
+    # saved and loaded, the verdict stays
+    assert load_model(save_model(model, tmp_path / "m.json")).stop_reason_ == STATISTICS_LIMITED
+
+
+def test_streamed_offsets_fit_says_a_second_pass_was_made(tmp_path):
+    X, y = _design(OFFSETS)
+    ds = open_dataset(_write_csv(tmp_path / "d.csv", X, y), target="y", chunk_rows=7)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = LinearRegression(random_state=0, **CONVERGE).fit(ds)
+    assert not [w for w in caught if isinstance(w.message, NotConvergedWarning)]
+    d = model.diagnostics_
+    assert model.converged_ and d.reference_method == TSQR_REFINED and d.refined
+    assert "second pass" in model.fit_result_.message
+    # the statistics alone hold fewer digits than the rows' reference: the merge
+    kappa = scaled_condition(model.stats_, True)
+    assert kappa <= NORMAL_EQUATIONS_MAX_KAPPA
+    assert statistics_error(model.stats_, kappa, merged=True) > STATISTICS_MAX_ERROR
+    assert statistics_error(model.stats_, kappa) <= STATISTICS_MAX_ERROR
+
+
+def test_a_streamed_fit_far_from_its_statistics_optimum_is_not_finished(tmp_path):
+    X, y = _design(OFFSETS)
+    ds = open_dataset(_write_csv(tmp_path / "d.csv", X, y), target="y", chunk_rows=7)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = LinearRegression(random_state=0, **{**CONVERGE, "n_iters": 3}).fit(ds)
+    assert not model.converged_ and model.stop_reason_ == "max_iter"
+    assert model.diagnostics_.max_coef_gap > 0 and not model.diagnostics_.refined
+    assert [w for w in caught if isinstance(w.message, NotConvergedWarning)]
 
 
 # -- dense wide data: one decomposition -------------------------------------------------------
