@@ -81,7 +81,7 @@ def verbose_callback(
 
 
 def _solve(
-    plan: Plan, rates: Rates, callback: Callable | None, stop: Stopping
+    plan: Plan, rates: Rates, callback: Callable | None, stop: Stopping, tol: float | None
 ) -> tuple[FitResult, float]:
     """Solve at ``rates.lr``; on divergence, raise or solve again at the safe rate."""
     p = plan.params
@@ -99,7 +99,7 @@ def _solve(
             rates.optimizer,
             Schedule(rate, p.learning_rate),
             p.n_iters,
-            tol=p.tol,
+            tol=tol,
             stop=stop,
             stable_lr=rates.stable_lr,
             prox=prox,
@@ -211,11 +211,30 @@ def _stalled_at_the_statistics(
     floor = statistics_floor(problem, reference, stop)
     if res.stop_reason != "max_iter" or not res.measure <= floor:
         return res
+    return _at_the_floor(res, floor)
+
+
+def _at_the_floor(res: FitResult, floor: float) -> FitResult:
+    """``res`` converged as far as its statistics allow, saying so."""
     message = (
         f"Converged as far as the statistics allow: {res.measure:.3g} from their optimum, "
         f"which is {floor:.3g} from the rows'; finished at the reference from a second pass."
     )
     return dataclasses.replace(res, converged=True, stop_reason="tol", message=message)
+
+
+def _descent_tol(
+    tol: float | None, descent: Descent, problem: Any, reference: Reference | None, stop: Stopping
+) -> tuple[float | None, float]:
+    """``(tol, floor)``: the descent's ``tol`` and :func:`statistics_floor`. Where the
+    reference is a second pass over a file's or Dask's rows and the fit finishes there,
+    the descent stops once as close to its statistics' optimum as that is to the rows'."""
+    if tol is None or reference is None or descent.kind == "none":
+        return tol, 0.0
+    if reference.method != TSQR_REFINED:
+        return tol, 0.0
+    floor = statistics_floor(problem, reference, stop)
+    return (max(tol, floor) if math.isfinite(floor) else tol), floor
 
 
 def run(plan: Plan, callback: Callable[[int, float], None] | None = None) -> FittedState:
@@ -248,7 +267,10 @@ def run(plan: Plan, callback: Callable[[int, float], None] | None = None) -> Fit
         # in theta: the stopping measure is invariant under the descent's coordinates
         # against the optimum the descent can reach: that of its statistics
         stop = stopping_for(plan.problem, plan.stats, getattr(reference, "reachable", None))
-    res, lr = _solve(descent.plan, rates, callback, descent.stopping(stop))
+    tol, floor = _descent_tol(p.tol, descent, plan.problem, reference, stop)
+    res, lr = _solve(descent.plan, rates, callback, descent.stopping(stop), tol)
+    if res.converged and floor > (p.tol or 0.0) and res.measure > p.tol:
+        res = _at_the_floor(res, floor)  # stopped at the statistics' floor: finished below
     res = finish(descent, descent.result(res), reference, stop)  # back to theta; polished
     res = statistics_limited(
         res, reference, rows, p.tol, plan.stats
