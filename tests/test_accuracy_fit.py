@@ -378,3 +378,29 @@ def test_a_wide_well_conditioned_fit_decomposes_once(monkeypatch):
     expected = np.linalg.lstsq(A, y, rcond=None)[0]
     np.testing.assert_allclose(_theta(model, True), expected, rtol=1e-10, atol=1e-12)
     assert model.diagnostics_.raw_condition_number > 1e3  # offsets and scales: raw is poor
+
+
+# -- diagnosis without an intercept: offsets are scale, not collinearity --------------------
+def _ill_conditioned(X, y, fi):
+    from lingrad._diagnostics import IllConditionedWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        LinearRegression(fit_intercept=fi, random_state=0, **CONVERGE).fit(X, y)
+    return [w.message for w in caught if isinstance(w.message, IllConditionedWarning)]
+
+
+def test_offsets_without_an_intercept_are_badly_scaled_not_collinear():
+    X, y = _design(OFFSETS)
+    (warning,) = _ill_conditioned(X, y, False)
+    assert "badly scaled" in str(warning) and "not collinearity" in str(warning)
+    assert not warning.fields["collinear_columns"]
+    assert warning.fields["scaled_condition_number"] < 10  # once centred and scaled
+
+
+def test_columns_collinear_once_centred_keep_the_collinear_diagnosis():
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=40)
+    X = np.column_stack([x + 1e6, 2 * x + 2e6, rng.normal(size=40)])  # one column twice
+    (warning,) = _ill_conditioned(X, X[:, 2] + rng.normal(size=40), False)
+    assert "collinear" in str(warning) and warning.fields["collinear_columns"] == [0, 1]

@@ -150,6 +150,8 @@ def ill_conditioned_warning(
     scaled, collinear = math.nan, None
     if stats is not None and np.isfinite(stats.scatter).all():
         collinear = collinear_columns(stats, fit_intercept)
+        if collinear and not fit_intercept and not collinear_columns(stats, True):
+            fit_intercept, collinear = True, []  # offsets, not collinearity: centred, it is scale
         ev = np.linalg.eigvalsh(_scaled_gram(stats, fit_intercept))
         top = ev.max(initial=0.0)
         scaled = top / ev[0] if ev.size and ev[0] > top * stats.n_features * _EPS else math.inf
