@@ -336,6 +336,7 @@ def test_streamed_offsets_fit_says_a_second_pass_was_made(tmp_path):
     d = model.diagnostics_
     assert model.converged_ and d.reference_method == TSQR_REFINED and d.refined
     assert "second pass" in model.fit_result_.message
+    assert ("exact optimum from", TSQR_REFINED) in d.rows()  # the CLI's diagnostics table
     # the statistics alone hold fewer digits than the rows' reference: the merge
     kappa = scaled_condition(model.stats_, True)
     assert kappa <= NORMAL_EQUATIONS_MAX_KAPPA

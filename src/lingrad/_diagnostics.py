@@ -308,6 +308,8 @@ class Diagnostics:
             ("gap to exact optimum, max |coef|", f"{self.max_coef_gap:.3e}"),
             ("gap to exact optimum, objective", f"{self.objective_gap:.3e}"),
         ]
+        if self.reference_method not in (NORMAL_EQUATIONS, NO_REFERENCE):  # read rows again
+            rows.append(("exact optimum from", self.reference_method))
         if self.reference_digits < 10:  # the statistics' digits; nan: not estimated
             rows.append(("exact optimum, correct digits (est.)", f"{self.reference_digits:.1f}"))
         if self.optimizer != "gd":
