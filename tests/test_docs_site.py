@@ -194,6 +194,11 @@ def test_a_failing_example_fails_the_build_naming_page_and_line():
     assert hook.run_blocks(page.split("```python\n1 / 0")[0], "p.md") == 1
 
 
+def test_the_home_page_example_runs():
+    hook = _module("lingrad_site")
+    assert hook.run_blocks((ROOT / "docs" / "index.md").read_text(encoding="utf-8"), "index.md")
+
+
 def test_sphinx_roles_become_optional_cross_references():
     roles = _module("griffe_roles")
 

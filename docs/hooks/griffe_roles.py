@@ -11,6 +11,7 @@ docstrings are parsed this extension rewrites, in the docstring text only (never
 - ``text::`` before an indented literal block -> ``text:`` (Markdown already reads the
   indented block as code).
 - reST simple tables (``====  ====`` borders) -> Markdown tables.
+- double backticks in the type of a ``name : type`` line (types are shown as written).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from griffe import Extension, Object
 _ROLE = re.compile(r":(?:class|func|mod|meth|data|attr|obj|exc):`(?P<body>[^`]+)`")
 _TITLED = re.compile(r"^(?P<title>.*?)\s*<(?P<target>[^>]+)>$")
 _BORDER = re.compile(r"^(?P<indent>[ \t]*)=+(?: +=+)+[ \t]*$")
+_TYPED = re.compile(r"^(?P<name>[ \t]*\**\w[\w, *]* : )(?P<type>.*``.*)$", re.M)
 _LITERAL = re.compile(r"(?<=\S)::[ \t]*$", re.M)
 
 
@@ -100,8 +102,14 @@ def _tables(text: str) -> str:
     return "\n".join(out)
 
 
+def _plain_types(text: str) -> str:
+    """Types of ``name : type`` lines without reST's double backticks (types are not Markdown)."""
+    return _TYPED.sub(lambda m: m["name"] + m["type"].replace("``", ""), text)
+
+
 def rewrite(text: str, obj: Object, loader: Any) -> str:
     """A docstring's text with roles, literal-block markers and simple tables made Markdown."""
+    text = _plain_types(text)
     text = _ROLE.sub(lambda m: _role(obj, loader, m), text)
     text = _LITERAL.sub(":", text)
     return _tables(text)

@@ -76,7 +76,7 @@ def on_config(config, **kwargs):
     topics = _topics(config)
     for item in config["nav"] or []:
         if isinstance(item, dict) and "Benchmarks" in item:
-            item["Benchmarks"] = ["benchmarks/index.md"] + [
+            item["Benchmarks"] = [{"Overview": "benchmarks/index.md"}] + [
                 {_title(p.read_text(encoding="utf-8"), p.stem): f"benchmarks/{p.stem}.md"}
                 for p in topics
             ]
