@@ -103,6 +103,16 @@ def test_no_sphinx_role_is_left_raw_and_cross_references_link(site):
     assert links > 50
 
 
+def test_command_line_page_shows_every_command_help(site):
+    pytest.importorskip("typer", reason="the CLI needs typer: pip install -e '.[cli]'")
+    from lingrad.cli import COMMANDS
+
+    text = _text(site / "cli" / "index.html")
+    for command in COMMANDS:
+        assert f"Usage: lingrad {command} [OPTIONS]" in text, command
+    assert "--n-iters" in text and "--target" in text
+
+
 def test_parameters_table_is_generated_from_the_constraints_table(site):
     from lingrad import PARAMETERS
     from lingrad._messages import cli_option

@@ -190,11 +190,12 @@ def lines_figure(table: Table) -> bytes | None:
         for key, points in groups.items():
             xs, ys = zip(*sorted(points), strict=True)
             ax.plot(xs, ys, marker="o", label=key)
-        ax.set(xscale="log", yscale="log", xlabel=table.header[0], ylabel=table.header[c])
+        unit = " (s)" if c in timed else ""
+        ax.set(xscale="log", yscale="log", xlabel=table.header[0], ylabel=table.header[c] + unit)
         ax.grid(True, which="major", alpha=0.3)
         if len(groups) > 1:
             ax.legend(fontsize=8)
-    fig.suptitle(table.heading, fontsize=9)
+    fig.suptitle(table.heading.replace("`", ""), fontsize=9)
     return _png(fig)
 
 
@@ -214,6 +215,7 @@ def times_figure(table: Table) -> bytes | None:
     plt = _plt()
     labels = [row[0].strip("*") or table.header[0] for row in table.rows]
     height = 0.8 / len(cols)
+    drawn: list[float] = []
     fig, ax = plt.subplots(figsize=(7.5, 0.38 * len(labels) * max(1, len(cols) * 0.7) + 1.2))
     for k, c in enumerate(cols):
         bare = bool(_IN_SECONDS.search(table.header[c]))
@@ -221,6 +223,7 @@ def times_figure(table: Table) -> bytes | None:
             value = seconds(row[c], bare)
             if value is None or value <= 0:
                 continue
+            drawn.append(value)
             is_lingrad = "lingrad" in (labels[r] + table.header[c]).lower()
             ax.barh(
                 r + k * height - 0.4 + height / 2,
@@ -240,11 +243,12 @@ def times_figure(table: Table) -> bytes | None:
             )
     ax.set_yticks(range(len(labels)), labels, fontsize=8)
     ax.invert_yaxis()
-    ax.set_xscale("log")
-    ax.set_xlabel("seconds (log scale; shorter is faster)")
+    wide = max(drawn) / min(drawn) > 20  # a log scale only where the times span decades
+    ax.set_xscale("log" if wide else "linear")
+    ax.set_xlabel(f"seconds ({'log scale; ' if wide else ''}shorter is faster)")
     if len(cols) > 1:
         ax.legend(fontsize=8)
-    ax.set_title(table.heading, fontsize=9)
+    ax.set_title(table.heading.replace("`", ""), fontsize=9)
     ax.margins(x=0.15)
     return _png(fig)
 

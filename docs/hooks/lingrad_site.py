@@ -10,6 +10,8 @@
   ``lingrad.NAME`` (``PARAMETERS``, ``SUMMARY_PARAMETERS``): each parameter, what it
   accepts, its default, its command-line option and its help, read from the one constraints
   table (never written twice).
+- **Command-line reference.** ``<!-- lingrad:cli -->`` becomes ``lingrad --help`` and the
+  ``--help`` of every command (``lingrad.cli.COMMANDS``), as the terminal shows them.
 - **Examples run.** Every ```python block of a page is executed when the page is built,
   in order, in one namespace per page, in a temporary working directory; an exception
   fails the build, naming the page and the block's line. The tutorial is the exception:
@@ -40,6 +42,7 @@ RESULTS = ROOT / "benchmarks" / "results"
 SUMMARY = ROOT / "benchmarks" / "RESULTS.md"
 NOT_EXECUTED = {"tutorial.md"}  # run, and its output compared, by tests/test_tutorial_doc.py
 _FENCE = re.compile(r"^```python[ \t]*\n(?P<body>.*?)^```[ \t]*$", re.M | re.S)
+_CLI = "<!-- lingrad:cli -->"
 _TABLE = re.compile(r"<!-- lingrad:table (?P<name>\w+) -->")
 _PAGES: dict[str, str] = {}  # generated pages: src_uri -> Markdown
 
@@ -169,10 +172,34 @@ def parameters_table(name: str) -> str:
     return "\n".join([head, *rows])
 
 
+def cli_reference() -> str:
+    """``lingrad --help`` and each command's ``--help``, 80 columns (the page width), no colour."""
+    if str(ROOT / "src") not in sys.path:
+        sys.path.insert(0, str(ROOT / "src"))
+    from typer.testing import CliRunner
+
+    from lingrad.cli import COMMANDS, app
+
+    runner = CliRunner()
+    env = {"COLUMNS": "80", "NO_COLOR": "1", "TERM": "dumb"}
+    sections = []
+    for command in ("", *COMMANDS):
+        args = [command, "--help"] if command else ["--help"]
+        result = runner.invoke(app, args, env=env, prog_name="lingrad")
+        if result.exit_code != 0:
+            raise PluginError(f"lingrad {' '.join(args)} exits {result.exit_code}: {result.output}")
+        text = "\n".join(line.rstrip() for line in result.output.strip("\n").split("\n"))
+        title = f"`lingrad {command}`" if command else "`lingrad`"
+        sections.append(f"## {title}\n\n```text\n{text.strip()}\n```\n")
+    return "\n".join(sections)
+
+
 def on_page_markdown(markdown, page, config, files, **kwargs):
-    """Fill the parameter tables; run the page's examples (not the tutorial's: its own test
-    runs them and checks their output)."""
+    """Fill the parameter tables and the CLI reference; run the page's examples (not the
+    tutorial's: its own test runs them and checks their output)."""
     markdown = _TABLE.sub(lambda m: parameters_table(m["name"]), markdown)
+    if _CLI in markdown:
+        markdown = markdown.replace(_CLI, cli_reference())
     if page.file.src_uri not in NOT_EXECUTED:
         os.environ.setdefault("MPLBACKEND", "Agg")
         run_blocks(markdown, page.file.src_uri)
