@@ -125,6 +125,8 @@ def test_parameters_table_is_generated_from_the_constraints_table(site):
 
 @pytest.mark.parametrize("topic", sorted(p.stem for p in RESULTS.glob("*.md")))
 def test_benchmark_pages_show_their_tables_and_figures(site, topic):
+    if "\n| " not in (RESULTS / f"{topic}.md").read_text(encoding="utf-8"):
+        pytest.skip(f"results/{topic}.md has no table to draw")
     page = site / "benchmarks" / topic / "index.html"
     body = page.read_text(encoding="utf-8")
     assert "<table>" in body

@@ -73,9 +73,10 @@ def tables(text: str) -> list[Table]:
             j = i + 2
             while j < len(lines) and lines[j].lstrip().startswith("|"):
                 j += 1
-            rows = [_cells(row) for row in lines[i + 2 : j]]
+            header = _cells(line)
+            rows = [(_cells(row) + [""] * len(header))[: len(header)] for row in lines[i + 2 : j]]
             context = "\n".join(lines[since:i])
-            found.append(Table(heading, _cells(line), rows, j - 1, context))
+            found.append(Table(heading, header, rows, j - 1, context))
             i = j
             continue
         i += 1
