@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # scikit-learn's array-API estimator check needs SciPy's array-API mode.
 export SCIPY_ARRAY_API := 1
 
-.PHONY: demo test lint bench bench-smoke fuzz clean
+.PHONY: demo test lint bench bench-smoke fuzz docs clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,14 @@ bench-smoke: $(STAMP)
 
 fuzz: $(STAMP)
 	HYPOTHESIS_PROFILE=long $(BIN)/python -m pytest -q tests/test_fuzz.py
+
+# The documentation site (mkdocs.yml) into site/: every docstring example and the tutorial's
+# code run first, then `mkdocs build --strict` (warnings are errors; other pages' code runs).
+docs: $(STAMP)
+	$(BIN)/python -c "import material, mkdocstrings_handlers.python" 2>/dev/null \
+		|| $(BIN)/python -m pip install --quiet -e ".[docs]"
+	$(BIN)/python -m pytest -q -p no:cacheprovider src/lingrad tests/test_tutorial_doc.py
+	NO_MKDOCS_2_WARNING=1 MPLBACKEND=Agg $(BIN)/mkdocs build --strict --site-dir site
 
 clean:
 	rm -rf $(VENV) demo-out .pytest_cache .ruff_cache .coverage
