@@ -22,8 +22,8 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q --cov=lingrad --cov-report=term
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks docs/hooks
+	$(BIN)/ruff format --check src tests benchmarks docs/hooks
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[bench]"
@@ -44,4 +44,4 @@ docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 MPLBACKEND=Agg $(BIN)/mkdocs build --strict --site-dir site
 
 clean:
-	rm -rf $(VENV) demo-out .pytest_cache .ruff_cache .coverage
+	rm -rf $(VENV) demo-out site .pytest_cache .ruff_cache .coverage
