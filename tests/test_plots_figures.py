@@ -185,3 +185,22 @@ def test_plots_never_import_pyplot(tmp_path):
     env = {k: v for k, v in __import__("os").environ.items() if k not in {"MPLBACKEND", "DISPLAY"}}
     subprocess.run([sys.executable, "-c", code], check=True, env=env)
     assert (tmp_path / "fit.png").stat().st_size > 1000
+
+
+def test_without_matplotlib_the_error_says_how_to_install_from_the_clone():
+    code = (
+        "import sys\n"
+        "sys.modules['matplotlib'] = None  # as if it were not installed\n"
+        "from lingrad import LinearRegression, plots\n"
+        "from lingrad.datasets import make_tutorial_data\n"
+        "X, y = make_tutorial_data()\n"
+        "m = LinearRegression(random_state=0, n_iters=5).fit(X, y)\n"
+        "try:\n"
+        "    plots.plot_loss(m)\n"
+        "except ImportError as err:\n"
+        "    print(err)\n"
+    )
+    done = subprocess.run([sys.executable, "-W", "ignore", "-c", code], capture_output=True,
+                          text=True, check=True)  # fmt: skip
+    assert "lingrad.plots needs matplotlib" in done.stdout
+    assert 'pip install -e ".[plot]"' in done.stdout

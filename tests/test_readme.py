@@ -88,3 +88,17 @@ def test_progress_bar_sample_has_the_layout_lingrad_draws():
     assert command == "$ lingrad fit big.csv -t y -o model.json"
     done, total = (float(v) * 1e6 for v in re.search(r"([\d.]+)/([\d.]+) MB", line).groups())
     assert layout(line) == layout(rendered("reading big.csv", int(done), int(total)))
+
+
+def test_readme_shows_the_explorer_and_its_images_exist():
+    text = README.read_text(encoding="utf-8")
+    assert "lingrad explore" in text and "docs/explore.png" in text
+    for src in re.findall(r'(?:!\[[^\]]*\]\(|<img src=")([^)"\s]+)', text):
+        assert (README.parent / src).is_file(), f"README shows {src}, which is missing"
+
+
+def test_readme_says_how_to_install_from_a_clone():
+    text = README.read_text(encoding="utf-8")
+    assert 'pip install -e ".[cli,files,plot]"' in text
+    assert ".venv/bin/lingrad" in text
+    assert 'pip install "lingrad[' not in text, "lingrad is not on the package index"

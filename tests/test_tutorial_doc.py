@@ -85,7 +85,7 @@ def parse(text: str) -> list[Step]:
                     f"{TUTORIAL.name}:{block.line}: a ```text block that does not follow a "
                     "```python block (text blocks hold outputs only)"
                 )
-        elif block.lang != "sh":  # shell commands are shown, not run
+        elif block.lang not in ("sh", "console"):  # commands and terminal samples: shown
             raise ValueError(f"{TUTORIAL.name}:{block.line}: a ```{block.lang} block")
     return steps
 
@@ -201,6 +201,20 @@ def test_figures_are_written_and_embedded(tutorial):
         assert name.startswith("tutorial_") and name.endswith(".png"), name
         assert (DOCS / name).is_file(), f"docs/{name} is missing: run --update and commit it"
         assert (figures / name).stat().st_size > 1000, name
+
+
+def test_progress_bar_sample_has_the_layout_lingrad_draws():
+    pytest.importorskip("rich", reason="the bars are rich's")
+    from _bars import layout, rendered
+
+    text = TUTORIAL.read_text(encoding="utf-8")
+    samples = [m["body"] for m in _FENCE.finditer(text) if m["lang"] == "console"]
+    assert samples, "the tutorial shows no progress bar"
+    for sample in samples:
+        (line,) = sample.strip().splitlines()
+        done, total = (float(v) * 1e6 for v in re.search(r"([\d.]+)/([\d.]+) MB", line).groups())
+        what = line.split(" ━")[0]
+        assert layout(line) == layout(rendered(what, int(done), int(total)))
 
 
 def test_the_initial_line_figure_is_shown(tutorial):

@@ -17,7 +17,8 @@ from ``fig, ax = plt.subplots()``; the function then draws on ``ax``, returns
 ``ax``'s figure and, with ``path``, saves that figure and leaves it open (it is
 yours: close it with ``plt.close(fig)``).
 
-Install the extras with ``pip install "lingrad[plot]"``.
+Install the extra from lingrad's clone with ``pip install -e ".[plot]"`` (matplotlib
+and pillow).
 
 Examples
 --------

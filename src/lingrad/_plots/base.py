@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DATA_STYLE",
+    "NEEDS_MATPLOTLIB",
     "PathLike",
     "check_model",
     "check_xy",
@@ -41,6 +42,12 @@ __all__ = [
 
 PathLike = str | os.PathLike
 
+#: The error without matplotlib (lingrad is installed from its clone, not the index).
+NEEDS_MATPLOTLIB = (
+    "lingrad.plots needs matplotlib: pip install matplotlib pillow (or, in lingrad's clone, "
+    'pip install -e ".[plot]")'
+)
+
 #: Scatter style of the data points in every figure.
 DATA_STYLE = {"s": 12, "alpha": 0.6, "color": "tab:blue", "edgecolors": "none"}
 
@@ -50,7 +57,7 @@ def pyplot() -> Any:
     try:
         import matplotlib
     except ImportError as err:  # pragma: no cover - exercised only without the extra
-        raise ImportError('lingrad.plots needs matplotlib: pip install "lingrad[plot]"') from err
+        raise ImportError(NEEDS_MATPLOTLIB) from err
     headless = (
         sys.platform.startswith("linux")
         and not os.environ.get("DISPLAY")
@@ -70,7 +77,7 @@ def figure(ax: Axes | None, figsize: tuple[float, float] = (6.4, 4.8)) -> tuple[
     try:
         from .figure import DisplayFigure
     except ImportError as err:  # pragma: no cover - exercised only without the extra
-        raise ImportError('lingrad.plots needs matplotlib: pip install "lingrad[plot]"') from err
+        raise ImportError(NEEDS_MATPLOTLIB) from err
     fig = DisplayFigure(figsize=figsize, layout="constrained")
     return fig, fig.add_subplot()
 
