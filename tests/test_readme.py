@@ -101,4 +101,5 @@ def test_readme_says_how_to_install_from_a_clone():
     text = README.read_text(encoding="utf-8")
     assert 'pip install -e ".[cli,files,plot]"' in text
     assert ".venv/bin/lingrad" in text
+    assert 'pip install -e ".[files]"' in text, "make demo leaves out [files]: say how to add it"
     assert 'pip install "lingrad[' not in text, "lingrad is not on the package index"
