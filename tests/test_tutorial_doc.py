@@ -148,7 +148,11 @@ def tutorial(tmp_path_factory):
 
 def _snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
     """Each file's bytes and modification time (rewriting the same bytes is a write too)."""
-    return {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(folder.iterdir())}
+    return {
+        str(p.relative_to(folder)): (p.read_bytes(), p.stat().st_mtime_ns)
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def _git_status_docs() -> str | None:
