@@ -3,6 +3,8 @@ ones in three products; both add up to the statistics of all rows."""
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -13,7 +15,7 @@ def _batches(rng, sizes, f, k, offset):
     X = rng.standard_normal((sum(sizes), f)) * np.arange(1, f + 1) + offset
     Y = X @ rng.standard_normal((f, k)) + 0.3 + rng.standard_normal((len(X), k))
     cuts = np.cumsum([0, *sizes])
-    return X, Y, [(X[a:b], Y[a:b]) for a, b in zip(cuts[:-1], cuts[1:], strict=True)]
+    return X, Y, [(X[a:b], Y[a:b]) for a, b in itertools.pairwise(cuts)]
 
 
 @pytest.mark.parametrize("offset", [0.0, 1e3])  # zero shift (X read as is) and shifted
