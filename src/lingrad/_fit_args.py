@@ -19,6 +19,7 @@ __all__ = [
     "add_batch",
     "add_plain_batch",
     "attach_freq",
+    "counted_rows",
     "fit_intake",
     "freq_input",
 ]
@@ -92,3 +93,57 @@ def add_plain_batch(model: Any, on: Any, params: Any, X: Any, y: Any, sample_wei
 def with_pending(stats: Any, pending: Pending) -> Any:
     """``stats`` with the frequency totals of ``pending`` (None: unchanged)."""
     return stats if pending is None else with_freq(stats, *pending)
+
+
+def counted_rows(model: Any, X: Any, y: Any, sample_weight: Any, freq: Any, options: dict):
+    """``(X, y, sample_weight)`` for a robust summary of in-memory frequency-weighted rows.
+
+    ``sample_weight`` is the combined ``f * w`` of :func:`freq_input`. The rows
+    become a source of ``(X, Y, f * w, f)`` chunks (the counts beside the
+    weights, so the sandwich counts each row ``f`` times: see
+    :func:`lingrad._inference_pass.chunk_counts`), with the model's missing
+    rows dropped; anything else is returned unchanged.
+    """
+    cov_type = str(options.get("cov_type", "nonrobust")).lower()
+    lazy = type(X).__module__.split(".")[0] in ("dask", "pyspark")
+    if freq is None or X is None or cov_type == "nonrobust" or lazy or hasattr(X, "iter_chunks"):
+        return X, y, sample_weight
+    from ._inference_source import data_source
+    from ._sources.missing import drop_missing
+
+    n = X.shape[0] if hasattr(X, "shape") else len(X)
+    f = freq_array(freq, n)
+    missing = getattr(model, "missing", "raise")
+    if missing == "drop":
+        masks = [m for m in map(missing_rows, (X, y, sample_weight)) if m is not None]
+        f = f[~np.logical_or.reduce(masks)] if masks else f
+    X, y, sample_weight = drop_missing(X, y, sample_weight, missing)[:3]
+    k = int(np.prod(np.shape(model.coef_)[:-1]))
+    rows = data_source(X, y, sample_weight, int(model.n_features_in_), k, "HC0")
+    return CountedRows(*rows.arrays, f), None, None
+
+
+class CountedRows:
+    """In-memory rows with frequency weights: a source of ``(X, Y, f * w, f)`` chunks.
+
+    ``iter_chunks()`` yields ``(X, Y, f * w)`` like any source;
+    ``iter_counted()`` adds the counts as a fourth item.
+    """
+
+    __lingrad_source__ = True
+
+    def __init__(self, X: Any, Y: np.ndarray, w: np.ndarray | None, f: np.ndarray) -> None:
+        self.arrays, self.counts = (X, Y, w), f
+        self.n_features, self.n_targets = X.shape[1], Y.shape[1]
+
+    def iter_chunks(self):
+        from ._inference_pass import array_chunks
+
+        return array_chunks(*self.arrays)
+
+    def iter_counted(self):
+        start = 0
+        for Xc, Yc, wc in self.iter_chunks():
+            stop = start + Xc.shape[0]
+            yield Xc, Yc, wc, self.counts[start:stop]
+            start = stop

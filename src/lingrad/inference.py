@@ -99,7 +99,7 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from ._bounds import active_bounds
-from ._fit_args import freq_input, with_pending
+from ._fit_args import counted_rows, freq_input, with_pending
 from ._freq import check_freq_cov
 from ._inference_compute import convergence, exact_params, fit_ssr, target_numbers
 from ._inference_design import build_design, check_summary_width
@@ -175,6 +175,7 @@ def summarize_model(model: Any, X: Any, y: Any, sample_weight: Any, **options: A
     sample_weight, pending = freq_input(X, y, sample_weight, freq, missing)
     if stats is None:
         stats = with_pending(training_stats(model, X, y, sample_weight), pending)
+    X, y, sample_weight = counted_rows(model, X, y, sample_weight, freq, options)
     names = getattr(model, "feature_names_in_", None)
     names = None if names is None else list(names)
     return summarize(
@@ -296,7 +297,7 @@ def _summaries(
         rows = robust.start(chunks, B.shape[0], design, int(stats.n_samples))
         res = second_pass(rows, design, B, c, None, stats.y_mean, robust.sums)
         check_pass_matches(res, stats)
-        res.meat = robust.finish(design, float(stats.n_samples))
+        res.meat = robust.finish(design, stats.nobs)
     elif chunks is not None:
         res = distributed_pass(chunks, design, B, c, hc, stats.y_mean)  # Spark: on executors
         res = second_pass(chunks(), design, B, c, hc, stats.y_mean) if res is None else res
@@ -401,7 +402,7 @@ def _normalised(chunks: Callable[[], Iterable[Any]] | None, stats: SufficientSta
     k = stats.weight_exponent
     if chunks is None or not k:
         return chunks
-    return lambda: ((X, Y, normalised_weights(w, k)) for X, Y, w in chunks())
+    return lambda: ((X, Y, normalised_weights(w, k), *f) for X, Y, w, *f in chunks())
 
 
 class _Rows:
@@ -411,5 +412,5 @@ class _Rows:
         self.chunks = chunks
 
     def iter_chunks(self) -> Iterable[Any]:
-        for X, y, w in self.chunks():
+        for X, y, w, *_ in self.chunks():
             yield X, np.asarray(y, dtype=np.float64).reshape(np.shape(X)[0], -1), w
