@@ -11,6 +11,15 @@ statsmodels, the weights need not be integers (a row may count 2.5 times);
 they must be finite and non-negative. A NaN is a missing value: refused, or
 its row dropped with ``missing="drop"``.
 
+Robust covariances follow the same rule, the rows repeated: HC0-HC3 count
+every copy's score (``f a² u²`` for a row of analytic weight ``a``) with the
+leverage of one copy in the repeated rows' design (``a zᵀ (XᵀWX)⁻¹ z``, HC2 and
+HC3); cluster-robust ones put the copies in their row's cluster, and a row
+counted 0 times is no row (its cluster does not count). Their second pass reads
+the counts beside the combined weights (chunks ``(X, Y, f * w, f)``). HAC is
+refused (:func:`check_freq_cov`): its lags count rows in time order, where the
+copies of a row have no place.
+
 Examples
 --------
 >>> f = freq_array([1, 2, 0], 3)

@@ -130,6 +130,7 @@ from ._inference_source import data_source, training_stats
 from ._messages import render
 from ._optimum import NO_REFERENCE, NORMAL_EQUATIONS
 from ._params import COV_TYPES, SUMMARY_PARAMETERS
+from ._sources.grouplabels import frame_groups
 from ._sources.missing import summary_data
 from ._stats import SufficientStats, normalised_weights
 
@@ -226,16 +227,16 @@ def summarize(
     sample_weight : array-like of shape (n_samples,), default=None
         The weights given to ``fit`` (alone: for the WLS likelihood only).
     cov_type : {"nonrobust", "HC0"-"HC3", "cluster", "cluster-crv3", "HAC"}, default="nonrobust"
-        As statsmodels' ``fit(cov_type=...)``: classical, heteroscedasticity-,
-        cluster- (CR1, CR3: with ``groups``) or autocorrelation-robust
-        (Newey-West: ``maxlags``); robust types read the data once more.
+        As statsmodels' ``fit(cov_type=...)``: classical, heteroscedasticity-, cluster- (CR1,
+        CR3: ``groups``) or autocorrelation-robust (Newey-West: ``maxlags``), reading the data
+        once more; with frequency weights, those of the rows repeated (HAC refused).
     alpha : float, default=0.05
         Significance level of the confidence intervals (0.05: 95%).
     feature_names : sequence of n_features str, default=None (``feature_names_in_``, or x0, ...)
     use_t : bool, default=None
         Student's t (True) or normal (False); None: t for ``"nonrobust"`` only.
     groups : array-like of shape (n_samples,) or (n_samples, 2), or str or two str, default=None
-        Cluster ids (any labels; two columns: two-way), or a dataset's column(s).
+        Cluster ids (any labels; two columns: two-way), or a dataset's or DataFrame's column(s).
     maxlags : int, default=None
         HAC lags; None: ``floor(4 (n / 100)^(2/9))``.
 
@@ -256,6 +257,7 @@ def summarize(
     B, c, one_d = coefficients(model, int(np.shape(model.coef_)[-1]))
     check_model_matches(stats, B)
     names = param_names(model, feature_names, stats.n_features)
+    X, groups = frame_groups(X, groups, names)  # a (Dask) DataFrame's column(s) as groups
     X, y, sample_weight = summary_data(model, X, y, sample_weight)  # missing="drop", streams
     chunks = data_source(X, y, sample_weight, stats.n_features, B.shape[0], cov_type)
     robust = robust_request(cov_type, groups, maxlags, X)

@@ -22,7 +22,7 @@ import numpy as np
 
 from .errors import data_error
 
-__all__ = ["labelled_chunks", "numeric_columns", "with_targets"]
+__all__ = ["frame_groups", "labelled_chunks", "numeric_columns", "with_targets"]
 
 
 def with_targets(ds: Any, targets: list[str]) -> Any:
@@ -123,3 +123,31 @@ def _out_of_step(columns: list[str]) -> str:
         f"the group column(s) {columns!r} do not have one label per row read "
         "(the file changed during the pass?). Pass the file as it was fitted."
     )
+
+
+def frame_groups(X: Any, groups: Any, features: Any = None) -> tuple[Any, Any]:
+    """``(X, groups)`` with ``groups`` naming column(s) of a pandas or Dask DataFrame ``X``
+    taken out of it: the labels become the column(s), and ``X`` loses them unless they are
+    among ``features`` (the model's feature names). Anything else is returned unchanged.
+
+    >>> import pandas as pd
+    >>> X, g = frame_groups(pd.DataFrame({"a": [1.0, 2.0], "firm": ["x", "y"]}), "firm")
+    >>> list(X.columns), list(g)
+    (['a'], ['x', 'y'])
+    """
+    names = [groups] if isinstance(groups, str) else groups
+    columns = getattr(X, "columns", None)
+    if hasattr(X, "_reader") or columns is None or not hasattr(X, "drop"):
+        return X, groups
+    if not isinstance(names, list | tuple) or not names:
+        return X, groups
+    if not all(isinstance(c, str) and c in columns for c in names):
+        return X, groups
+    labels = X[names[0]] if isinstance(groups, str) else X[list(names)]
+    if hasattr(labels, "__dask_graph__"):  # text as objects (Dask warns on string dtypes)
+        kinds = [labels.dtype] if isinstance(groups, str) else list(labels.dtypes)
+        if any(getattr(k, "kind", "O") not in "biuf" for k in kinds):
+            labels = labels.astype(object)
+    keep = set(features or ())
+    drop = [c for c in names if c not in keep]
+    return (X.drop(columns=drop) if drop else X), labels
