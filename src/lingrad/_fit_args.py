@@ -22,6 +22,7 @@ __all__ = [
     "counted_rows",
     "fit_intake",
     "freq_input",
+    "freq_source",
 ]
 
 NO_STATS_TO_CONTINUE = (
@@ -41,8 +42,9 @@ def freq_input(X: Any, y: Any, sample_weight: Any, freq_weights: Any, missing: s
     lazy = type(X).__module__.split(".")[0] in ("dask", "pyspark")
     if lazy or getattr(X, "__lingrad_source__", False) or not hasattr(X, "__len__"):
         raise FreqWeightError(
-            "freq_weights is for in-memory data; datasets and Dask collections do not take it "
-            "yet. Repeat the rows, or fit the arrays in memory."
+            "freq_weights is for arrays, DataFrames and Dask collections; a dataset takes "
+            "its column of counts as open_dataset(..., freq_weight=COL), and Spark "
+            "DataFrames do not take counts yet: repeat the rows, or fit them in memory."
         )
     n = X.shape[0] if hasattr(X, "shape") else len(X)
     f = freq_array(freq_weights, n)
@@ -56,8 +58,27 @@ def freq_input(X: Any, y: Any, sample_weight: Any, freq_weights: Any, missing: s
     return w, (sum_f, sum_log, sample_weight is not None)
 
 
+def freq_source(X: Any, y: Any, sample_weight: Any, freq: Any, missing: str) -> tuple:
+    """``(X, y, sample_weight, freq)`` with the counts where the data live.
+
+    ``freq`` naming a column of a pandas or Dask DataFrame ``X`` is that column
+    (then not a feature); Dask data with frequency weights become one
+    :class:`~lingrad._sources.daskfreq.DaskFreqSource` (``freq`` then None).
+    """
+    columns = getattr(X, "columns", None)
+    if isinstance(freq, str) and columns is not None and freq in columns and hasattr(X, "drop"):
+        X, freq = X.drop(columns=[freq]), X[freq]
+    dask = any(hasattr(o, "__dask_graph__") for o in (X, y, sample_weight, freq))
+    if freq is None or not dask:
+        return X, y, sample_weight, freq
+    from ._sources.daskfreq import DaskFreqSource
+
+    return DaskFreqSource(X, y, sample_weight, freq, missing=missing), None, None, None
+
+
 def fit_intake(X: Any, y: Any, sample_weight: Any, freq_weights: Any, missing: str):
     """:func:`~lingrad._sources.missing.intake` with frequency weights: ``(..., pending)``."""
+    X, y, sample_weight, freq_weights = freq_source(X, y, sample_weight, freq_weights, missing)
     sample_weight, pending = freq_input(X, y, sample_weight, freq_weights, missing)
     return (*intake(X, y, sample_weight, missing), pending)
 

@@ -153,8 +153,8 @@ def distributed_pass(
     (Spark executors, Dask workers: each batch's :class:`Pass` there, added by a tree);
     None for any other source."""
     reduce = getattr(getattr(chunks, "__self__", None), "reduce_chunks", None)
-    if reduce is None:
-        return None
+    if reduce is None or (hc is not None and getattr(chunks, "__name__", "") == "iter_counted"):
+        return None  # counts (frequency weights) for the meat: the blocks come to the client
     return reduce(_BatchPass(design, B, c, hc, y_mean), add_passes)
 
 

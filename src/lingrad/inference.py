@@ -99,7 +99,7 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from ._bounds import active_bounds
-from ._fit_args import counted_rows, freq_input, with_pending
+from ._fit_args import counted_rows, freq_input, freq_source, with_pending
 from ._freq import check_freq_cov
 from ._inference_compute import convergence, exact_params, fit_ssr, target_numbers
 from ._inference_design import build_design, check_summary_width
@@ -173,6 +173,7 @@ def summarize_model(model: Any, X: Any, y: Any, sample_weight: Any, **options: A
     stats = model.stats_
     check_summary_width(model.n_features_in_, getattr(stats, "n_samples", None))
     freq, missing = options.pop("freq_weights", None), getattr(model, "missing", "raise")
+    X, y, sample_weight, freq = freq_source(X, y, sample_weight, freq, missing)  # Dask, columns
     sample_weight, pending = freq_input(X, y, sample_weight, freq, missing)
     if stats is None:
         stats = with_pending(training_stats(model, X, y, sample_weight), pending)
