@@ -167,3 +167,33 @@ def test_freq_robust_equals_analytic_robust_when_counts_are_one():
         a = m.summary(X, y, sample_weight=aw, freq_weights=ones, cov_type=cov_type)
         b = p.summary(X, y, sample_weight=aw, cov_type=cov_type)
         np.testing.assert_allclose(a.bse, b.bse, rtol=1e-10)
+
+
+def test_cli_robust_summary_with_a_count_column(tmp_path):
+    import json
+
+    pytest.importorskip("typer", reason="the command line")
+    from typer.testing import CliRunner
+
+    from lingrad import cli
+
+    X, y, fw, aw, g, _ = _data(seed=6)
+    path = _files(tmp_path, X, y, fw, aw, g)[0]
+    data, model = str(path), str(tmp_path / "m.json")
+    opts = ["--lr", "auto", "--optimizer", "nesterov", "--tol", "1e-14", "--n-iters", "200000"]
+    feats = ["--features", "a,b,c"]
+    run = CliRunner().invoke
+    out = run(
+        cli.app, ["fit", data, "-t", "y", *feats, "--freq-weight", "count", "-o", model, *opts]
+    )
+    assert out.exit_code == 0, out.output
+    ref, k = _repeated(X, y, fw, aw, False)
+    for args, want in (
+        (["--cov-type", "HC3"], ref.fit(cov_type="HC3")),
+        (["--cluster", "city"], ref.fit(cov_type="cluster", cov_kwds={"groups": np.repeat(g, k)})),
+    ):
+        got = run(cli.app, ["summary", model, data, "--freq-weight", "count", *args, "--json"])
+        assert got.exit_code == 0, got.output
+        np.testing.assert_allclose(json.loads(got.output)["bse"], want.bse, rtol=1e-8)
+    hac = run(cli.app, ["summary", model, data, "--freq-weight", "count", "--cov-type", "HAC"])
+    assert hac.exit_code != 0 and "time order" in hac.output and "Traceback" not in hac.output
