@@ -197,3 +197,22 @@ def test_cli_robust_summary_with_a_count_column(tmp_path):
         np.testing.assert_allclose(json.loads(got.output)["bse"], want.bse, rtol=1e-8)
     hac = run(cli.app, ["summary", model, data, "--freq-weight", "count", "--cov-type", "HAC"])
     assert hac.exit_code != 0 and "time order" in hac.output and "Traceback" not in hac.output
+
+
+def test_fractional_counts_follow_the_same_formulas():
+    """Non-integer counts enter the same formulas: halving every count doubles HC0's
+    covariance (bread⁻¹ x 2, meat / 2); CR1's score sums halve (meat / 4), so only its
+    (n-1)/(n-k) changes, with the new n."""
+    X, y, fw, aw, g, _ = _data(seed=7)
+    fw = fw + 1.0
+    m = _model().fit(X, y, aw, freq_weights=fw)
+    h = _model().fit(X, y, aw, freq_weights=fw / 2)
+    a = m.summary(X, y, sample_weight=aw, freq_weights=fw, cov_type="HC0")
+    b = h.summary(X, y, sample_weight=aw, freq_weights=fw / 2, cov_type="HC0")
+    np.testing.assert_allclose(b.bse, a.bse * np.sqrt(2.0), rtol=1e-10)
+    assert b.nobs == fw.sum() / 2
+    a = m.summary(X, y, sample_weight=aw, freq_weights=fw, cov_type="cluster", groups=g)
+    b = h.summary(X, y, sample_weight=aw, freq_weights=fw / 2, cov_type="cluster", groups=g)
+    n, p = fw.sum(), 4
+    ratio = ((n / 2 - 1) / (n / 2 - p)) / ((n - 1) / (n - p))
+    np.testing.assert_allclose(b.bse, a.bse * np.sqrt(ratio), rtol=1e-10)
