@@ -160,3 +160,23 @@ def test_cli_cluster_on_a_text_column(tmp_path):
     assert out.exit_code == 0, out.output
     want = model.summary(X, y, cov_type="cluster", groups=NAMES[g]).bse
     np.testing.assert_allclose(json.loads(out.output)["bse"], want, rtol=RTOL)
+
+
+def test_cli_cv_groups_on_a_text_column(tmp_path):
+    pytest.importorskip("typer", reason="the command line")
+    from typer.testing import CliRunner
+
+    from lingrad import cli
+
+    X, y, _, _, frame = _data(seed=6)
+    firms = np.array([f"firm {i}" for i in range(40)], dtype=object)
+    frame["firm"] = firms[np.random.default_rng(6).integers(0, 40, len(y))]
+    frame.drop(columns=["city"]).to_csv(tmp_path / "d.csv", index=False)
+    args = ["cv", str(tmp_path / "d.csv"), "-t", "y", "--features", "a,b,c", "--groups", "firm"]
+    out = CliRunner().invoke(cli.app, [*args, "--alphas", "1,0.1,0.01", "--json"])
+    assert out.exit_code == 0, out.output
+    want = LinearRegressionCV(alphas=[1.0, 0.1, 0.01]).fit(X, y, groups=frame["firm"].to_numpy())
+    (t,) = json.loads(out.stdout)["targets"]
+    assert t["alpha"] == want.alpha_ and list(t["coefficients"]) == ["a", "b", "c"]
+    np.testing.assert_allclose(list(t["coefficients"].values()), want.coef_, rtol=1e-10)
+    np.testing.assert_allclose(t["path"]["mean_test_mse"], want.cv_results_["mean_test_mse"])
