@@ -185,8 +185,8 @@ def _columns(cov_type: str, names: list[str], X: Any) -> Robust:
     if not hasattr(X, "_reader") or columns is None:
         raise _fail(
             "groups", "an array of cluster ids (column names need a dataset)", repr(names),
-            "Pass the ids as an array, one per row, or open the data with open_dataset and "
-            "name its group column.",
+            "Pass the ids as an array, one per row, or name a group column of a dataset "
+            "(open_dataset) or of X as a pandas or Dask DataFrame.",
         )  # fmt: skip
     missing = [g for g in names if g not in columns]
     if missing or len(names) > 2:
