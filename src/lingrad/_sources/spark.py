@@ -135,6 +135,7 @@ class SparkSource:
 
     __lingrad_source__ = True
     description = DESCRIPTION
+    labelled_blocks = True  # reduce_chunks takes columns= and positions= (CV folds, clusters)
 
     def __init__(
         self,
@@ -181,6 +182,26 @@ class SparkSource:
     def __repr__(self) -> str:
         target = self.target_names[0] if self.one_d and self.target_names else self.target_names
         return f"SparkSource(target={target!r}, features={self.feature_names!r})"
+
+    def without_feature(self, name: str) -> SparkSource:
+        """The same columns but feature ``name`` (a group column is not a feature)."""
+        features = [c for c in self._layout.features if c != name]
+        if not features:
+            raise data_error(
+                DESCRIPTION, f"has no feature left besides the group column {name!r}.", column=name
+            )
+        target = self.target_names[0] if self.one_d else self.target_names
+        return SparkSource(self._input, target, features, self.weight_name)
+
+    def label_columns(self, names: Sequence[str]) -> list[str]:
+        """``names`` checked as one or two group columns (numbers or text) of the frame."""
+        if not 0 < len(names) <= 2:
+            raise data_error(
+                DESCRIPTION, f"groups names one or two columns; got {list(names)!r}."
+            )
+        for name in names:
+            check_column(name, self._types, vectors=False, labels=True)
+        return list(names)
 
     # -- passes ---------------------------------------------------------------------------
     def reduce_chunks(
