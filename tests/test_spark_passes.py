@@ -123,7 +123,7 @@ def test_cluster_groups_are_checked(spark):
     from pyspark.sql import functions as F
 
     stamped = open_dataset(df.withColumn("t", F.current_timestamp()), "y0", ["x0", "x1"])
-    with pytest.raises(DataFileError, match="'t' .*cannot be a group column"):
+    with pytest.raises(DataFileError, match=r"'t' .*cannot be a group column"):
         m.summary(stamped, cov_type="cluster", groups="t")
 
 
