@@ -88,20 +88,27 @@ class _Batches:
         self.args = (p, cols, categorical, na, weight)
 
     def __call__(self, batches: Iterator[Any]) -> Iterator[Any]:
-        from .._sources.spark_tasks import records
-        from .stream import _chunk_stats
+        from pyspark import TaskContext
 
-        p, cols, categorical, na, weight = self.args
-        results, row0 = [], 0
+        from .._sources.spark_tasks import records, task_threads
+
         try:
-            for batch in batches:
-                if batch.num_rows == 0:
-                    continue
-                frame = batch.to_pandas()
-                frame.columns = cols
-                results.append(_chunk_stats(p, frame, categorical, na, row0, _DESCRIPTION, weight))
-                row0 += batch.num_rows
+            with task_threads(TaskContext.get()):
+                results = self._each(batches, *self.args)
         except Exception as exc:  # reported on the driver, as a lingrad error
             yield from records(("raise", exc))
             return
         yield from records(("ok", results))
+
+    def _each(self, batches, p, cols, categorical, na, weight):
+        from .stream import _chunk_stats
+
+        results, row0 = [], 0
+        for batch in batches:
+            if batch.num_rows == 0:
+                continue
+            frame = batch.to_pandas()
+            frame.columns = cols
+            results.append(_chunk_stats(p, frame, categorical, na, row0, _DESCRIPTION, weight))
+            row0 += batch.num_rows
+        return results
