@@ -194,11 +194,7 @@ class SparkSource:
         return SparkSource(self._input, target, features, self.weight_name)
 
     def label_columns(self, names: Sequence[str]) -> list[str]:
-        """``names`` checked as one or two group columns (numbers or text) of the frame."""
-        if not 0 < len(names) <= 2:
-            raise data_error(
-                DESCRIPTION, f"groups names one or two columns; got {list(names)!r}."
-            )
+        """``names`` (one or two) checked as group columns (numbers or text) of the frame."""
         for name in names:
             check_column(name, self._types, vectors=False, labels=True)
         return list(names)
