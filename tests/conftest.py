@@ -7,6 +7,7 @@ os.environ.setdefault("SCIPY_ARRAY_API", "1")
 
 import numpy as np
 import pytest
+from _spark import spark  # noqa: F401  (the one Spark session of the run, for test_spark*.py)
 
 
 def textbook_gd(X, y, lr=0.01, n_iters=1000, w0=None):

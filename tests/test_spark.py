@@ -1,6 +1,7 @@
 """Spark DataFrames as a source: one distributed pass, equal to the NumPy fit.
 
-One local session (``local[2]``) serves the whole module. The executors' Python
+One local session (``local[2]``) serves every Spark test module (tests/_spark.py,
+a session fixture in conftest). The executors' Python
 workers run this interpreter (``PYSPARK_PYTHON``), with this tree's ``src`` first
 on their path, so they import the lingrad under test. Skipped, with the reason,
 where pyspark or Java is missing (``make test`` installs Java when it can).
@@ -8,10 +9,6 @@ where pyspark or Java is missing (``make test`` installs Java when it can).
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -32,43 +29,6 @@ pytestmark = [
 ]
 CONVERGED = dict(lr="auto", optimizer="nesterov", tol=1e-12, n_iters=20_000)
 SRC = str(Path(__file__).resolve().parents[1] / "src")
-
-
-def _java_reason() -> str | None:
-    java = shutil.which("java")
-    if java is None:
-        return "Java is not installed: Spark needs a JRE (apt install openjdk-17-jre-headless)"
-    try:
-        subprocess.run([java, "-version"], capture_output=True, check=True, timeout=60)
-    except (OSError, subprocess.SubprocessError) as exc:  # pragma: no cover - broken Java
-        return f"java -version fails ({exc}): Spark needs a working JRE"
-    return None
-
-
-@pytest.fixture(scope="module")
-def spark():
-    reason = _java_reason()
-    if reason:
-        pytest.skip(reason)
-    from pyspark.sql import SparkSession
-
-    os.environ["PYSPARK_PYTHON"] = sys.executable
-    # the workers import this tree's lingrad, and this module (for _wide_rows)
-    here = str(Path(__file__).resolve().parent)
-    os.environ["PYTHONPATH"] = os.pathsep.join([SRC, here, os.environ.get("PYTHONPATH", "")])
-    session = (
-        SparkSession.builder.master("local[2]")
-        .appName("lingrad-tests")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.shuffle.partitions", "2")
-        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-        .config("spark.driver.memory", "4g")
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
 
 
 def _frame(spark, pdf, partitions=3):

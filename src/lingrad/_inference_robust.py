@@ -166,7 +166,8 @@ def robust_request(cov_type: str, groups: Any, maxlags: Any, X: Any) -> Robust |
     names = [groups] if isinstance(groups, str) else groups
     is_names = isinstance(names, list | tuple) and 0 < len(names) <= 2
     is_names = is_names and all(isinstance(g, str) for g in names)
-    if isinstance(groups, str) or (is_names and hasattr(X, "_reader")):  # column names
+    by_name = hasattr(X, "_reader") or getattr(X, "labelled_blocks", False)  # files, Spark
+    if isinstance(groups, str) or (is_names and by_name):  # column names
         out = _columns(cov_type, list(names), X)
     else:
         out = Robust(cov_type, labels=_labels(groups))
@@ -181,6 +182,8 @@ def robust_request(cov_type: str, groups: Any, maxlags: Any, X: Any) -> Robust |
 
 
 def _columns(cov_type: str, names: list[str], X: Any) -> Robust:
+    if getattr(X, "labelled_blocks", False):  # a Spark DataFrame's columns, on the executors
+        return Robust(cov_type, columns=X.label_columns(names), dataset=X)
     columns = getattr(X, "columns", None)
     if not hasattr(X, "_reader") or columns is None:
         raise _fail(

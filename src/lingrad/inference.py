@@ -103,6 +103,7 @@ from ._fit_args import counted_rows, freq_input, freq_source, with_pending
 from ._freq import check_freq_cov
 from ._inference_compute import convergence, exact_params, fit_ssr, target_numbers
 from ._inference_design import build_design, check_summary_width
+from ._inference_distributed import robust_pass
 from ._inference_model import (
     check_model_matches,
     check_stats,
@@ -297,8 +298,10 @@ def _summaries(
     hc = None if cov_type == "nonrobust" else cov_type
     res = None
     if robust is not None and chunks is not None:
-        rows = robust.start(chunks, B.shape[0], design, int(stats.n_samples))
-        res = second_pass(rows, design, B, c, None, stats.y_mean, robust.sums)
+        res = robust_pass(chunks, robust, design, B, c, stats.y_mean)  # Spark: on executors
+        if res is None:
+            rows = robust.start(chunks, B.shape[0], design, int(stats.n_samples))
+            res = second_pass(rows, design, B, c, None, stats.y_mean, robust.sums)
         check_pass_matches(res, stats)
         res.meat = robust.finish(design, stats.nobs)
     elif chunks is not None:

@@ -26,6 +26,10 @@ def source_fold_stats(
     source: Any, folds: HashFolds, groups: Any
 ) -> tuple[collect.FoldStats, list[str] | None]:
     """``(FoldStats, feature names)`` of a data source, in one pass."""
+    if getattr(source, "labelled_blocks", False):  # Spark: on the executors
+        from .distributed import from_spark
+
+        return from_spark(source, folds, groups)
     if hasattr(source, "reduce_chunks"):  # Dask
         if isinstance(groups, str):
             raise cv_error(

@@ -188,6 +188,10 @@ def as_raw_input(data: Any, chunk_rows: int) -> Any:
         return _dataset_input(open_dataset(data, target=None, chunk_rows=chunk_rows), chunk_rows)
     if _is_dask_frame(data):
         return DaskInput(data)
+    if type(data).__name__ == "DataFrame" and type(data).__module__.startswith("pyspark.sql"):
+        from .spark import SparkInput
+
+        return SparkInput(data)
     module = type(data).__module__.split(".")[0]
     if module == "polars" and hasattr(data, "slice"):
         return PolarsInput(data, chunk_rows)

@@ -181,6 +181,10 @@ class DesignSource(ChunkedSource):
 
     def _chunk_results(self) -> Iterator[tuple]:
         opts = (self.categorical, self.na)
+        on_spark = getattr(self.raw, "chunk_results", None)
+        if on_spark is not None:  # Spark: every batch on the executors (_design.spark)
+            yield from on_spark(self.p, self._cols, *opts, self.weight)
+            return
         parts = getattr(self.raw, "parts", None)
         if parts is not None:  # Dask: every partition on the cluster, merged here in order
             import dask

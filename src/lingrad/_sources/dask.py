@@ -23,7 +23,8 @@ import dask.array as da
 import numpy as np
 from dask.delayed import Delayed
 
-from .._objective import Penalty, _PassesOverData, _sums
+from .._objective import Penalty
+from .._reduced import BlockSums, ReducedLeastSquares, add_sums
 from .._stats import SufficientStats, weight_exponent
 from .dask_input import (
     align_rows,
@@ -95,40 +96,11 @@ def _merge_summaries(a: _Summary, b: _Summary) -> _Summary:
     )
 
 
-# The Hessian-vector product is the gradient of the loss with all targets 0
-# (``r = X v + v_b``), so one per-block kernel, ``_sums``, serves both.
-_ZERO_TARGET = np.zeros((1, 1))
-
-
 def _block_sums(
-    theta: np.ndarray,
-    X: np.ndarray,
-    Y: np.ndarray | None,
-    w: np.ndarray | None,
-    fit_intercept: bool,
+    theta: np.ndarray, X: np.ndarray, Y: np.ndarray, w: np.ndarray | None, fit_intercept: bool
 ) -> tuple[np.ndarray, float, float]:
-    """``_sums`` on one block, computed in the block's precision and returned in float64.
-
-    ``theta`` is of shape (n_params, n_targets); ``Y`` None means targets of 0.
-    """
-    G, sse, sw = _sums(
-        theta.astype(X.dtype, copy=False),
-        X,
-        _ZERO_TARGET if Y is None else Y,
-        w,
-        fit_intercept,
-    )
-    return G.astype(np.float64, copy=False), sse, sw
-
-
-def _centred_sq(X: np.ndarray, w: np.ndarray | None, shift: np.ndarray) -> np.ndarray:
-    """``sum_i w_i (x_i - shift)^2`` per column of one block, in float64."""
-    B = np.asarray(X, dtype=np.float64) - shift
-    return (B * B).sum(axis=0) if w is None else np.asarray(w, dtype=np.float64) @ (B * B)
-
-
-def _add_sums(a: tuple, b: tuple) -> tuple[np.ndarray, float, float]:
-    return a[0] + b[0], a[1] + b[1], a[2] + b[2]
+    """:class:`~lingrad._reduced.BlockSums` of one block; ``Y`` None means targets of 0."""
+    return BlockSums(theta, fit_intercept, Y is not None)(X, Y, w)
 
 
 def _tree_reduce(leaves: Sequence[Delayed], combine: Callable[[Any, Any], Any]) -> Delayed:
@@ -145,15 +117,13 @@ def _tree_reduce(leaves: Sequence[Delayed], combine: Callable[[Any, Any], Any]) 
 
 
 # -- the "direct" engine on a cluster ----------------------------------------------------------
-class DaskLeastSquares(_PassesOverData):
+class DaskLeastSquares(ReducedLeastSquares):
     """Squared loss evaluated on the cluster: one distributed pass per evaluation.
 
     Each ``grad_mse(theta)`` sends ``theta`` (once per worker) to the persisted
     row blocks, computes :func:`lingrad._objective._sums` on every block where
     it lives and returns the tree-summed result, of shape (n_params,
-    n_targets). The curvature for ``lr="auto"`` comes from the same Lanczos
-    iteration as every streamed engine (:meth:`_PassesOverData.spectrum`), its
-    Hessian-vector products computed the same way.
+    n_targets); the rest is :class:`~lingrad._reduced.ReducedLeastSquares`'.
 
     Parameters
     ----------
@@ -178,13 +148,14 @@ class DaskLeastSquares(_PassesOverData):
         penalty: Penalty,
         keep: tuple = (),
     ) -> None:
+        super().__init__(n_features, n_targets, sum_weights, fit_intercept, penalty)
         self._parts = parts
         self._keep = keep
-        self.n_features = n_features
-        self.n_targets = n_targets
-        self.sum_weights = float(sum_weights)
-        self.fit_intercept = fit_intercept
-        self.penalty = penalty
+
+    def _reduce(self, kernel: Callable[..., Any], combine: Callable[[Any, Any], Any]) -> Any:
+        leaves = [dask.delayed(kernel)(X, Y, w) for X, Y, w in self._parts]
+        (total,) = dask.compute(_tree_reduce(leaves, combine))
+        return total
 
     def _cluster_sums(self, theta: np.ndarray, targets: bool) -> tuple[np.ndarray, float, float]:
         th = dask.delayed(theta)  # one key: shipped once to each worker, not once per block
@@ -192,34 +163,8 @@ class DaskLeastSquares(_PassesOverData):
             dask.delayed(_block_sums)(th, X, Y if targets else None, w, self.fit_intercept)
             for X, Y, w in self._parts
         ]
-        (total,) = dask.compute(_tree_reduce(leaves, _add_sums))
+        (total,) = dask.compute(_tree_reduce(leaves, add_sums))
         return total
-
-    def grad_mse(self, theta: np.ndarray) -> tuple[np.ndarray, float]:
-        """Gradient of the smooth objective and the MSE (averaged over targets).
-
-        Parameters
-        ----------
-        theta : ndarray of shape (n_params, n_targets)
-
-        Returns
-        -------
-        grad : ndarray of shape (n_params, n_targets)
-        mse : float
-        """
-        G, sse, sw = self._cluster_sums(theta, targets=True)
-        return self._finish(theta, G, sse, sw)
-
-    def centred_moments(self, shift: np.ndarray) -> np.ndarray:
-        """``sum_i w_i (x_i - shift)^2`` per column, tree-summed (for preconditioning)."""
-        leaves = [dask.delayed(_centred_sq)(X, w, shift) for X, _, w in self._parts]
-        (total,) = dask.compute(_tree_reduce(leaves, np.add))
-        return np.asarray(total, dtype=np.float64)
-
-    def _hessian_matvec(self, v: np.ndarray) -> np.ndarray:
-        theta = np.asarray(v, dtype=np.float64).reshape(-1, 1)
-        G, _, sw = self._cluster_sums(theta, targets=False)
-        return self._finish(theta, G, 0.0, sw)[0][:, 0]
 
 
 # -- the source ----------------------------------------------------------------------------------

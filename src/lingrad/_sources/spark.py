@@ -22,16 +22,29 @@ those must run an interpreter with lingrad installed (``PYSPARK_PYTHON``).
 
 from __future__ import annotations
 
-import contextlib
+import copy
+import math
 import operator
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
 
-from .._objective import Penalty, _PassesOverData
-from .._stats import SufficientStats
+from .._objective import Penalty
+from .._reduced import ReducedLeastSquares
+from .._stats import SufficientStats, weight_exponent
 from .errors import data_error, listed
+from .spark_input import (
+    DESCRIPTION,
+    bad_value,
+    check_column,
+    feature_columns,
+    kind,
+    large_batches,
+    quoted,
+    spark_functions,
+    widths,
+)
 from .spark_tasks import (
     Collect,
     Layout,
@@ -39,31 +52,15 @@ from .spark_tasks import (
     MergeBlobs,
     PartitionRun,
     Predict,
-    add_sums,
-    batch_sums,
     blob,
-    centred_sq,
     joined,
-    weight_total,
+    merge_weight_scales,
+    weight_scale,
 )
 
 __all__ = ["SparkLeastSquares", "SparkSource", "feature_columns", "is_spark_frame"]
 
 Chunk = tuple[np.ndarray, np.ndarray, np.ndarray | None]
-
-_NUMERIC = frozenset(
-    {
-        "ByteType",
-        "ShortType",
-        "IntegerType",
-        "LongType",
-        "FloatType",
-        "DoubleType",
-        "DecimalType",
-        "BooleanType",
-    }
-)
-_DESCRIPTION = "The Spark DataFrame"
 
 
 def is_spark_frame(obj: Any) -> bool:
@@ -72,24 +69,20 @@ def is_spark_frame(obj: Any) -> bool:
     return t.__name__ == "DataFrame" and t.__module__.startswith("pyspark.sql")
 
 
-def _quoted(name: str) -> str:
-    """A column reference that survives dots and spaces in the name."""
-    return "`" + name.replace("`", "``") + "`"
-
-
 # -- the "direct" engine on the cluster -----------------------------------------------------
-class SparkLeastSquares(_PassesOverData):
+class SparkLeastSquares(ReducedLeastSquares):
     """Squared loss evaluated by the executors: one Spark job per evaluation.
 
-    Each ``grad_mse(theta)`` ships ``theta`` in the job's closure, computes
-    :func:`lingrad._objective._sums` on every Arrow batch where it lives and
-    tree-reduces the sums (shape (n_params, n_targets)); the curvature for
-    ``lr="auto"`` comes from the same Lanczos iteration as every streamed
-    engine. The selected columns are cached on the cluster for the fit.
+    Each evaluation ships its kernel (``theta`` in it) in the job's closure
+    and tree-reduces the per-block sums on the executors
+    (:class:`~lingrad._reduced.ReducedLeastSquares` does the rest). The
+    selected columns are cached on the cluster for the fit.
 
     Parameters
     ----------
     source : SparkSource
+        With its weights at their working scale (:meth:`SparkSource.direct_problem`).
+    sum_weights : float
     fit_intercept : bool
     penalty : Penalty
     """
@@ -97,45 +90,15 @@ class SparkLeastSquares(_PassesOverData):
     def __init__(
         self, source: SparkSource, sum_weights: float, fit_intercept: bool, penalty: Penalty
     ) -> None:
+        super().__init__(source.n_features, source.n_targets, sum_weights, fit_intercept, penalty)
         self._source = source
-        self.sum_weights = float(sum_weights)
-        self.n_features = source.n_features
-        self.n_targets = source.n_targets
-        self.fit_intercept = fit_intercept
-        self.penalty = penalty
 
-    def _cluster_sums(self, theta: np.ndarray, targets: bool) -> tuple:
-        kernel = batch_sums(np.asarray(theta, dtype=np.float64), self.fit_intercept, targets)
-        return self._source.reduce_chunks(kernel, add_sums)
-
-    def grad_mse(self, theta: np.ndarray) -> tuple[np.ndarray, float]:
-        """Gradient of the smooth objective and the MSE (averaged over targets).
-
-        Parameters
-        ----------
-        theta : ndarray of shape (n_params, n_targets)
-
-        Returns
-        -------
-        grad : ndarray of shape (n_params, n_targets)
-        mse : float
-        """
-        G, sse, sw = self._cluster_sums(theta, targets=True)
-        return self._finish(theta, G, sse, sw)
+    def _reduce(self, kernel: Callable[..., Any], combine: Callable[[Any, Any], Any]) -> Any:
+        return self._source.reduce_chunks(kernel, combine)
 
     def map_blocks(self, fn: Callable[..., Any]) -> list[Any]:
-        """``fn(X, Y, w)`` of every Arrow batch, computed by the executors, as a list."""
+        """``fn(X, Y, w)`` of every block of rows, computed by the executors, as a list."""
         return self._source.reduce_chunks(Listed(fn), operator.add) or []
-
-    def centred_moments(self, shift: np.ndarray) -> np.ndarray:
-        """``sum_i w_i (x_i - shift)^2`` per column, tree-summed (for preconditioning)."""
-        total = self._source.reduce_chunks(centred_sq(np.asarray(shift, float)), np.add)
-        return np.asarray(total, dtype=np.float64)
-
-    def _hessian_matvec(self, v: np.ndarray) -> np.ndarray:
-        theta = np.asarray(v, dtype=np.float64).reshape(-1, 1)
-        G, _, sw = self._cluster_sums(theta, targets=False)
-        return self._finish(theta, G, 0.0, sw)[0][:, 0]
 
 
 # -- the source -------------------------------------------------------------------------------
@@ -171,7 +134,8 @@ class SparkSource:
     """
 
     __lingrad_source__ = True
-    description = _DESCRIPTION
+    description = DESCRIPTION
+    labelled_blocks = True  # reduce_chunks takes columns= and positions= (CV folds, clusters)
 
     def __init__(
         self,
@@ -184,32 +148,32 @@ class SparkSource:
         self.one_d = not isinstance(target, list | tuple)
         targets = [] if target is None else [target] if self.one_d else list(target)
         for name in [*targets, *([weight] if weight else [])]:
-            _check_column(name, types, vectors=False)
+            check_column(name, types, vectors=False)
         for name in features or []:
-            _check_column(name, types, vectors=True)
+            check_column(name, types, vectors=True)
         taken = set(targets) | ({weight} if weight else set())
         if features is None:
-            features = [c for c, t in types.items() if _kind(t) != "other" and c not in taken]
+            features = [c for c, t in types.items() if kind(t) != "other" and c not in taken]
             if not features:
                 raise data_error(
-                    _DESCRIPTION,
+                    DESCRIPTION,
                     "no numeric column besides the target and weight; pass features=[...] "
                     f"(its columns are {listed(list(types))}).",
                 )
         features = list(features)
-        F = _spark_functions()
+        F = spark_functions()
         cast = {"number": "double", "vector": "array<double>"}
-        cols = [F.col(_quoted(c)).cast(cast[_kind(types[c])]).alias(c) for c in features]
+        cols = [F.col(quoted(c)).cast(cast[kind(types[c])]).alias(c) for c in features]
         rest = [*targets, *([weight] if weight else [])]
-        cols += [F.col(_quoted(c)).cast("double").alias(c) for c in rest]
-        self._input = frame
+        cols += [F.col(quoted(c)).cast("double").alias(c) for c in rest]
+        self._input, self._types, self._cols = frame, types, cols
         self._frame = frame.select(*cols)
-        widths = _widths(self._frame, features, types)
-        self._layout = Layout(features, widths, targets, weight)
-        self.n_features, self.n_targets = sum(widths), len(targets)
+        sizes = widths(self._frame, features, types)
+        self._layout = Layout(features, sizes, targets, weight)
+        self.n_features, self.n_targets = sum(sizes), len(targets)
         self.feature_names = [
-            name if _kind(types[name]) == "number" else f"{name}[{j}]"
-            for name, width in zip(features, widths, strict=True)
+            name if kind(types[name]) == "number" else f"{name}[{j}]"
+            for name, width in zip(features, sizes, strict=True)
             for j in range(width)
         ]
         self.target_names = targets
@@ -219,17 +183,48 @@ class SparkSource:
         target = self.target_names[0] if self.one_d and self.target_names else self.target_names
         return f"SparkSource(target={target!r}, features={self.feature_names!r})"
 
+    def without_feature(self, name: str) -> SparkSource:
+        """The same columns but feature ``name`` (a group column is not a feature)."""
+        features = [c for c in self._layout.features if c != name]
+        if not features:
+            raise data_error(
+                DESCRIPTION, f"has no feature left besides the group column {name!r}.", column=name
+            )
+        target = self.target_names[0] if self.one_d else self.target_names
+        return SparkSource(self._input, target, features, self.weight_name)
+
+    def label_columns(self, names: Sequence[str]) -> list[str]:
+        """``names`` (one or two) checked as group columns (numbers or text) of the frame."""
+        for name in names:
+            check_column(name, self._types, vectors=False, labels=True)
+        return list(names)
+
     # -- passes ---------------------------------------------------------------------------
-    def reduce_chunks(self, kernel: Callable[..., Any], combine: Callable[[Any, Any], Any]) -> Any:
-        """``kernel(X, Y, w)`` on every Arrow batch where it lives, merged on the executors.
+    def reduce_chunks(
+        self,
+        kernel: Callable[..., Any],
+        combine: Callable[[Any, Any], Any],
+        *,
+        columns: Sequence[str] = (),
+        positions: bool = False,
+    ) -> Any:
+        """``kernel(X, Y, w)`` on every block of rows where it lives, merged on the executors.
 
         Parameters
         ----------
         kernel : callable
-            ``kernel(X, Y, w)`` on one batch: X of shape (n_rows, n_features),
+            ``kernel(X, Y, w)`` on one block: X of shape (n_rows, n_features),
             Y (n_rows, n_targets), w None or (n_rows,); picklable (cloudpickle).
+            With ``columns`` or ``positions``: ``kernel(X, Y, w, labels, start)``.
         combine : callable
             ``combine(a, b)`` of two kernels' results (associative).
+        columns : sequence of str, default=()
+            Other columns of the frame (cluster or fold groups: numbers or
+            text), given to the kernel as ``labels`` of shape (n_rows, len(columns)).
+        positions : bool, default=False
+            Give the kernel ``start``, the global position (0-based, in the
+            frame's order) of the block's first row; costs one count of the
+            rows per partition (in the JVM, no Python hand-off) first.
 
         Returns
         -------
@@ -242,11 +237,27 @@ class SparkSource:
             column and the partition.
         """
         self._require_target()
-        run = PartitionRun(kernel, combine, self._layout)
-        with _large_batches(self._frame):
-            blobs = self._frame.mapInArrow(run, "blob binary").rdd.map(blob)
+        layout, frame = self._layout, self._frame
+        if columns:
+            for name in columns:
+                check_column(name, self._types, vectors=False, labels=True)
+            layout = layout.with_extra(tuple(columns))
+            F = spark_functions()
+            extra = [F.col(quoted(c)).alias(f"__lingrad_label{j}") for j, c in enumerate(columns)]
+            frame = self._input.select(*self._cols, *extra)
+        run = PartitionRun(kernel, combine, layout, self._offsets(frame) if positions else None)
+        with large_batches(frame):
+            blobs = frame.mapInArrow(run, "blob binary").rdd.map(blob)
             blobs = blobs.mapPartitions(joined)
             return self._tree(blobs, combine)
+
+    def _offsets(self, frame: Any) -> dict[int, int]:
+        """Each partition's first row in the frame's order (one count per partition, JVM only)."""
+        F = spark_functions()
+        counts = frame.groupBy(F.spark_partition_id().alias("p")).count().collect()
+        sizes = dict(sorted((int(r["p"]), int(r["count"])) for r in counts))
+        starts = np.concatenate([[0], np.cumsum(list(sizes.values()))[:-1]]).astype(int)
+        return dict(zip(sizes, starts.tolist(), strict=True))
 
     def _tree(self, blobs: Any, combine: Callable[[Any, Any], Any]) -> Any:
         n = blobs.getNumPartitions()
@@ -255,7 +266,7 @@ class SparkSource:
         depth = max(2, int(np.ceil(np.log2(max(n, 2)) / 2)))
         status, *rest = blobs.treeReduce(MergeBlobs(combine), depth=depth)
         if status == "error":
-            raise _bad_value(*rest)
+            raise bad_value(*rest)
         return rest[0]
 
     def sufficient_stats(self) -> SufficientStats:
@@ -268,16 +279,28 @@ class SparkSource:
         """
         stats = self.reduce_chunks(SufficientStats.from_arrays, SufficientStats.merge)
         if stats is None:
-            raise data_error(_DESCRIPTION, "no rows: lingrad needs at least one row to fit.")
+            raise data_error(DESCRIPTION, "no rows: lingrad needs at least one row to fit.")
         return stats
 
     def direct_problem(self, fit_intercept: bool, penalty: Penalty) -> SparkLeastSquares:
-        """Cache the selected columns, then one Spark job per evaluation."""
+        """Cache the selected columns, then one Spark job per evaluation.
+
+        A first job checks every value and finds the weights' scale: weights
+        beyond 2^±64 are divided by an exact power of two on the executors
+        (as the statistics do, :func:`lingrad._stats.weight_exponent`), so
+        weights of 1e-300 or 1e300 give the fit of the same weights rescaled.
+        """
         self._frame = self._frame.cache()
-        sw = self.reduce_chunks(weight_total, np.add)  # checks every value, once
-        if sw is None:
-            raise data_error(_DESCRIPTION, "no rows: lingrad needs at least one row to fit.")
-        return SparkLeastSquares(self, float(sw), fit_intercept, penalty)
+        scale = self.reduce_chunks(weight_scale, merge_weight_scales)  # checks every value
+        if scale is None:
+            raise data_error(DESCRIPTION, "no rows: lingrad needs at least one row to fit.")
+        top, total, e = scale
+        k = weight_exponent(np.array([top])) if self.weight_name else 0
+        source = self
+        if k:
+            source = copy.copy(self)
+            source._layout = self._layout.with_extra((), k)
+        return SparkLeastSquares(source, math.ldexp(total, e - k), fit_intercept, penalty)
 
     def iter_chunks(self) -> Iterator[Chunk]:
         """The rows on the driver, one Arrow batch at a time (a partition's worth at most).
@@ -293,7 +316,7 @@ class SparkSource:
         for p in range(rdd.getNumPartitions()):
             for parts in joined(iter(sc.runJob(rdd, lambda it: list(it), [p]))):
                 if isinstance(parts[0], str):
-                    raise _bad_value(*parts[1:])
+                    raise bad_value(*parts[1:])
                 yield parts
 
     def predict_frame(self, coef: np.ndarray, intercept: np.ndarray, names: list[str]) -> Any:
@@ -323,113 +346,7 @@ class SparkSource:
     def _require_target(self) -> None:
         if not self.target_names:
             raise data_error(
-                _DESCRIPTION,
+                DESCRIPTION,
                 "was opened without a target: pass target=... to open_dataset to fit or "
                 "summarise it (features only are for predict).",
             )
-
-
-def feature_columns(frame: Any, names: Sequence[str]) -> list[str]:
-    """A model's ``feature_names_in_`` as the frame's columns (``c[j]``: array column ``c``)."""
-    have = {f.name: f.dataType for f in frame.schema.fields}
-    out: list[str] = []
-    for name in names:
-        base = name.rsplit("[", 1)[0] if name.endswith("]") and name not in have else name
-        if base in have and _kind(have[base]) == "vector" and out[-1:] == [base]:
-            continue
-        out.append(base)
-    return out
-
-
-@contextlib.contextmanager
-def _large_batches(frame: Any, rows: int = 65536) -> Iterator[None]:
-    """Arrow batches of ``rows`` rows to the Python workers during a lingrad job (Spark's
-    default, 10,000, costs a hand-off per batch); the session's setting is restored after."""
-    conf = frame.sparkSession.conf
-    key = "spark.sql.execution.arrow.maxRecordsPerBatch"
-    old = conf.get(key, None)
-    conf.set(key, str(rows))
-    try:
-        yield
-    finally:
-        if old is None:
-            conf.unset(key)
-        else:
-            conf.set(key, old)
-
-
-def _spark_functions() -> Any:
-    from pyspark.sql import functions
-
-    return functions
-
-
-def _kind(dtype: Any) -> str:
-    """ "number", "vector" (an array of numbers) or "other", from a Spark SQL type."""
-    name = type(dtype).__name__
-    if name in _NUMERIC:
-        return "number"
-    if name == "ArrayType" and type(dtype.elementType).__name__ in _NUMERIC:
-        return "vector"
-    return "other"
-
-
-def _widths(frame: Any, features: list[str], types: dict[str, Any]) -> list[int]:
-    """Each feature column's width: 1, or (one small job) the length of an array column's rows."""
-    vectors = [c for c in features if _kind(types[c]) == "vector"]
-    if not vectors:
-        return [1] * len(features)
-    F = _spark_functions()
-    first = frame.select(*[F.size(F.col(_quoted(c))).alias(c) for c in vectors]).first()
-    sizes = {c: (int(first[c]) if first is not None else 0) for c in vectors}
-    for c, n in sizes.items():
-        if n < 1:
-            raise data_error(
-                _DESCRIPTION,
-                f"column {c!r} holds empty arrays (or no rows): an array column's rows must "
-                "all have the same, non-zero length.",
-                column=c,
-            )
-    return [sizes.get(c, 1) for c in features]
-
-
-def _check_column(name: Any, types: dict[str, Any], *, vectors: bool) -> None:
-    if not isinstance(name, str):
-        raise data_error(
-            _DESCRIPTION, f"columns are named by strings; got {name!r}. Pass the column's name."
-        )
-    if name not in types:
-        raise data_error(
-            _DESCRIPTION,
-            f"no column {name!r}; its columns are {listed(list(types))}.",
-            column=name,
-        )
-    kind = _kind(types[name])
-    if kind == "other" or (kind == "vector" and not vectors):
-        what = "an array" if kind == "vector" else "not numeric"
-        raise data_error(
-            _DESCRIPTION,
-            f"column {name!r} is {what} ({types[name].simpleString()}). Cast it "
-            f"(df.withColumn({name!r}, F.col({name!r}).cast('double'))) or leave it out of the "
-            "features.",
-            column=name,
-        )
-
-
-def _bad_value(column: str, what: str, partition: int, row: int) -> Exception:
-    fix = f"drop or fill those rows first (df.na.drop(subset=[{column!r}]) or df.na.fill(...))"
-    if what == "null":
-        text = (
-            f"column {column!r} holds a null (partition {partition}, row {row + 1} of it): {fix}."
-        )
-    elif what.startswith("a negative"):
-        text = (
-            f"column {column!r} (the weight) holds {what} (partition {partition}, row {row + 1} "
-            "of it). Sample weights must be >= 0."
-        )
-    else:
-        text = (
-            f"column {column!r} holds {what} (partition {partition}, row {row + 1} of it). "
-            f"lingrad needs finite numbers: {fix}."
-        )
-    return data_error(_DESCRIPTION, text, column=column)

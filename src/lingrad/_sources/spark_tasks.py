@@ -12,13 +12,13 @@ raises one clear error instead of a JVM stack trace.
 
 from __future__ import annotations
 
+import contextlib
+import math
 import pickle
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
-
-from .._objective import _sums
 
 __all__ = [
     "Collect",
@@ -27,55 +27,73 @@ __all__ = [
     "MergeBlobs",
     "PartitionRun",
     "Predict",
-    "add_sums",
-    "batch_sums",
     "blob",
-    "centred_sq",
     "joined",
+    "merge_weight_scales",
     "records",
-    "weight_total",
+    "weight_scale",
 ]
 
 Chunk = tuple[np.ndarray, np.ndarray, np.ndarray | None]
 
 
 class Layout:
-    """Which Arrow columns are X, Y and w (the selected frame's order), and each one's width.
+    """Which Arrow columns are X, Y, w and the extra (label) columns, and each one's width.
 
     A feature column of numbers has width 1; an array column (``array<double>``,
-    what ``VectorAssembler`` users keep) has the length of its arrays.
+    what ``VectorAssembler`` users keep) has the length of its arrays. Extra
+    columns (cluster or fold groups) are read as they are (numbers or text).
     """
 
     def __init__(
-        self, features: list[str], widths: list[int], targets: list[str], weight: str | None
+        self,
+        features: list[str],
+        widths: list[int],
+        targets: list[str],
+        weight: str | None,
+        extra: tuple[str, ...] = (),
     ) -> None:
         self.features, self.widths, self.targets, self.weight = features, widths, targets, weight
+        self.extra = tuple(extra)
+        self.weight_shift = 0  # weights are divided by 2**weight_shift (extreme scales)
 
     @property
     def names(self) -> list[str]:
         return self.features + self.targets + ([self.weight] if self.weight else [])
 
-    def arrays(self, batch: Any, partition: int, row0: int) -> Chunk | tuple:
-        """One batch as float64 (X, Y, w), or an error record ``("error", ...)``."""
+    def with_extra(self, extra: tuple[str, ...], weight_shift: int | None = None) -> Layout:
+        """This layout with other extra columns (and another weight scale)."""
+        out = Layout(self.features, self.widths, self.targets, self.weight, extra)
+        out.weight_shift = self.weight_shift if weight_shift is None else weight_shift
+        return out
+
+    def columns(self, batch: Any, partition: int, row0: int) -> list | tuple:
+        """One batch's numeric columns as float64 views (width-1: (n,); arrays: (n, width))
+        followed by its extra columns, or an error record ``("error", ...)``."""
         widths = self.widths + [1] * (len(self.names) - len(self.features))
-        cols = []
+        cols: list[Any] = []
         for j, (name, width) in enumerate(zip(self.names, widths, strict=True)):
             col, bad = _column(batch.column(j), width)
             if bad is not None:
                 return ("error", name, bad[0], partition, row0 + bad[1])
             cols.append(col)
-        A = np.column_stack(cols) if cols else np.empty((batch.num_rows, 0))
-        bad = ~np.isfinite(A)
-        if bad.any():
-            i, j = np.argwhere(bad)[0]
-            name = self.names[int(np.searchsorted(np.cumsum(widths), j, side="right"))]
-            return ("error", name, repr(float(A[i, j])), partition, row0 + int(i))
-        f, k = sum(self.widths), len(self.targets)
-        w = A[:, f + k] if self.weight else None
-        if w is not None and (w < 0).any():
-            i = int(np.argmax(w < 0))
-            return ("error", self.weight, f"a negative weight ({w[i]})", partition, row0 + i)
-        return np.ascontiguousarray(A[:, :f]), np.ascontiguousarray(A[:, f : f + k]), w
+        for j, name in enumerate(self.extra, start=len(self.names)):
+            col = batch.column(j)
+            if col.null_count:
+                i = int(np.flatnonzero(np.asarray(col.is_null()))[0])
+                return ("error", name, "null", partition, row0 + i)
+            cols.append(np.asarray(col.to_numpy(zero_copy_only=False)))
+        return cols
+
+    def arrays(self, batch: Any, partition: int, row0: int) -> Chunk | tuple:
+        """One batch as float64 (X, Y, w), or an error record ``("error", ...)``."""
+        cols = self.columns(batch, partition, row0)
+        if isinstance(cols, tuple):
+            return cols
+        blocks = Blocks(self, batch.num_rows, row0)
+        blocks.put(cols, 0, batch.num_rows)
+        out = blocks.take(partition)
+        return out if isinstance(out[0], str) else out[:3]
 
 
 def _column(col: Any, width: int) -> tuple[np.ndarray, tuple | None]:
@@ -99,10 +117,20 @@ def _column(col: Any, width: int) -> tuple[np.ndarray, tuple | None]:
 
 
 class PartitionRun:
-    """The function ``mapInArrow`` runs on each partition: one pickled summary out."""
+    """The function ``mapInArrow`` runs on each partition: one pickled summary out.
 
-    def __init__(self, kernel: Callable, combine: Callable, layout: Layout) -> None:
-        self.kernel, self.combine, self.layout = kernel, combine, layout
+    The batches' columns are copied once, straight into float64 blocks of
+    about :data:`BLOCK_CELLS` cells (:class:`Blocks`), and the kernel runs once
+    per block. With ``labels`` (extra columns) or ``offsets`` (each
+    partition's first global row), the kernel is called
+    ``kernel(X, Y, w, labels, start)``: ``labels`` of shape (n_rows, n_extra)
+    or None, ``start`` the global position of the block's first row or None.
+    """
+
+    def __init__(
+        self, kernel: Callable, combine: Callable, layout: Layout, offsets: dict | None = None
+    ) -> None:
+        self.kernel, self.combine, self.layout, self.offsets = kernel, combine, layout, offsets
 
     def __call__(self, batches: Iterator[Any]) -> Iterator[Any]:
         from pyspark import TaskContext
@@ -110,29 +138,116 @@ class PartitionRun:
         ctx = TaskContext.get()
         partition = ctx.partitionId() if ctx is not None else 0
         acc: Any = None
-        row0, held, cells = 0, [], 0
-        width = sum(self.layout.widths) + len(self.layout.targets) + 1
-        for batch in batches:
-            if batch.num_rows == 0:
-                continue
-            parts = self.layout.arrays(batch, partition, row0)
-            row0 += batch.num_rows
-            if isinstance(parts[0], str):  # ("error", column, what, partition, row)
-                yield from records(parts)
-                return
-            held.append(parts)
-            cells += batch.num_rows * width
-            if cells >= BLOCK_CELLS:  # a few large kernel calls, not one per Arrow batch
-                acc, held, cells = self._add(acc, held), [], 0
-        if held:
-            acc = self._add(acc, held)
+        with task_threads(ctx):
+            for out in _partition_blocks(batches, self.layout, partition):
+                if isinstance(out[0], str):  # ("error", column, what, partition, row)
+                    yield from records(out)
+                    return
+                acc = self._add(acc, out, partition)
         yield from records(("ok", acc))
 
-    def _add(self, acc: Any, held: list[Chunk]) -> Any:
-        X, Y = (np.concatenate([p[j] for p in held]) for j in (0, 1))
-        w = None if held[0][2] is None else np.concatenate([p[2] for p in held])
-        out = self.kernel(X, Y, w)
+    def _add(self, acc: Any, block: Any, partition: int) -> Any:
+        X, Y, w, labels, row0 = block
+        if self.layout.extra or self.offsets is not None:
+            start = None if self.offsets is None else self.offsets.get(partition, 0) + row0
+            out = self.kernel(X, Y, w, labels, start)
+        else:
+            out = self.kernel(X, Y, w)
         return out if acc is None else self.combine(acc, out)
+
+
+def task_threads(ctx: Any) -> Any:
+    """BLAS limited to the task's cores (``spark.task.cpus``, 1 by default) while it runs:
+    every task slot runs its own Python worker, and a threaded BLAS per worker on the same
+    cores spends most of its time synchronising (30x slower measured on a busy machine)."""
+    from threadpoolctl import threadpool_limits
+
+    cpus = 1
+    with contextlib.suppress(Exception):
+        cpus = max(1, int(ctx.cpus())) if ctx is not None else 1
+    return threadpool_limits(limits=cpus, user_api="blas")
+
+
+def _partition_blocks(batches: Iterator[Any], layout: Layout, partition: int) -> Iterator[Any]:
+    """Each block ``(X, Y, w, labels, row0)`` of one partition's
+    batches (row0: the block's first row in the partition), or one error record."""
+    width = sum(layout.widths) + len(layout.targets) + 1 + len(layout.extra)
+    rows = max(1, BLOCK_CELLS // width)
+    blocks, seen = Blocks(layout, rows), 0
+    for batch in batches:
+        n = batch.num_rows
+        if n == 0:
+            continue
+        cols = layout.columns(batch, partition, seen)
+        if isinstance(cols, tuple):
+            yield cols
+            return
+        a = 0
+        while a < n:
+            m = min(n - a, blocks.capacity - blocks.fill)
+            blocks.put(cols, a, a + m)
+            a += m
+            if blocks.fill == blocks.capacity:
+                yield blocks.take(partition)
+                blocks = Blocks(layout, rows, blocks.row0 + blocks.fill)
+        seen += n
+    if blocks.fill:
+        yield blocks.take(partition)
+
+
+class Blocks:
+    """Rows gathered into float64 blocks X (rows, f), Y (rows, k), w (rows,): every Arrow
+    column copied once, straight into place (no column_stack, no concatenation)."""
+
+    def __init__(self, layout: Layout, rows: int, row0: int = 0) -> None:
+        f, k = sum(layout.widths), len(layout.targets)
+        self.layout, self.capacity, self.fill, self.row0 = layout, rows, 0, row0
+        self.X, self.Y = np.empty((rows, f)), np.empty((rows, k))
+        self.w = np.empty(rows) if layout.weight else None
+        self.labels: list[np.ndarray] = []
+
+    def put(self, cols: list[np.ndarray], a: int, b: int) -> None:
+        """Rows ``a .. b - 1`` of one batch's columns (from :meth:`Layout.columns`)."""
+        lay, s = self.layout, slice(self.fill, self.fill + b - a)
+        j = 0
+        for col, width in zip(cols, lay.widths, strict=False):
+            if width == 1:
+                self.X[s, j] = col[a:b]
+            else:
+                self.X[s, j : j + width] = col[a:b]
+            j += width
+        nf, k = len(lay.features), len(lay.targets)
+        for t in range(k):
+            self.Y[s, t] = cols[nf + t][a:b]
+        if self.w is not None:
+            self.w[s] = cols[nf + k][a:b]
+        if lay.extra:
+            extra = cols[len(lay.names) :]
+            self.labels.append(
+                extra[0][a:b, None] if len(extra) == 1 else np.column_stack([c[a:b] for c in extra])
+            )
+        self.fill += b - a
+
+    def take(self, partition: int) -> tuple:
+        """``(X, Y, w, labels, row0)`` of the rows put, or an error record (non-finite, w < 0)."""
+        n, lay = self.fill, self.layout
+        X, Y = self.X[:n], self.Y[:n]
+        w = None if self.w is None else self.w[:n]
+        for A, names, widths in ((X, lay.features, lay.widths), (Y, lay.targets, None)):
+            if not np.isfinite(A).all():
+                i, j = np.argwhere(~np.isfinite(A))[0]
+                c = j if widths is None else int(np.searchsorted(np.cumsum(widths), j, "right"))
+                return ("error", names[c], repr(float(A[i, j])), partition, self.row0 + int(i))
+        if w is not None and not (np.isfinite(w).all() and (w >= 0).all()):
+            i = int(np.argmax(~(np.isfinite(w) & (w >= 0))))
+            what = repr(float(w[i])) if not np.isfinite(w[i]) else f"a negative weight ({w[i]})"
+            return ("error", lay.weight, what, partition, self.row0 + i)
+        if w is not None and lay.weight_shift:
+            w = np.ldexp(w, -lay.weight_shift)
+        labels = None
+        if self.labels:
+            labels = self.labels[0] if len(self.labels) == 1 else np.concatenate(self.labels)
+        return X, Y, w, labels, self.row0
 
 
 #: Cells (rows x columns) a kernel call gets at least: 32 MB of float64.
@@ -208,14 +323,9 @@ class Collect:
                 return
 
 
-def batch_sums(theta: np.ndarray, fit_intercept: bool, targets: bool) -> Callable:
-    def kernel(X: np.ndarray, Y: np.ndarray, w: np.ndarray | None):
-        return _sums(theta, X, Y if targets else np.zeros((1, 1)), w, fit_intercept)
-
-    return kernel
-
-
 class Listed:
+    """A kernel's result as a one-item list (``operator.add`` then lists every block's)."""
+
     def __init__(self, fn: Callable[..., Any]) -> None:
         self.fn = fn
 
@@ -223,20 +333,20 @@ class Listed:
         return [self.fn(X, Y, w)]
 
 
-def weight_total(X: np.ndarray, Y: np.ndarray, w: np.ndarray | None) -> float:
-    return float(len(X) if w is None else w.sum())
+def weight_scale(X: np.ndarray, Y: np.ndarray, w: np.ndarray | None) -> tuple[float, float, int]:
+    """``(max w, sum w / 2**e, e)`` of one block, ``e`` its largest weight's exponent:
+    no overflow or underflow whatever the weights' scale (1e-300 .. 1e308)."""
+    if w is None:
+        return 1.0, float(len(X)), 0
+    top = float(w.max()) if len(w) else 0.0
+    e = math.frexp(top)[1] if top > 0 else 0
+    return top, float(np.ldexp(w, -e).sum()), e
 
 
-def add_sums(a: tuple, b: tuple) -> tuple:
-    return a[0] + b[0], a[1] + b[1], a[2] + b[2]
-
-
-def centred_sq(shift: np.ndarray) -> Callable:
-    def kernel(X: np.ndarray, Y: np.ndarray, w: np.ndarray | None) -> np.ndarray:
-        B = X - shift
-        return (B * B).sum(axis=0) if w is None else w @ (B * B)
-
-    return kernel
+def merge_weight_scales(a: tuple, b: tuple) -> tuple[float, float, int]:
+    """Two blocks' :func:`weight_scale` at the larger exponent (exact or negligible shrinks)."""
+    e = max(a[2], b[2])
+    return max(a[0], b[0]), math.ldexp(a[1], a[2] - e) + math.ldexp(b[1], b[2] - e), e
 
 
 class Predict:
