@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
+from ._estimates import gd_iterations, nesterov_iterations, start_measure
 from ._messages import Alt, LingradMessage, Part, Set
 from ._optimum import NO_REFERENCE, NORMAL_EQUATIONS, reference_theta
 from ._solve import FitResult
@@ -161,17 +162,8 @@ def ill_conditioned_warning(
     )
 
 
-#: Error reduction assumed by the iteration estimates when ``tol=None``.
+#: The ``tol`` the iteration estimates assume when the fit has none (said where printed).
 DEFAULT_ESTIMATE_TOL = 1e-8
-
-
-def iterations_to(rate: float, tol: float) -> float:
-    """Iterations for a linear rate ``rate`` to shrink an error by ``tol``."""
-    if not math.isfinite(rate) or rate >= 1.0:
-        return math.inf
-    if rate <= 0.0 or tol >= 1.0:
-        return 1.0
-    return math.ceil(math.log(tol) / math.log(rate))
 
 
 @dataclass(frozen=True)
@@ -198,12 +190,17 @@ class Diagnostics:
     stable_lr_optimizer : float
         Largest stable learning rate for the optimizer used.
     tol : float
-        The error reduction the estimates below refer to (the fit's ``tol``, or
-        1e-8 without one).
+        The ``tol`` the estimates below refer to: the fit's, or 1e-8
+        (:data:`DEFAULT_ESTIMATE_TOL`) without one (``fit_tol`` is then nan).
     est_iters_gd : float
-        Iterations plain GD at the ``lr`` used needs to shrink the error by ``tol``.
+        Iterations plain GD at the ``lr`` used needs, at most, to bring
+        lingrad's stopping measure from its value at the fit's start to ``tol``
+        (:func:`lingrad._estimates.gd_iterations`: ``rho^k m0 <= tol``).
     est_iters_nesterov : float
-        Iterations Nesterov at ``lr=1/L`` with optimal momentum needs (``sqrt(kappa) log(1/tol)``).
+        The same for Nesterov at ``lr=1/L`` with the optimal momentum, the
+        settings of ``lr="auto", optimizer="nesterov"``
+        (:func:`lingrad._estimates.nesterov_iterations`: its slowest mode, an
+        upper bound as well, so the two compare like with like).
     grad_norm : float
         Final (proximal) gradient norm.
     grad_norm_rel : float
@@ -247,6 +244,8 @@ class Diagnostics:
         The weighted residual sum of squares at ``exact_coef``, summed from the
         rows in double-double where the reference read them in memory (else
         None); ``summary()`` uses it where the statistics' sum is at rounding level.
+    fit_tol : float
+        The fit's ``tol``; nan when it had none (the estimates then assume ``tol``).
     """
 
     engine: str
@@ -273,6 +272,7 @@ class Diagnostics:
     coef_unique: bool | None = None
     refined: bool = False
     exact_ssr: float | np.ndarray | None = None
+    fit_tol: float = math.nan
 
     def to_dict(self) -> dict:
         """Plain-Python version (JSON-serialisable numbers; arrays as lists)."""
@@ -295,8 +295,9 @@ class Diagnostics:
             ("smallest eigenvalue", f"{self.smallest_eigenvalue:.6g}"),
             ("condition number", f"{self.condition_number:.6g}"),
             ("largest stable lr (GD, 2/L)", f"{self.stable_lr:.6g}"),
-            (f"est. iterations to tol={self.tol:.0e}, GD", _count(self.est_iters_gd)),
-            (f"est. iterations to tol={self.tol:.0e}, Nesterov", _count(self.est_iters_nesterov)),
+            ("iteration estimates to", _tol_text(self.tol, self.fit_tol)),
+            ("  GD at this lr, at most", _count(self.est_iters_gd)),
+            ("  Nesterov at lr=1/L, at most", _count(self.est_iters_nesterov)),
             ("final gradient norm (relative)", f"{self.grad_norm:.3e} ({self.grad_norm_rel:.3e})"),
             ("gap to exact optimum, max |coef|", f"{self.max_coef_gap:.3e}"),
             ("gap to exact optimum, objective", f"{self.objective_gap:.3e}"),
@@ -320,7 +321,16 @@ class Diagnostics:
 
 
 def _count(x: float) -> str:
+    if math.isnan(x):
+        return "unknown (no smallest eigenvalue)"
     return "never (unstable or singular)" if not math.isfinite(x) else f"{int(x):,}"
+
+
+def _tol_text(tol: float, fit_tol: float) -> str:
+    """The estimates' ``tol``, saying where it comes from."""
+    if math.isnan(fit_tol):
+        return f"tol={tol:.0e} (default for the estimate: no tol set)"
+    return f"tol={tol:g} (the fit's)"
 
 
 @dataclass(frozen=True)
@@ -412,10 +422,7 @@ def diagnose(s: Solved) -> Diagnostics:
     L, mu, res, lr = s.lipschitz, s.smallest_eigenvalue, s.result, s.lr
     tol = s.tol if s.tol is not None else DEFAULT_ESTIMATE_TOL
     kappa = condition(L, mu)
-    rate_gd = max(abs(1 - lr * L), abs(1 - lr * mu)) if math.isfinite(mu) else math.nan
-    # -log(tol), not log(1 / tol): finite for every valid tol (1/1e-320 overflows); >= 0.
-    decades = max(-math.log(tol), 0.0)
-    it_nag = math.ceil(math.sqrt(kappa) * decades) if math.isfinite(kappa) else math.inf
+    start = start_measure(res.measure_init)
     # The exact optimum needs the statistics: unknown (nan) for the "direct" engine.
     gaps = _optimum_gaps(s) if s.engine == "stats" else dict.fromkeys(_GAPS, math.nan)
     gaps.setdefault("reference_method", NO_REFERENCE)
@@ -429,8 +436,9 @@ def diagnose(s: Solved) -> Diagnostics:
         stable_lr=2.0 / L if L > 0 else math.inf,
         stable_lr_optimizer=float(s.stable_lr),
         tol=float(tol),
-        est_iters_gd=iterations_to(rate_gd, tol),
-        est_iters_nesterov=it_nag,
+        est_iters_gd=gd_iterations(lr, L, mu, start, tol),
+        est_iters_nesterov=nesterov_iterations(kappa, start, tol),
+        fit_tol=math.nan if s.tol is None else float(s.tol),
         grad_norm=float(res.grad_norm),
         grad_norm_rel=float(res.grad_norm / res.grad_norm_init) if res.grad_norm_init else 0.0,
         **gaps,
