@@ -15,8 +15,9 @@ from typing import Any
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from ._estimates import gd_iterations, nesterov_iterations, start_measure
+from ._estimates import DEFAULT_ESTIMATE_TOL, gd_iterations, nesterov_iterations, start_measure
 from ._messages import Alt, LingradMessage, Part, Set
+from ._onehot import one_hot_parts, traps
 from ._optimum import NO_REFERENCE, NORMAL_EQUATIONS, reference_theta
 from ._solve import FitResult
 from ._stats import SufficientStats
@@ -96,13 +97,18 @@ def _columns(cols: list[int]) -> str:
 
 
 def ill_conditioned_parts(
-    kappa: float, scaled: float, collinear: list[int] | None
+    kappa: float,
+    scaled: float,
+    collinear: list[int] | None,
+    traps: list[list[int]] | None = None,
+    fit_intercept: bool = True,
 ) -> tuple[Part, ...]:
     """Explain a huge condition number: collinear columns, near collinearity or scale.
 
     ``kappa`` is the raw Hessian's condition number, ``scaled`` that of the
     centred, column-scaled problem (nan when unknown), ``collinear`` the
-    columns in its null space (None when unknown).
+    columns in its null space (None when unknown), ``traps`` the one-hot groups
+    that sum to the intercept (:mod:`lingrad._onehot`).
     """
     tail = (
         " Gradient descent moves only along well-curved directions, so the coefficients may "
@@ -111,6 +117,8 @@ def ill_conditioned_parts(
         Alt("diagnostics_", "the diagnostics"),
         " for the gap to the exact optimum.",
     )
+    if traps:
+        return (*one_hot_parts(traps, fit_intercept), *tail)
     if collinear:
         return (
             f"Ill-conditioned problem: the features are collinear: {_columns(collinear)} "
@@ -137,8 +145,12 @@ def ill_conditioned_parts(
     )
     return (
         f"Ill-conditioned problem: the features are badly scaled: the condition number is "
-        f"{kappa:.3g} on the raw columns{known}. Standardise the features "
-        "(sklearn.preprocessing.StandardScaler).",
+        f"{kappa:.3g} on the raw columns{known}. ",
+        Alt(
+            "Standardise the features (sklearn.preprocessing.StandardScaler).",
+            "Use --lr auto, which descends on centred, scaled columns (or standardise the "
+            "file's columns).",
+        ),
         *tail,
     )
 
@@ -148,22 +160,20 @@ def ill_conditioned_warning(
 ) -> IllConditionedWarning:
     """The warning for a condition number above :data:`ILL_CONDITIONED`, diagnosed on the
     scaled problem when the statistics are known."""
-    scaled, collinear = math.nan, None
+    scaled, collinear, trapped = math.nan, None, []
     if stats is not None and np.isfinite(stats.scatter).all():
         collinear = collinear_columns(stats, fit_intercept)
+        trapped = traps(stats, fit_intercept) if collinear else []
         ev = np.linalg.eigvalsh(_scaled_gram(stats, fit_intercept))
         top = ev.max(initial=0.0)
         scaled = top / ev[0] if ev.size and ev[0] > top * stats.n_features * _EPS else math.inf
     return IllConditionedWarning(
-        ill_conditioned_parts(kappa, scaled, collinear),
+        ill_conditioned_parts(kappa, scaled, collinear, trapped, fit_intercept),
         condition_number=kappa,
+        one_hot_groups=trapped,
         scaled_condition_number=scaled,
         collinear_columns=collinear,
     )
-
-
-#: The ``tol`` the iteration estimates assume when the fit has none (said where printed).
-DEFAULT_ESTIMATE_TOL = 1e-8
 
 
 @dataclass(frozen=True)
@@ -190,17 +200,11 @@ class Diagnostics:
     stable_lr_optimizer : float
         Largest stable learning rate for the optimizer used.
     tol : float
-        The ``tol`` the estimates below refer to: the fit's, or 1e-8
-        (:data:`DEFAULT_ESTIMATE_TOL`) without one (``fit_tol`` is then nan).
-    est_iters_gd : float
-        Iterations plain GD at the ``lr`` used needs, at most, to bring
-        lingrad's stopping measure from its value at the fit's start to ``tol``
-        (:func:`lingrad._estimates.gd_iterations`: ``rho^k m0 <= tol``).
-    est_iters_nesterov : float
-        The same for Nesterov at ``lr=1/L`` with the optimal momentum, the
-        settings of ``lr="auto", optimizer="nesterov"``
-        (:func:`lingrad._estimates.nesterov_iterations`: its slowest mode, an
-        upper bound as well, so the two compare like with like).
+        The ``tol`` of the estimates: the fit's, else 1e-8 (``fit_tol`` is then nan).
+    est_iters_gd, est_iters_nesterov : float
+        Upper bounds on the iterations plain GD at the ``lr`` used, and Nesterov
+        at ``lr=1/L`` with the optimal momentum, need to bring the stopping
+        measure from the fit's start to ``tol`` (:mod:`lingrad._estimates`).
     grad_norm : float
         Final (proximal) gradient norm.
     grad_norm_rel : float
@@ -245,7 +249,7 @@ class Diagnostics:
         rows in double-double where the reference read them in memory (else
         None); ``summary()`` uses it where the statistics' sum is at rounding level.
     fit_tol : float
-        The fit's ``tol``; nan when it had none (the estimates then assume ``tol``).
+        The fit's ``tol``; nan when it had none.
     """
 
     engine: str
