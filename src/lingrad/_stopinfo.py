@@ -137,6 +137,13 @@ def stop_explanation(model: Any) -> StopExplanation:
             f"Converged after {_iterations(n, epochs)}: the gradient is exactly zero, so the fit "
             "is at the optimum to float64 rounding.",
         )
+    elif reason == "statistics-limited":  # partial_fit: no rows to refine from
+        parts += (
+            f"Stopped after {_iterations(n, epochs)} at the optimum of the sufficient "
+            "statistics, which hold fewer correct digits than ",
+            Set("tol", f"{tol:g}"),
+            " asks: not counted as converged.",
+        )
     elif reason == "tol":
         rule = (": ", *done, ", at most ") if done else (": within ",)
         parts += (f"Converged after {_iterations(n, epochs)}", *rule, Set("tol", f"{tol:g}"), ".")
