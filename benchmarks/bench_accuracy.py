@@ -34,6 +34,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # oracle and designs
 
+from _accuracy_streamed import KINDS, streamed_digits, streamed_table
 from _common import markdown_table, parse_args, write_result
 from _exact import (
     ROUNDING_LEVEL,
@@ -88,6 +89,7 @@ class Result:
     inference: dict[str, tuple[float, float, float]] = field(default_factory=dict)
     lingrad_fit: str = ""  # iterations and convergence of the converged fit
     rounding: bool = False  # exact but for the rounding of the data (see ROUNDING_LEVEL)
+    streamed: dict[str, tuple[float, str, bool]] = field(default_factory=dict)  # CSV, Dask, ...
 
 
 def _intercept_last(params: np.ndarray, fit_intercept: bool) -> np.ndarray:
@@ -199,6 +201,9 @@ def evaluate(name: str, fit_intercept: bool, n_iters: int) -> Result:
                 res.inference[solver] = inference_digits(inf, exact_inf)
             else:
                 res.errors[f"{solver} summary()"] = inf
+    res.streamed = streamed_digits(
+        X, y, fit_intercept, exact, digits, tol=TOL, n_iters=n_iters, seed=SEED
+    )
     return res
 
 
@@ -252,6 +257,19 @@ def targets(results: list[Result], smoke: bool) -> list[str]:
         (
             "lingrad reference optimum: never fewer digits than numpy.linalg.lstsq",
             lambda r: _not_behind_lstsq(r, "reference optimum"),
+        ),
+        (
+            f"streamed fits (CSV file, Dask): converged, coefficients ≥ {MIN_FIT_DIGITS:g} digits",
+            lambda r: all(
+                r.streamed[k][2] and r.streamed[k][0] >= MIN_FIT_DIGITS for k in KINDS[:2]
+            ),
+        ),
+        (
+            f"partial_fit: never converged with fewer than −log10(tol) = "
+            f"{-math.log10(TOL):g} digits",
+            lambda r: (
+                not r.streamed["partial_fit"][2] or r.streamed["partial_fit"][0] >= -math.log10(TOL)
+            ),
         ),
     ]
     lines = []
@@ -334,6 +352,7 @@ def render(results: list[Result], smoke: bool, n_iters: int, seconds: float) -> 
             inf_rows,
             "llrrrrrr",
         ),
+        streamed_table(results, _d, markdown_table),
         "### Targets (issue 10)\n\n" + "\n".join(targets(results, smoke)),
     ]
     errors = [f"- {_label(r)}, {k}: {v}" for r in results for k, v in r.errors.items()]

@@ -141,9 +141,9 @@ def child(path: str) -> dict:
     opened = []
     original = csv_reader.CsvReader.pieces
 
-    def counted(self, cols):
+    def counted(self, cols, *args, **kwargs):
         opened.append(1)
-        return original(self, cols)
+        return original(self, cols, *args, **kwargs)
 
     csv_reader.CsvReader.pieces = counted
     base = _status_mb("VmRSS")

@@ -5,10 +5,13 @@ on the raw columns of tests/_exact.py's ill-conditioned designs. A converged
 preconditioned fit finishes at the reference optimum (``_fitting.finish``), so
 its coefficients have the reference's digits (at least 7, never 0.5 digit
 behind ``numpy.linalg.lstsq``); ``summary()`` gives standard errors, residual
-SD and R² to at least 6 digits. ``partial_fit`` keeps no rows, so its reference
-is the statistics' normal equations: it promises those digits only where the
-scaled condition number is at most ``NORMAL_EQUATIONS_MAX_KAPPA``
-(docs/guarantees.md).
+SD and R² to at least 6 digits. Streamed fits (files, Dask) read the rows again
+where the merged statistics hold too few digits (the offsets design among them)
+and finish there. ``partial_fit`` keeps no rows, so its reference is the
+statistics' normal equations: it promises those digits only where the scaled
+condition number is at most ``NORMAL_EQUATIONS_MAX_KAPPA``, and elsewhere says
+``stop_reason_ == 'statistics-limited'`` (not converged) rather than claim digits
+the statistics do not hold (docs/guarantees.md).
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from _exact import digits, exact_inference, exact_lstsq, exact_normal_solve, sca
 from test_accuracy import DESIGNS, _design, _lstsq
 
 from lingrad import LinearRegression, load_model, save_model
+from lingrad._convergence import STATISTICS_LIMITED, StatisticsLimitedWarning
+from lingrad._diagnostics import NotConvergedWarning
 from lingrad._inference_compute import fit_ssr
 from lingrad._optimum import (
     NORMAL_EQUATIONS,
@@ -29,8 +34,10 @@ from lingrad._optimum import (
     NORMAL_REFINED,
     QR_REFINED,
     REFINE_MIN_KAPPA,
+    STATISTICS_MAX_ERROR,
     TSQR_REFINED,
     scaled_condition,
+    statistics_error,
 )
 from lingrad._sources.files import open_dataset
 from lingrad._stats import SufficientStats
@@ -38,12 +45,10 @@ from lingrad._stats import SufficientStats
 CONVERGE = {"lr": "auto", "optimizer": "nesterov", "tol": 1e-12, "n_iters": 100_000}
 MIN_COEF_DIGITS, MIN_INFERENCE_DIGITS = 7.0, 6.0
 CASES = [(name, fi) for name in sorted(DESIGNS) for fi in (True, False)]
-#: Streamed (files, Dask) and descended on statistics merged chunk by chunk, the
-#: columns offset by 1e6 are beyond what this tol resolves: the descent of those
-#: statistics stalls above tol=1e-12 (not converged, and it says so). Left out of
-#: the streamed coefficient tests; see docs/guarantees.md.
-STREAMED_OUT = {"offsets 1e6, scales 1e-3..1e5"}
-STREAMED = [(n, fi) for n, fi in CASES if n not in STREAMED_OUT]
+#: Streamed fits (files, Dask) on every design: the offsets design's merged statistics
+#: hold about 8 digits, so the reference reads the rows again and the fit finishes there.
+STREAMED = CASES
+OFFSETS = "offsets 1e6, scales 1e-3..1e5"
 
 
 def _fit(X, y, fi, **kw):
@@ -205,9 +210,12 @@ def test_converged_fit_from_a_file(tmp_path, fmt, name, fi):
     _check_coef(name, fi, model)
     d = model.diagnostics_
     kappa = scaled_condition(model.stats_, fi)
-    assert d.reference_method == (
-        TSQR_REFINED if kappa > NORMAL_EQUATIONS_MAX_KAPPA else NORMAL_EQUATIONS
-    )
+    # the rule: the scaled condition number, or the digits the merged chunks' means cost
+    second_pass = statistics_error(model.stats_, kappa, merged=True) > STATISTICS_MAX_ERROR
+    assert d.reference_method == (TSQR_REFINED if second_pass else NORMAL_EQUATIONS)
+    if kappa > NORMAL_EQUATIONS_MAX_KAPPA:
+        assert second_pass
+    assert d.refined == second_pass  # converged: finished at the second pass's reference
     _check_inference(model.summary(ds), name, fi)  # with the file: its residuals
 
 
@@ -220,8 +228,11 @@ def test_converged_fit_on_dask(name, fi):
     Xd, yd = da.from_array(X, chunks=(rows, X.shape[1])), da.from_array(y, chunks=rows)
     model = _fit(Xd, yd, fi)
     _check_coef(name, fi, model)
-    if scaled_condition(model.stats_, fi) > NORMAL_EQUATIONS_MAX_KAPPA:
+    kappa = scaled_condition(model.stats_, fi)
+    if kappa > NORMAL_EQUATIONS_MAX_KAPPA:
         assert model.diagnostics_.reference_method == TSQR_REFINED
+    second_pass = statistics_error(model.stats_, kappa, merged=True) > STATISTICS_MAX_ERROR
+    assert model.diagnostics_.refined == second_pass
 
 
 # -- partial_fit: no second pass ------------------------------------------------------------------
@@ -233,14 +244,16 @@ WELL_SCALED = [
 ]
 
 
-def _batches(name, fi):
+def _batches(name, fi, record=None, **kw):
     X, y = _design(name)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        model = LinearRegression(fit_intercept=fi, random_state=0, **CONVERGE)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = LinearRegression(fit_intercept=fi, random_state=0, **{**CONVERGE, **kw})
         for i in range(0, len(X), 10):
             model.partial_fit(X[i : i + 10], y[i : i + 10])
         model.diagnostics_  # noqa: B018  (the deferred solve runs here, warnings and all)
+    if record is not None:
+        record.extend(w.message for w in caught)
     return model
 
 
@@ -269,6 +282,79 @@ def test_partial_fit_says_its_reference_is_the_statistics_and_summary_takes_the_
     assert model.diagnostics_.exact_ssr is None  # no rows were kept to sum
 
 
+@pytest.mark.parametrize("tol", [1e-12, 1e-6])
+@pytest.mark.parametrize(("name", "fi"), CASES)
+def test_partial_fit_never_says_converged_with_fewer_digits_than_tol(name, fi, tol):
+    caught = []
+    model = _batches(name, fi, caught, tol=tol)
+    X, y = _design(name)
+    ours = digits(_theta(model, fi), exact_lstsq(X, y, fi))
+    d = model.diagnostics_
+    limited = [w for w in caught if isinstance(w, StatisticsLimitedWarning)]
+    assert d.reference_digits <= ours + 0.1  # the estimate never claims digits not there
+    if model.converged_:
+        assert ours >= -math.log10(tol), f"{name}: converged with {ours:.1f} digits"
+        assert not limited
+    else:
+        assert model.stop_reason_ == STATISTICS_LIMITED, (name, model.stop_reason_)
+        assert len(limited) == 1 and limited[0].fields["digits"] == d.reference_digits
+        text = str(limited[0])
+        assert f"about {d.reference_digits:.1f} correct digits" in text
+        assert "in memory" in text and "open_dataset" in text
+        assert d.reference_digits < -math.log10(tol)
+    if (name, fi) in WELL_SCALED:
+        assert model.converged_  # well-conditioned statistics hold the digits
+
+
+def test_partial_fit_of_the_offsets_design_is_statistics_limited_and_says_how_to_fix_it(
+    tmp_path,
+):
+    caught = []
+    model = _batches(OFFSETS, False, caught)
+    X, y = _design(OFFSETS)
+    assert digits(_theta(model, False), exact_lstsq(X, y, False)) < 1.0  # nothing right
+    assert not model.converged_ and model.stop_reason_ == STATISTICS_LIMITED
+    assert "statistics" in model.fit_result_.message
+    (warning,) = [w for w in caught if isinstance(w, StatisticsLimitedWarning)]
+    assert isinstance(warning, NotConvergedWarning)  # a scikit-learn ConvergenceWarning
+    assert "centre the columns" in str(warning)  # without an intercept, offsets are the cause
+    assert model.diagnostics_.reference_digits < 1.0
+    assert "correct digits (est.)" in str(model.diagnostics_)
+    # the same rows fitted in memory or streamed from a file do reach the digits
+    _check_coef(OFFSETS, False, _fit(X, y, False))
+    # saved and loaded, the verdict stays
+    assert load_model(save_model(model, tmp_path / "m.json")).stop_reason_ == STATISTICS_LIMITED
+
+
+def test_streamed_offsets_fit_says_a_second_pass_was_made(tmp_path):
+    X, y = _design(OFFSETS)
+    ds = open_dataset(_write_csv(tmp_path / "d.csv", X, y), target="y", chunk_rows=7)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = LinearRegression(random_state=0, **CONVERGE).fit(ds)
+    assert not [w for w in caught if isinstance(w.message, NotConvergedWarning)]
+    d = model.diagnostics_
+    assert model.converged_ and d.reference_method == TSQR_REFINED and d.refined
+    assert "second pass" in model.fit_result_.message
+    assert ("exact optimum from", TSQR_REFINED) in d.rows()  # the CLI's diagnostics table
+    # the statistics alone hold fewer digits than the rows' reference: the merge
+    kappa = scaled_condition(model.stats_, True)
+    assert kappa <= NORMAL_EQUATIONS_MAX_KAPPA
+    assert statistics_error(model.stats_, kappa, merged=True) > STATISTICS_MAX_ERROR
+    assert statistics_error(model.stats_, kappa) <= STATISTICS_MAX_ERROR
+
+
+def test_a_streamed_fit_far_from_its_statistics_optimum_is_not_finished(tmp_path):
+    X, y = _design(OFFSETS)
+    ds = open_dataset(_write_csv(tmp_path / "d.csv", X, y), target="y", chunk_rows=7)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = LinearRegression(random_state=0, **{**CONVERGE, "n_iters": 3}).fit(ds)
+    assert not model.converged_ and model.stop_reason_ == "max_iter"
+    assert model.diagnostics_.max_coef_gap > 0 and not model.diagnostics_.refined
+    assert [w for w in caught if isinstance(w.message, NotConvergedWarning)]
+
+
 # -- dense wide data: one decomposition -------------------------------------------------------
 def test_a_wide_well_conditioned_fit_decomposes_once(monkeypatch):
     rng = np.random.default_rng(1)
@@ -293,3 +379,29 @@ def test_a_wide_well_conditioned_fit_decomposes_once(monkeypatch):
     expected = np.linalg.lstsq(A, y, rcond=None)[0]
     np.testing.assert_allclose(_theta(model, True), expected, rtol=1e-10, atol=1e-12)
     assert model.diagnostics_.raw_condition_number > 1e3  # offsets and scales: raw is poor
+
+
+# -- diagnosis without an intercept: offsets are scale, not collinearity --------------------
+def _ill_conditioned(X, y, fi):
+    from lingrad._diagnostics import IllConditionedWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        LinearRegression(fit_intercept=fi, random_state=0, **CONVERGE).fit(X, y)
+    return [w.message for w in caught if isinstance(w.message, IllConditionedWarning)]
+
+
+def test_offsets_without_an_intercept_are_badly_scaled_not_collinear():
+    X, y = _design(OFFSETS)
+    (warning,) = _ill_conditioned(X, y, False)
+    assert "badly scaled" in str(warning) and "not collinearity" in str(warning)
+    assert not warning.fields["collinear_columns"]
+    assert warning.fields["scaled_condition_number"] < 10  # once centred and scaled
+
+
+def test_columns_collinear_once_centred_keep_the_collinear_diagnosis():
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=40)
+    X = np.column_stack([x + 1e6, 2 * x + 2e6, rng.normal(size=40)])  # one column twice
+    (warning,) = _ill_conditioned(X, X[:, 2] + rng.normal(size=40), False)
+    assert "collinear" in str(warning) and warning.fields["collinear_columns"] == [0, 1]

@@ -94,9 +94,10 @@ def test_accuracy_table(smoke_out):
     assert "| lingrad SE | lingrad resid. SD | lingrad R² | statsmodels SE |" in text
     assert "### Targets (issue 10)" in text
     assert "MISS" not in text and "PASS" not in text  # smoke sizes judge nothing
-    assert text.count("not judged (smoke run)") == 4
-    # the smoke designs, with and without intercept, in both tables
+    assert text.count("not judged (smoke run)") == 6  # 4 in memory, streamed, partial_fit
+    # the smoke designs, with and without intercept, in all three tables
     coefs, inference = text.split("### Inference")
+    inference, streamed = inference.split("### Streamed and online fits")
 
     def rows(section):
         return [
@@ -110,6 +111,11 @@ def test_accuracy_table(smoke_out):
         assert all(float(d) >= 10 for d in row[4:7]), row
     for row in rows(inference):  # statsmodels' SE, residual SD and R² against the exact ones
         assert all(float(d) >= 10 for d in row[5:8]), row
+    assert "| CSV file digits | CSV file fit | Dask digits |" in streamed
+    assert len(rows(streamed)) == 2, streamed
+    for row in rows(streamed):  # CSV file, Dask, partial_fit: digits then how the fit ended
+        assert all(float(d) >= 10 for d in row[2::2]), row
+        assert all("converged" in how for how in row[3::2]), row
 
 
 def test_results_assembled(smoke_out):

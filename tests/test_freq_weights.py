@@ -147,11 +147,14 @@ def test_bad_counts_one_line_errors(bad, match):
     assert "\n" not in str(err.value)
 
 
-def test_robust_covariance_refused_clearly():
+def test_hac_refused_clearly():
+    """HC0-HC3 and cluster are defined on the repeated rows (tests/test_freq_robust.py); HAC
+    is not: the copies of a row have no place in the time order its lags count."""
     X, y, fw, _ = _data(seed=8)
     m = _model().fit(X, y, freq_weights=fw)
-    with pytest.raises(FreqWeightError, match="cov_type='nonrobust'"):
-        m.summary(X, y, sample_weight=None, freq_weights=fw, cov_type="HC1")
+    with pytest.raises(FreqWeightError, match="cov_type='cluster'") as err:
+        m.summary(X, y, sample_weight=None, freq_weights=fw, cov_type="HAC")
+    assert "time order" in str(err.value) and "\n" not in str(err.value)
 
 
 def test_prediction_intervals_follow_the_count():

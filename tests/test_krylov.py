@@ -320,3 +320,23 @@ def test_blocked_products_equal_scipys(fmt, k):
     r = rng.standard_normal(300 if k is None else (300, k))
     np.testing.assert_allclose(blocked.product(v, False), X @ v, rtol=1e-13, atol=1e-13)
     np.testing.assert_allclose(blocked.product(r, True), X.T @ r, rtol=1e-13, atol=1e-13)
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc"])
+def test_blocks_share_xs_arrays_and_take_other_values(fmt):
+    """Blocks (and their transposes) are views of X's arrays, even a block of less than
+    half of X (SciPy's constructors would copy those); ``with_data`` reuses the pattern."""
+    from lingrad._operator import Blocked
+
+    X, _ = _sparse(400, 60, 0.1, seed=25, fmt=fmt)
+    blocked = Blocked(X, 3)
+    for B in (*blocked.blocks, *blocked.blocks_t):
+        assert np.shares_memory(B.data, X.data) and np.shares_memory(B.indices, X.indices)
+    squares = X.data**2
+    X2 = X.copy()
+    X2.data = squares
+    other = blocked.with_data(squares)
+    assert all(np.shares_memory(B.data, squares) for B in other.blocks_t)
+    r = np.random.default_rng(26).standard_normal(400)
+    np.testing.assert_allclose(other.product(r, True), X2.T @ r, rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(blocked.product(r, True), X.T @ r, rtol=1e-13, atol=1e-13)

@@ -16,7 +16,7 @@ from lingrad._optimizers import GD, Momentum, Nesterov, Schedule
 from lingrad._optimum import optimum_theta
 from lingrad._solve import DivergenceError, _closed_form, solve
 from lingrad._stats import SufficientStats
-from lingrad._trajectory import BLOCK
+from lingrad._trajectory import ALL_AT_ONCE, BLOCK
 
 
 class _LoopOnly:
@@ -81,6 +81,24 @@ def test_closed_form_stops_at_the_same_iteration(name, rule, rng):
     assert a.stop_reason == "tol" and 0 < a.n_iter < 50_000
     np.testing.assert_allclose(a.measure, b.measure, rtol=1e-5)
     assert a.measure <= 1e-9 < a.measure_init
+
+
+@pytest.mark.parametrize("rule", ["optimum", "relative gradient"])
+@pytest.mark.parametrize("n_iters", [ALL_AT_ONCE // 5 - 1, 50 * ALL_AT_ONCE])
+def test_gd_stops_where_the_loop_does_measured_at_once_or_by_bisection(n_iters, rule, rng):
+    """Plain GD's stopping iteration: all measures in one table for a short budget (5
+    modes: (n_iters + 1) * 5 numbers), by bisection for a long one; both as the loop."""
+    problem = _problem(rng)
+    L, _ = problem.spectrum()
+    stop = stopping_for(problem, problem.stats) if rule == "optimum" else None
+    for tol in (1e-2, 1e-4):
+        a, b = _both(problem, GD(), n_iters, 1.0 / L, tol=tol, stop=stop)
+        _assert_same(a, b)
+        assert a.stop_reason == "tol" and 0 < a.n_iter < n_iters
+        np.testing.assert_allclose(a.measure, b.measure, rtol=1e-6)
+    a, b = _both(problem, GD(), 3, 1.0 / L, tol=1e-12, stop=stop)  # budget first
+    _assert_same(a, b)
+    assert a.stop_reason == b.stop_reason == "max_iter"
 
 
 @pytest.mark.parametrize("optimizer", [GD(), Momentum(0.8)])

@@ -15,6 +15,7 @@ variance (so that the rounding of a perfect fit does not count).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Any
 
@@ -22,7 +23,14 @@ import numpy as np
 
 from ._diagnostics import Diagnostics, NotConvergedWarning
 from ._messages import Alt, Part, Set
-from ._optimum import optimum_theta
+from ._optimum import (
+    NORMAL_EQUATIONS,
+    STATISTICS_MAX_ERROR,
+    Reference,
+    optimum_theta,
+    scaled_condition,
+    statistics_error,
+)
 from ._params import Params
 from ._solve import FitResult
 from ._stats import SufficientStats
@@ -32,7 +40,10 @@ __all__ = [
     "MATERIAL_EXCESS",
     "MATERIAL_FLOOR",
     "MAX_QUOTED_ITERS",
+    "STATISTICS_LIMITED",
+    "StatisticsLimitedWarning",
     "convergence_warning",
+    "statistics_limited",
     "stopping_for",
     "y_scale",
 ]
@@ -149,6 +160,86 @@ def stopping_for(
     return Stopping(y_scale(stats, fi), theta_star, grad_star, penalty.l1, problem.n_features)
 
 
+#: ``stop_reason_`` of a fit that reached the optimum of statistics that hold fewer
+#: digits than ``tol`` asks, with no rows to read again (:func:`statistics_limited`).
+STATISTICS_LIMITED = "statistics-limited"
+
+
+class StatisticsLimitedWarning(NotConvergedWarning):
+    """The fit reached its statistics' optimum, but they hold fewer digits than ``tol``
+    asks and no rows are kept to read again (``stop_reason_ == 'statistics-limited'``)."""
+
+
+def statistics_limited(
+    res: FitResult,
+    reference: Reference | None,
+    rows: Any,
+    tol: float | None,
+    problem_stats: SufficientStats | None,
+) -> FitResult:
+    """``res``, not converged where the statistics cannot give ``tol``'s digits.
+
+    A fit with no rows behind its statistics (``partial_fit``; ``rows`` None)
+    converges to the optimum of the normal equations, which hold about
+    ``-log10(error)`` correct digits (:attr:`Reference.error`). Where the
+    statistics' conditioning sends an in-memory or streamed reference to the rows
+    (``kappa**2 eps`` above :data:`STATISTICS_MAX_ERROR`) and the worst coefficient's
+    estimated relative error (``error``) exceeds ``tol``,
+    that fit is not counted as converged: ``converged`` False and ``stop_reason``
+    :data:`STATISTICS_LIMITED` (:func:`convergence_warning` says why and what to do).
+    """
+    if not res.converged or rows is not None or tol is None or reference is None:
+        return res
+    if problem_stats is None:
+        return res
+    if reference.method != NORMAL_EQUATIONS or not reference.error > tol:
+        return res
+    if not statistics_error(problem_stats, reference.kappa) > STATISTICS_MAX_ERROR:
+        return res  # the normal equations suffice (the rule of the in-memory reference)
+    message = (
+        f"Reached the optimum of the statistics, which hold about {reference.digits:.1f} "
+        f"correct digits: fewer than tol={tol:g} asks."
+    )
+    return dataclasses.replace(
+        res, converged=False, stop_reason=STATISTICS_LIMITED, message=message
+    )
+
+
+def _limited_warning(
+    p: Params, problem: Any, res: FitResult, reference: Reference
+) -> StatisticsLimitedWarning:
+    """The warning of a :data:`STATISTICS_LIMITED` fit: the digits, why, and the remedies."""
+    kappa, digits = reference.kappa, reference.digits
+    parts: tuple[Part, ...] = (
+        f"lingrad reached the optimum of its sufficient statistics in {res.n_iter:,} "
+        f"iterations, but they hold only about {digits:.1f} correct digits of the "
+        f"coefficients (estimated: their scaled condition number is {kappa:.3g}, and the "
+        f"normal equations lose about {2 * math.log10(max(kappa, 1.0)):.1f} of float64's 16 "
+        "digits to it), fewer than ",
+        Set("tol", f"{p.tol:g}"),
+        " asks; so the fit is not counted as converged (stop_reason_='statistics-limited'). "
+        "No rows were kept to read again (partial_fit keeps only the statistics). Fit on the "
+        "data in memory, or from a file with lingrad.open_dataset, where a second pass over "
+        "the rows (QR, or TSQR on a file) gives the digits",
+    )
+    stats = problem.stats
+    if not problem.fit_intercept and stats is not None:
+        centred = scaled_condition(stats, True, problem.penalty.l2)
+        if statistics_error(stats, centred) < reference.error / 10:
+            parts += (
+                f"; or centre the columns before fitting (their offsets cause it: once "
+                f"centred the scaled condition number is {centred:.3g})",
+            )
+    return StatisticsLimitedWarning(
+        (*parts, "."),
+        n_iter=res.n_iter,
+        tol=p.tol,
+        digits=digits,
+        scaled_condition=kappa,
+        error=reference.error,
+    )
+
+
 def _excess(problem: Any, res: FitResult, stop: Stopping) -> tuple[float, float]:
     """``(excess, base)``: the doubled objective's excess (the MSE's, unpenalised) at the
     fit, and the same objective at the optimum (estimated on the "direct" engine)."""
@@ -261,10 +352,18 @@ def _gap_parts(d: Diagnostics) -> tuple[Part, ...]:
 
 
 def convergence_warning(
-    p: Params, problem: Any, res: FitResult, d: Diagnostics, stop: Stopping
+    p: Params,
+    problem: Any,
+    res: FitResult,
+    d: Diagnostics,
+    stop: Stopping,
+    reference: Reference | None = None,
 ) -> NotConvergedWarning | None:
     """The warning for a fit that did not converge (``tol``) or ended materially above
-    the optimum (always); None when neither."""
+    the optimum (always); None when neither. A :data:`STATISTICS_LIMITED` fit gets a
+    :class:`StatisticsLimitedWarning` (its ``reference`` gives the digits)."""
+    if res.stop_reason == STATISTICS_LIMITED and reference is not None:
+        return _limited_warning(p, problem, res, reference)
     excess, base = _excess(problem, res, stop)
     material = not excess <= MATERIAL_EXCESS * base + MATERIAL_FLOOR * stop.scale
     missed_tol = p.tol is not None and not res.converged

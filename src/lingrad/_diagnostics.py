@@ -16,14 +16,16 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from ._estimates import DEFAULT_ESTIMATE_TOL, gd_iterations, nesterov_iterations, start_measure
-from ._messages import Alt, LingradMessage, Part, Set
-from ._onehot import one_hot_parts, traps
+from ._illconditioned import ILL_CONDITIONED, ill_conditioned_parts
+from ._messages import LingradMessage
+from ._onehot import traps
 from ._optimum import NO_REFERENCE, NORMAL_EQUATIONS, reference_theta
 from ._solve import FitResult
 from ._stats import SufficientStats
 from ._theta import split_theta
 
 __all__ = [
+    "ILL_CONDITIONED",
     "Diagnostics",
     "IllConditionedWarning",
     "NotConvergedWarning",
@@ -32,9 +34,6 @@ __all__ = [
     "diagnose",
     "ill_conditioned_warning",
 ]
-
-#: Condition numbers above this draw an :class:`IllConditionedWarning`.
-ILL_CONDITIONED = 1e12
 
 
 class IllConditionedWarning(LingradMessage, UserWarning):
@@ -91,70 +90,6 @@ def collinear_columns(stats: SufficientStats, fit_intercept: bool) -> list[int]:
     return [int(j) for j in np.flatnonzero(weight > _IN_NULL_SPACE)]
 
 
-def _columns(cols: list[int]) -> str:
-    shown = ", ".join(map(str, cols[:10])) + (", ..." if len(cols) > 10 else "")
-    return f"column{'s' if len(cols) > 1 else ''} {shown}"
-
-
-def ill_conditioned_parts(
-    kappa: float,
-    scaled: float,
-    collinear: list[int] | None,
-    traps: list[list[int]] | None = None,
-    fit_intercept: bool = True,
-) -> tuple[Part, ...]:
-    """Explain a huge condition number: collinear columns, near collinearity or scale.
-
-    ``kappa`` is the raw Hessian's condition number, ``scaled`` that of the
-    centred, column-scaled problem (nan when unknown), ``collinear`` the
-    columns in its null space (None when unknown), ``traps`` the one-hot groups
-    that sum to the intercept (:mod:`lingrad._onehot`).
-    """
-    tail = (
-        " Gradient descent moves only along well-curved directions, so the coefficients may "
-        "be far from unique or from the least-squares optimum even when predictions are "
-        "good; see ",
-        Alt("diagnostics_", "the diagnostics"),
-        " for the gap to the exact optimum.",
-    )
-    if traps:
-        return (*one_hot_parts(traps, fit_intercept), *tail)
-    if collinear:
-        return (
-            f"Ill-conditioned problem: the features are collinear: {_columns(collinear)} "
-            "are linearly dependent (constant, duplicated or a combination of others) even "
-            "once the columns are centred and scaled, so the coefficients are not unique. "
-            "Drop the redundant columns (standardising does not help).",
-            *tail,
-        )
-    if scaled > ILL_CONDITIONED:
-        return (
-            f"Ill-conditioned problem: the features are nearly collinear: the condition "
-            f"number is {scaled:.3g} even once the columns are centred and scaled "
-            f"({kappa:.3g} raw), so the coefficients are sensitive to small changes in the "
-            "data. Drop or combine near-duplicate columns, or add a ridge penalty (",
-            Set("alpha"),
-            ").",
-            *tail,
-        )
-    known = (
-        f", but {scaled:.3g} once the columns are centred and scaled: the trouble is their "
-        "units and offsets, not collinearity"
-        if math.isfinite(scaled)
-        else ""
-    )
-    return (
-        f"Ill-conditioned problem: the features are badly scaled: the condition number is "
-        f"{kappa:.3g} on the raw columns{known}. ",
-        Alt(
-            "Standardise the features (sklearn.preprocessing.StandardScaler).",
-            "Use --lr auto, which descends on centred, scaled columns (or standardise the "
-            "file's columns).",
-        ),
-        *tail,
-    )
-
-
 def ill_conditioned_warning(
     kappa: float, stats: SufficientStats | None = None, fit_intercept: bool = True
 ) -> IllConditionedWarning:
@@ -163,6 +98,8 @@ def ill_conditioned_warning(
     scaled, collinear, trapped = math.nan, None, []
     if stats is not None and np.isfinite(stats.scatter).all():
         collinear = collinear_columns(stats, fit_intercept)
+        if collinear and not fit_intercept and not collinear_columns(stats, True):
+            fit_intercept, collinear = True, []  # offsets, not collinearity: centred, it is scale
         trapped = traps(stats, fit_intercept) if collinear else []
         ev = np.linalg.eigvalsh(_scaled_gram(stats, fit_intercept))
         top = ev.max(initial=0.0)
@@ -248,6 +185,10 @@ class Diagnostics:
         The weighted residual sum of squares at ``exact_coef``, summed from the
         rows in double-double where the reference read them in memory (else
         None); ``summary()`` uses it where the statistics' sum is at rounding level.
+    reference_digits : float
+        Estimated correct digits of ``exact_coef`` where it is the normal equations'
+        (``Reference.digits``: what the statistics hold; the gaps are no more exact);
+        nan where the rows were read (backward-stable) or not estimated.
     fit_tol : float
         The fit's ``tol``; nan when it had none.
     """
@@ -276,6 +217,7 @@ class Diagnostics:
     coef_unique: bool | None = None
     refined: bool = False
     exact_ssr: float | np.ndarray | None = None
+    reference_digits: float = math.nan
     fit_tol: float = math.nan
 
     def to_dict(self) -> dict:
@@ -306,6 +248,10 @@ class Diagnostics:
             ("gap to exact optimum, max |coef|", f"{self.max_coef_gap:.3e}"),
             ("gap to exact optimum, objective", f"{self.objective_gap:.3e}"),
         ]
+        if self.reference_method not in (NORMAL_EQUATIONS, NO_REFERENCE):  # read rows again
+            rows.append(("exact optimum from", self.reference_method))
+        if self.reference_digits < 10:  # the statistics' digits; nan: not estimated
+            rows.append(("exact optimum, correct digits (est.)", f"{self.reference_digits:.1f}"))
         if self.optimizer != "gd":
             rows.insert(
                 6, (f"largest stable lr ({self.optimizer})", f"{self.stable_lr_optimizer:.6g}")
@@ -411,6 +357,7 @@ def _optimum_gaps(s: Solved) -> dict[str, Any]:
         "exact_intercept": intercept,
         "reference_method": method,
         "exact_ssr": _per_target(ref.ssr, s.one_d),
+        "reference_digits": getattr(ref, "digits", math.nan),
     }
 
 

@@ -151,7 +151,7 @@ class LinearRegression(ScoreMixin, RegressorMixin, BaseEstimator):
     loss_history_ : ndarray of shape (n_iter_ + 1,)
         Mean squared error at the start and after every iteration.
     converged_ : bool
-    stop_reason_ : {"tol", "max_iter", "zero_gradient"}
+    stop_reason_ : {"tol", "max_iter", "zero_gradient", "statistics-limited"}
     lr_ : float
         Learning rate used (resolved from ``"auto"``).
     engine_ : {"stats", "direct"}

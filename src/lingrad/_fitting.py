@@ -12,13 +12,14 @@ the estimator applies to itself.
 from __future__ import annotations
 
 import dataclasses
+import math
 import warnings
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from ._convergence import convergence_warning, stopping_for
+from ._convergence import convergence_warning, statistics_limited, stopping_for
 from ._descent import Descent, descend, finite_stats
 from ._diagnostics import ILL_CONDITIONED, Solved, condition, diagnose, ill_conditioned_warning
 from ._fitted import FittedState
@@ -80,7 +81,7 @@ def verbose_callback(
 
 
 def _solve(
-    plan: Plan, rates: Rates, callback: Callable | None, stop: Stopping
+    plan: Plan, rates: Rates, callback: Callable | None, stop: Stopping, tol: float | None
 ) -> tuple[FitResult, float]:
     """Solve at ``rates.lr``; on divergence, raise or solve again at the safe rate."""
     p = plan.params
@@ -98,7 +99,7 @@ def _solve(
             rates.optimizer,
             Schedule(rate, p.learning_rate),
             p.n_iters,
-            tol=p.tol,
+            tol=tol,
             stop=stop,
             stable_lr=rates.stable_lr,
             prox=prox,
@@ -161,10 +162,18 @@ def finish(
     iterates (``precondition`` none: a numeric ``lr``, mini-batches, L1) or that
     did not converge are returned as they are; ``n_iter_`` and the loss history
     are the descent's; ``measure`` is the stopping measure of the answer returned.
+    A descent that ran its budget as close to its statistics' optimum as that optimum
+    is to the rows' (statistics merged from a file's or Dask's chunks, read again for
+    the reference: :func:`statistics_floor`) is converged as far as the statistics
+    allow, and is finished at the rows' reference the same way.
     """
     problem = descent.original.problem
-    if descent.kind == "none" or reference is None or not res.converged:
+    if descent.kind == "none" or reference is None:
         return res
+    if not res.converged:
+        res = _stalled_at_the_statistics(problem, res, reference, stop)
+        if not res.converged:
+            return res
     theta = reference.theta.astype(res.theta.dtype, copy=True)
     g = problem.grad_mse(theta)[0]  # the measure at the answer returned: from the reference
     measure = dataclasses.replace(stop, theta_star=reference.theta).measure(theta, g, g)
@@ -172,6 +181,60 @@ def finish(
     if reference.method in (QR_REFINED, TSQR_REFINED):  # the rows' factor has full rank
         descent.coef_unique = True
     return dataclasses.replace(res, theta=theta, measure=measure)
+
+
+def statistics_floor(problem: Any, reference: Reference, stop: Stopping) -> float:
+    """The stopping measure of the statistics' own optimum against the rows' reference.
+
+    How close to the rows' optimum a descent on the statistics can come: the RMS
+    distance of the two optima's fitted values relative to the spread of y, from
+    the statistics without cancellation (``dWᵀ C dW / S + (x̄ dW + db)²``); 0 where
+    the reference is the statistics' own.
+    """
+    if reference.statistics is None or problem.stats is None:
+        return 0.0
+    stats, f = problem.stats, problem.n_features
+    delta = np.asarray(reference.statistics - reference.theta, dtype=np.float64)
+    dW = delta[:f]
+    db = delta[f] if problem.fit_intercept else 0.0
+    with np.errstate(over="ignore", invalid="ignore"):
+        spread = np.einsum("ik,ij,jk->k", dW, stats.xx, dW) / float(stats.sum_weights)
+        shift = stats.x_mean @ dW + db
+        ms = float(np.mean(spread + shift * shift)) / stop.scale
+    return math.sqrt(ms) if ms > 0 else (0.0 if ms == 0 else math.inf)
+
+
+def _stalled_at_the_statistics(
+    problem: Any, res: FitResult, reference: Reference, stop: Stopping
+) -> FitResult:
+    """``res`` converged as far as its statistics allow (see :func:`finish`), or as it is."""
+    floor = statistics_floor(problem, reference, stop)
+    if res.stop_reason != "max_iter" or not res.measure <= floor:
+        return res
+    return _at_the_floor(res, floor)
+
+
+def _at_the_floor(res: FitResult, floor: float) -> FitResult:
+    """``res`` converged as far as its statistics allow, saying so."""
+    message = (
+        f"Converged as far as the statistics allow: {res.measure:.3g} from their optimum, "
+        f"which is {floor:.3g} from the rows'; finished at the reference from a second pass."
+    )
+    return dataclasses.replace(res, converged=True, stop_reason="tol", message=message)
+
+
+def _descent_tol(
+    tol: float | None, descent: Descent, problem: Any, reference: Reference | None, stop: Stopping
+) -> tuple[float | None, float]:
+    """``(tol, floor)``: the descent's ``tol`` and :func:`statistics_floor`. Where the
+    reference is a second pass over a file's or Dask's rows and the fit finishes there,
+    the descent stops once as close to its statistics' optimum as that is to the rows'."""
+    if tol is None or reference is None or descent.kind == "none":
+        return tol, 0.0
+    if reference.method != TSQR_REFINED:
+        return tol, 0.0
+    floor = statistics_floor(problem, reference, stop)
+    return (max(tol, floor) if math.isfinite(floor) else tol), floor
 
 
 def run(plan: Plan, callback: Callable[[int, float], None] | None = None) -> FittedState:
@@ -204,8 +267,14 @@ def run(plan: Plan, callback: Callable[[int, float], None] | None = None) -> Fit
         # in theta: the stopping measure is invariant under the descent's coordinates
         # against the optimum the descent can reach: that of its statistics
         stop = stopping_for(plan.problem, plan.stats, getattr(reference, "reachable", None))
-    res, lr = _solve(descent.plan, rates, callback, descent.stopping(stop))
+    tol, floor = _descent_tol(p.tol, descent, plan.problem, reference, stop)
+    res, lr = _solve(descent.plan, rates, callback, descent.stopping(stop), tol)
+    if res.converged and floor > (p.tol or 0.0) and res.measure > p.tol:
+        res = _at_the_floor(res, floor)  # stopped at the statistics' floor: finished below
     res = finish(descent, descent.result(res), reference, stop)  # back to theta; polished
+    res = statistics_limited(
+        res, reference, rows, p.tol, plan.stats
+    )  # no rows: the statistics' digits
     kappa = condition(L, mu) if descent.kind == "none" else descent.raw_condition
     if kappa > ILL_CONDITIONED:  # nan (not computed) compares False
         warning = ill_conditioned_warning(kappa, plan.stats, p.fit_intercept)
@@ -226,7 +295,7 @@ def run(plan: Plan, callback: Callable[[int, float], None] | None = None) -> Fit
         reference=reference,
     )
     diagnostics = descent.describe(diagnose(solved))
-    warning = convergence_warning(p, plan.problem, res, diagnostics, stop)
+    warning = convergence_warning(p, plan.problem, res, diagnostics, stop, reference)
     if warning is not None:
         warnings.warn(warning, stacklevel=_STACKLEVEL)
     return fitted_state(plan, res, lr=float(lr), diagnostics=diagnostics)

@@ -11,6 +11,15 @@ statsmodels, the weights need not be integers (a row may count 2.5 times);
 they must be finite and non-negative. A NaN is a missing value: refused, or
 its row dropped with ``missing="drop"``.
 
+Robust covariances follow the same rule, the rows repeated: HC0-HC3 count
+every copy's score (``f a² u²`` for a row of analytic weight ``a``) with the
+leverage of one copy in the repeated rows' design (``a zᵀ (XᵀWX)⁻¹ z``, HC2 and
+HC3); cluster-robust ones put the copies in their row's cluster, and a row
+counted 0 times is no row (its cluster does not count). Their second pass reads
+the counts beside the combined weights (chunks ``(X, Y, f * w, f)``). HAC is
+refused (:func:`check_freq_cov`): its lags count rows in time order, where the
+copies of a row have no place.
+
 Examples
 --------
 >>> f = freq_array([1, 2, 0], 3)
@@ -30,7 +39,15 @@ import numpy as np
 from ._messages import LingradMessage, Set
 from ._stats import SufficientStats
 
-__all__ = ["FreqWeightError", "check_freq_cov", "combined", "freq_array", "totals", "with_freq"]
+__all__ = [
+    "FreqWeightError",
+    "check_freq_cov",
+    "combined",
+    "freq_array",
+    "per_copy",
+    "totals",
+    "with_freq",
+]
 
 
 class FreqWeightError(LingradMessage, ValueError):
@@ -122,19 +139,41 @@ def with_freq(stats: SufficientStats, sum_freq: float, sum_log: float, weighted:
     return replace(stats, sum_freq=sum_freq, sum_log_weights=sum_log, weighted=weighted)
 
 
-def check_freq_cov(stats: SufficientStats, cov_type: str) -> None:
-    """Refuse robust covariances for frequency-weighted statistics (not yet computed).
+def per_copy(w: np.ndarray, f: np.ndarray | None) -> np.ndarray:
+    """The weight of one copy of each row, ``w / f`` (0 where ``f = 0``); ``w`` without counts.
 
-    A row counted ``f`` times enters the sandwich's meat ``f`` times, not ``f²``
-    times as a weight would; the second pass does not separate the two yet.
+    ``w`` is the combined weight ``f * sample_weight`` the statistics carry: a
+    row counted ``f`` times is ``f`` identical rows of weight ``w / f``.
+
+    >>> per_copy(np.array([6.0, 0.0, 2.0]), np.array([3.0, 0.0, 1.0]))
+    array([2., 0., 2.])
     """
-    if stats.sum_freq is not None and cov_type != "nonrobust":
+    if f is None:
+        return w
+    out = np.zeros_like(w)
+    np.divide(w, f, out=out, where=f > 0)
+    return out
+
+
+def check_freq_cov(stats: SufficientStats, cov_type: str) -> None:
+    """Refuse HAC for frequency-weighted statistics (the other covariances are defined).
+
+    HC0-HC3 and the cluster covariances are those of the data with every row
+    repeated ``f`` times (:func:`per_copy`). Newey-West's lag window counts
+    rows in time order, where the copies of a row have no place: repeating a
+    row shifts the lag of every later one, and a fractional count has no
+    rows at all.
+    """
+    if stats.sum_freq is not None and cov_type == "HAC":
         raise FreqWeightError(
             (
-                f"cov_type={cov_type!r} is not available for a fit with freq_weights yet: ",
-                "use ",
-                Set("cov_type", "'nonrobust'"),
-                ", or repeat each row by its count and fit without freq_weights.",
+                "cov_type='HAC' is not defined for a fit with freq_weights: its lag window "
+                "counts rows in time order, and the copies of a row counted f times have no "
+                "place in that order (they would shift the lag of every later row; a "
+                "fractional count has no rows at all). Use ",
+                Set("cov_type", "'cluster'"),
+                " with the time periods as groups, or expand the rows in time order and fit "
+                "without freq_weights.",
             ),
             cov_type=cov_type,
         )

@@ -184,9 +184,16 @@ class ClusterSums:
         count = 1 if n_ways == 1 else 3  # two-way: each way and their intersection
         self.ways = [_Way(n_targets, n_working, crv3) for _ in range(count)]
 
-    def add(self, Z: np.ndarray, wu: np.ndarray, w: np.ndarray) -> None:
-        """Add one chunk: working coordinates (m, p), ``w * u`` (m, k) and ``w`` (m,)."""
+    def add(self, Z: np.ndarray, wu: np.ndarray, w: np.ndarray, present: Any = None) -> None:
+        """Add one chunk: working coordinates (m, p), ``w * u`` (m, k) and ``w`` (m,).
+
+        ``present`` (m,) bool: the rows that exist (frequency weights: a row
+        counted 0 times is no row, so its label makes no cluster); None: all.
+        The others' labels are read and skipped.
+        """
         labels = self.feed(len(Z))
+        if present is not None and not present.all():
+            labels, Z, wu, w = labels[present], Z[present], wu[present], w[present]
         codes = [way.codes.codes(labels[:, i]) for i, way in enumerate(self.ways[: self.n_ways])]
         if self.n_ways == 2:
             pair = codes[0] * (np.int64(1) << 31) + codes[1]

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from ._freq import per_copy
 from ._inference_design import Design
 from ._stats import SufficientStats, default_chunk_rows
 
@@ -29,6 +30,7 @@ __all__ = [
     "array_chunks",
     "check_chunk",
     "check_pass_matches",
+    "chunk_counts",
     "distributed_pass",
     "second_pass",
 ]
@@ -79,6 +81,9 @@ def second_pass(
     (HC3), ``h_i = w_i z_iᵀ binv z_i`` the leverage. It is exact: the sum of the
     chunks' contributions, in any chunking. ``extra`` (cluster or HAC sums, see
     :mod:`lingrad._inference_robust`) gets every chunk's ``add(Z, w u, w)``.
+    A chunk ``(X, Y, f * w, f)`` carries frequency weights: its rows count as
+    ``f`` copies of weight ``w`` (:func:`chunk_counts`), and ``extra`` gets the
+    rows present (``f > 0``) as a fourth argument.
     """
     k, f = B.shape
     p = design.binv.shape[0]
@@ -93,6 +98,7 @@ def second_pass(
         out.meat = np.zeros((k, p, p))
     for i, chunk in enumerate(chunks):
         Xc, Yc, w = check_chunk(chunk, i, f, k)
+        counts = chunk_counts(chunk, len(Xc))
         Xd = Xc - xbar
         U = (Yc - ybar) - Xd @ B.T + d0
         if w is None:
@@ -114,18 +120,30 @@ def second_pass(
             continue
         Z = design.working(Xc)
         if extra is not None:
-            extra.add(Z, wu, w)
-        if out.meat is None:
-            continue
-        # root_i = sqrt(s_i): the meat is Zsᵀ Zs with Zs = root * Z (one syrk).
-        shrink = 1.0
-        if hc in ("HC2", "HC3"):
-            h = w * np.sum((Z @ design.binv) * Z, axis=1)
-            shrink = np.sqrt(1.0 - h) if hc == "HC2" else 1.0 - h
-        for j in range(k):
-            Zs = Z * (np.abs(wu[:, j]) / shrink)[:, None]
-            out.meat[j] += Zs.T @ Zs
+            extra.add(Z, wu, w) if counts is None else extra.add(Z, wu, w, counts > 0)
+        if out.meat is not None:
+            _add_meat(out.meat, Z, U, w, counts, design.binv, hc)
     return out
+
+
+def _add_meat(meat, Z, U, w, counts, binv, hc) -> None:
+    """Add a chunk's ``sum_i s_i z_i z_iᵀ`` (HC0-HC3) to ``meat`` (k, p, p), in place.
+
+    With frequency weights ``counts`` (``w`` is then ``f`` times the weight
+    ``a`` of one copy, :func:`~lingrad._freq.per_copy`), a row counted ``f``
+    times enters as ``f`` copies: ``s_i = f a² u² = w a u²``, each with the
+    leverage ``h_i = a z_iᵀ binv z_i`` of a copy in the repeated rows' design.
+    """
+    a = per_copy(w, counts)
+    # root_i = sqrt(s_i): the meat is Zsᵀ Zs with Zs = root * Z (one syrk).
+    shrink = 1.0
+    if hc in ("HC2", "HC3"):
+        h = a * np.sum((Z @ binv) * Z, axis=1)
+        shrink = np.sqrt(1.0 - h) if hc == "HC2" else 1.0 - h
+    root = w if counts is None else np.sqrt(w * a)
+    for j in range(U.shape[1]):
+        Zs = Z * (root * np.abs(U[:, j]) / shrink)[:, None]
+        meat[j] += Zs.T @ Zs
 
 
 def distributed_pass(
@@ -135,8 +153,8 @@ def distributed_pass(
     (Spark executors, Dask workers: each batch's :class:`Pass` there, added by a tree);
     None for any other source."""
     reduce = getattr(getattr(chunks, "__self__", None), "reduce_chunks", None)
-    if reduce is None:
-        return None
+    if reduce is None or (hc is not None and getattr(chunks, "__name__", "") == "iter_counted"):
+        return None  # counts (frequency weights) for the meat: the blocks come to the client
     return reduce(_BatchPass(design, B, c, hc, y_mean), add_passes)
 
 
@@ -170,6 +188,21 @@ def add_passes(a: Pass, b: Pass) -> Pass:
     return out
 
 
+def chunk_counts(chunk: Any, n: int) -> np.ndarray | None:
+    """The frequency weights of a chunk ``(X, Y, f * w, f)`` (None for ``(X, Y, w)``).
+
+    A source of frequency-weighted rows yields the counts as a fourth item,
+    beside the combined weights its statistics carry, so robust covariances
+    can count each row ``f`` times (:func:`~lingrad._freq.per_copy`).
+    """
+    if len(chunk) < 4 or chunk[3] is None:
+        return None
+    f = np.asarray(chunk[3], dtype=np.float64).reshape(-1)
+    if f.shape != (n,) or not np.all(f >= 0):
+        raise ValueError(f"A chunk's frequency weights must be {n} non-negative numbers.")
+    return f
+
+
 def check_chunk(chunk: Any, i: int, f: int, k: int):
     try:
         Xc, Yc, *rest = chunk
@@ -178,7 +211,7 @@ def check_chunk(chunk: Any, i: int, f: int, k: int):
             f"Chunk {i} of the data source is not a tuple (X, y, sample_weight_or_None); got "
             f"{type(chunk).__name__}. iter_chunks() must yield (X_chunk, y_chunk, w_chunk) tuples."
         ) from None
-    if len(rest) > 1:
+    if len(rest) > 2:
         raise ValueError(
             f"Chunk {i} of the data source has {2 + len(rest)} items; iter_chunks() must yield "
             "(X_chunk, y_chunk, w_chunk_or_None)."

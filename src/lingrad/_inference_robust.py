@@ -115,20 +115,15 @@ def _length_error(n: int, rows: str) -> str:
 
 
 def _with_columns(ds: Any, columns: list[str], k: int, queue: deque) -> Iterator[Any]:
-    """The dataset's chunks, with the group columns read in the same pass (into ``queue``)."""
-    from ._sources.files import Dataset
+    """The dataset's chunks, with the group columns (numbers or text) read in step (into ``queue``).
 
-    ext = Dataset(
-        ds._reader,
-        ds._features,
-        [*ds.target_names, *columns],
-        ds.weight_name,
-        ds.chunk_rows,
-        ds.one_d,
-    )
-    for X, Y, w in ext.iter_chunks():
-        queue.append(Y[:, k:])
-        yield X, Y[:, :k], w
+    A dataset with frequency weights yields ``(X, Y, f * w, f)``: each row counts ``f`` times.
+    """
+    from ._sources.grouplabels import labelled_chunks
+
+    for *chunk, labels in labelled_chunks(ds, columns, counted=hasattr(ds, "iter_counted")):
+        queue.append(labels)
+        yield tuple(chunk)
 
 
 def _fail(name: str, expected: str, value: Any, *fix: Part) -> ParameterError:
@@ -190,8 +185,8 @@ def _columns(cov_type: str, names: list[str], X: Any) -> Robust:
     if not hasattr(X, "_reader") or columns is None:
         raise _fail(
             "groups", "an array of cluster ids (column names need a dataset)", repr(names),
-            "Pass the ids as an array, one per row, or open the data with open_dataset and "
-            "name its group column.",
+            "Pass the ids as an array, one per row, or name a group column of a dataset "
+            "(open_dataset) or of X as a pandas or Dask DataFrame.",
         )  # fmt: skip
     missing = [g for g in names if g not in columns]
     if missing or len(names) > 2:

@@ -42,7 +42,7 @@ def data_source(
                 "summarize got a data source (with iter_chunks()) and also y or sample_weight. "
                 "The source yields (X_chunk, y_chunk, w_chunk_or_None): pass it alone."
             )
-        return X.iter_chunks
+        return getattr(X, "iter_counted", X.iter_chunks)  # counts too: lingrad._freq
     if y is None:
         raise ValueError("summarize got X without y. Pass both X and y (the training data).")
     try:

@@ -17,6 +17,7 @@ Examples
 
 from __future__ import annotations
 
+import copy
 import math
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -28,7 +29,7 @@ import scipy.sparse as sp
 
 from ._objective import DirectLeastSquares
 
-__all__ = ["Design", "column_moments", "design_of"]
+__all__ = ["Blocked", "Design", "blocked_of", "column_moments", "design_of"]
 
 #: Numbers of X read at a time for the column moments (bounded memory).
 _CHUNK = 1 << 20
@@ -65,11 +66,12 @@ class Design:
     d: np.ndarray
     lam: np.ndarray
     zero: np.ndarray | None = None
+    blocked: Blocked | None = None  # X in blocks for threads (built here when None)
 
     def __post_init__(self) -> None:
         self.XT = self.X.T  # a view (sparse: the other format on the same arrays), made once
-        big = sp.issparse(self.X) and self.X.nnz >= PARALLEL_MIN_NNZ
-        self.blocked = Blocked(self.X, threads()) if big and threads() > 1 else None
+        if self.blocked is None:
+            self.blocked = blocked_of(self.X)
 
     def _x(self, V: np.ndarray, transpose: bool = False) -> np.ndarray:
         M = self.XT if transpose else self.X
@@ -139,6 +141,20 @@ def threads() -> int:
     return max(1, min(n, _MAX_THREADS))
 
 
+def blocked_of(X: Any) -> Blocked | None:
+    """X in blocks for threaded products, or None (dense, small, or one core)."""
+    big = sp.issparse(X) and X.nnz >= PARALLEL_MIN_NNZ
+    return Blocked(X, threads()) if big and threads() > 1 else None
+
+
+def _shell(cls: type, shape: tuple[int, int], indptr, indices, data) -> Any:
+    """A CSR/CSC ``cls`` on these arrays as they are: the constructor would copy views
+    of less than half their base (SciPy prunes them)."""
+    B = cls(shape, dtype=data.dtype)
+    B.indptr, B.indices, B.data = indptr, indices, data
+    return B
+
+
 def _pool() -> ThreadPoolExecutor:
     if not _POOL:
         _POOL.append(ThreadPoolExecutor(threads(), thread_name_prefix="lingrad-product"))
@@ -162,15 +178,30 @@ class Blocked:
         cuts = np.searchsorted(X.indptr, np.linspace(0, X.nnz, parts + 1))
         cuts[0], cuts[-1] = 0, major
         self.cuts = np.unique(np.clip(cuts, 0, major))
-        self.blocks = []
+        self._cls, self._cls_t = type(X), type(X.T)
+        self._parts = []  # (indptr, indices, data slice) of each block: X's arrays
         for lo, hi in zip(self.cuts[:-1], self.cuts[1:], strict=True):
             p0, p1 = X.indptr[lo], X.indptr[hi]
-            shape = (hi - lo, X.shape[1]) if self.csr else (X.shape[0], hi - lo)
-            B = type(X)(shape, dtype=X.dtype)  # empty, then X's arrays: no copy (the
-            B.indptr = (X.indptr[lo : hi + 1] - p0).astype(X.indptr.dtype)  # constructor
-            B.indices, B.data = X.indices[p0:p1], X.data[p0:p1]  # would copy small views)
-            self.blocks.append(B)
-        self.blocks_t = [B.T for B in self.blocks]
+            indptr = np.subtract(X.indptr[lo : hi + 1], p0, dtype=X.indptr.dtype)
+            self._parts.append((indptr, X.indices[p0:p1], slice(p0, p1)))
+        self._wrap(X.data)
+
+    def _wrap(self, data: np.ndarray) -> None:
+        """The blocks (and their transposes) on ``data``, X's stored values or others."""
+        self.blocks, self.blocks_t = [], []
+        for (lo, hi), (indptr, indices, part) in zip(
+            zip(self.cuts[:-1], self.cuts[1:], strict=True), self._parts, strict=True
+        ):
+            shape = (hi - lo, self.shape[1]) if self.csr else (self.shape[0], hi - lo)
+            args = (indptr, indices, data[part])
+            self.blocks.append(_shell(self._cls, shape, *args))
+            self.blocks_t.append(_shell(self._cls_t, shape[::-1], *args))
+
+    def with_data(self, data: np.ndarray) -> Blocked:
+        """The same blocks with other stored values (same sparsity pattern): no copy."""
+        other = copy.copy(self)
+        other._wrap(data)
+        return other
 
     def product(self, V: np.ndarray, transpose: bool) -> np.ndarray:
         """``X @ V`` (``X.T @ V`` when ``transpose``), V of shape (m,) or (m, k)."""
@@ -218,25 +249,28 @@ def _sparse_sums(X: Any, w: np.ndarray | None, shift: np.ndarray | None = None):
     return s1, s2, s0
 
 
-def _sums_by_products(X: Any, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(X^T w, (X*X)^T w)`` by sparse products (in threads when X is large); X*X
-    shares X's index arrays, so the one temporary is the squared values."""
-    X2 = type(X)(X.shape, dtype=np.float64)
-    X2.indptr, X2.indices = X.indptr, X.indices
-    X2.data = np.square(X.data, dtype=np.float64)
-    big = X.nnz >= PARALLEL_MIN_NNZ and threads() > 1
-    if big:
-        return Blocked(X, threads()).product(w, True), Blocked(X2, threads()).product(w, True)
+def _sums_by_products(
+    X: Any, w: np.ndarray, blocked: Blocked | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(X^T w, (X*X)^T w)`` by sparse products (in threads with ``blocked``, X's
+    blocks); X*X shares X's index arrays, so the one temporary is the squared values."""
+    squares = np.square(X.data, dtype=np.float64)
+    if blocked is not None:
+        return blocked.product(w, True), blocked.with_data(squares).product(w, True)
+    X2 = _shell(type(X), X.shape, X.indptr, X.indices, squares)
     return np.asarray(X.T @ w, dtype=np.float64), np.asarray(X2.T @ w, dtype=np.float64)
 
 
-def column_moments(X: Any, w: np.ndarray | None, centre: bool) -> tuple[np.ndarray, np.ndarray]:
+def column_moments(
+    X: Any, w: np.ndarray | None, centre: bool, blocked: Blocked | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Weighted column means and second moments (centred when ``centre``), shape (f,) each.
 
     Sparse X: one chunked pass over the stored entries, ``E[x^2] - mu^2``; where that
     cancels more than 6 digits (large offsets), a second pass centres the stored
     entries exactly (the implicit zeros add ``mu^2`` each). Dense X: the means, then
     the centred squares in blocks of about 2^20 numbers. No dense copy of X either way.
+    ``blocked``: sparse X's blocks (:func:`blocked_of`) for threaded products.
     """
     n, f = X.shape
     S = float(n if w is None else w.sum()) or 1.0
@@ -244,7 +278,8 @@ def column_moments(X: Any, w: np.ndarray | None, centre: bool) -> tuple[np.ndarr
         if not X.has_canonical_format:  # duplicate entries would square wrongly
             X = X.copy()
             X.sum_duplicates()
-        s1, s2 = _sums_by_products(X, np.ones(n) if w is None else w)
+            blocked = None
+        s1, s2 = _sums_by_products(X, np.ones(n) if w is None else w, blocked)
         mu, ms = s1 / S, s2 / S
         if not centre:
             return mu, ms
@@ -275,7 +310,8 @@ def design_of(problem: DirectLeastSquares, kind: str) -> tuple[Design, float]:
     fi, l2 = problem.fit_intercept, problem.penalty.l2
     w = None if sw is None else np.asarray(sw, dtype=np.float64)
     S = float(n if w is None else w.sum()) or 1.0
-    mean, var = column_moments(X, w, centre=fi)
+    blocked = blocked_of(X)  # made once: for the moments and the operator
+    mean, var = column_moments(X, w, centre=fi, blocked=blocked)
     zero = None
     if kind == "none":
         d = np.ones(f)
@@ -293,4 +329,5 @@ def design_of(problem: DirectLeastSquares, kind: str) -> tuple[Design, float]:
     spread = (E * E).sum(axis=0) if w is None else w @ (E * E)
     var_y, ms_y = float(np.mean(spread)) / S, float(np.mean(spread / S + ybar * ybar))
     scale = next((c for c in ((var_y, ms_y) if fi else (var_y,)) if c > 0), 0.0)
-    return Design(X, Y, sq, mu, d, lam[:, None], zero), scale or float(np.finfo(float).tiny)
+    design = Design(X, Y, sq, mu, d, lam[:, None], zero, blocked)
+    return design, scale or float(np.finfo(float).tiny)

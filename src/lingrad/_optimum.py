@@ -9,8 +9,10 @@ are not accurate enough), :func:`optimum_theta` (statistics alone) or
 Which method :func:`reference_theta` uses is decided by one rule: the
 centred, diagonally scaled normal equations (no extra pass) while the scaled
 condition number is at most :data:`NORMAL_EQUATIONS_MAX_KAPPA`; beyond it,
-when the rows can be read again, a TSQR factor of the rows refined in
-double-double (:mod:`lingrad._tsqr`).
+or where statistics merged chunk by chunk (files, Dask) are estimated to hold
+fewer digits (:func:`statistics_error` above :data:`STATISTICS_MAX_ERROR`: columns
+whose offsets dwarf their spread), when the rows can be read again, a TSQR
+factor of the rows refined in double-double (:mod:`lingrad._tsqr`).
 
 Examples
 --------
@@ -47,6 +49,7 @@ __all__ = [
     "NORMAL_EQUATIONS_MAX_KAPPA",
     "NO_REFERENCE",
     "REFINE_MIN_KAPPA",
+    "STATISTICS_MAX_ERROR",
     "Reference",
     "exact_optimum",
     "exact_residual",
@@ -54,6 +57,7 @@ __all__ = [
     "reference_theta",
     "refined_lstsq",
     "scaled_condition",
+    "statistics_error",
 ]
 
 #: Proximal iterations allowed for the L1 optimum (feature space, O(f^2) each).
@@ -71,6 +75,13 @@ NORMAL_EQUATIONS_MAX_KAPPA = 1e2
 #: the rows): their ``kappa**2 * eps`` would otherwise fall behind a backward-stable
 #: solve's ``kappa * eps`` by more than half a digit. Below it nothing is paid.
 REFINE_MIN_KAPPA = 4.0
+
+_EPS = float(np.finfo(np.float64).eps)
+
+#: The largest estimated relative error of the statistics' optimum (:func:`statistics_error`)
+#: the reference accepts before it reads the rows again: ``NORMAL_EQUATIONS_MAX_KAPPA**2 * eps``,
+#: the same bound as the scaled condition number's for statistics accumulated in one piece.
+STATISTICS_MAX_ERROR = NORMAL_EQUATIONS_MAX_KAPPA**2 * _EPS
 
 #: ``Diagnostics.reference_method``: how the reference optimum was computed.
 NORMAL_EQUATIONS = "normal equations"
@@ -153,6 +164,12 @@ class Reference(NamedTuple):
         The weighted residual sum of squares at ``theta``, from the rows in
         double-double (where the reference read rows in memory; else None):
         right where the statistics' ``yy - 2 bᵀxy + bᵀxxb`` cancels to rounding.
+    error : float
+        The estimated relative error of the worst coefficient of the statistics' own
+        optimum (:func:`statistics_error`, grown by how far that coefficient is below
+        the norm of all, in scaled units; nan where not estimated).
+    kappa : float
+        The scaled condition number of the statistics (nan where not computed).
     """
 
     theta: np.ndarray
@@ -160,11 +177,47 @@ class Reference(NamedTuple):
     passes: int = 0
     statistics: np.ndarray | None = None
     ssr: np.ndarray | None = None
+    error: float = math.nan
+    kappa: float = math.nan
 
     @property
     def reachable(self) -> np.ndarray:
         """The optimum a descent on the statistics converges to (the stopping rule's)."""
         return self.theta if self.statistics is None else self.statistics
+
+    @property
+    def digits(self) -> float:
+        """Estimated correct significant digits of ``theta``: those the statistics hold
+        (``-log10(error)``, 0 to 16) for the normal equations; nan for the rows' methods
+        (backward-stable and refined: at least 7 on the classic designs)."""
+        if self.method != NORMAL_EQUATIONS or not self.error >= 0:
+            return math.nan
+        return float(min(max(-math.log10(max(self.error, 1e-16)), 0.0), 16.0))
+
+
+def statistics_error(stats: SufficientStats, kappa: float, merged: bool = False) -> float:
+    """Estimated relative error of the coefficients solved from ``stats`` (normal equations).
+
+    ``kappa**2 * eps`` from the scaled condition number ``kappa``; for statistics
+    ``merged`` chunk by chunk (files and Dask: Chan et al.'s update adds the
+    differences of the chunks' means, each rounded at the size of the mean) also
+    ``kappa * eps * max_j |mean_j| / sd_j`` over the columns of X and y that vary:
+    columns whose offset dwarfs their spread lose those digits in the merged scatter.
+
+    Examples
+    --------
+    >>> s = SufficientStats.from_arrays(np.c_[1e6 + np.arange(4.0)], np.arange(4.0))
+    >>> statistics_error(s, 1.0) < statistics_error(s, 1.0, merged=True) < 1e-9
+    True
+    """
+    error = kappa * kappa * _EPS if math.isfinite(kappa) else math.inf
+    if merged and stats.sum_weights > 0:
+        var = np.diag(stats.scatter) / float(stats.sum_weights)
+        varies = var > 0
+        if varies.any():
+            ratio = np.abs(stats.mean[varies]) / np.sqrt(var[varies])
+            error += kappa * _EPS * float(ratio.max())
+    return float(error)
 
 
 def reference_theta(
@@ -180,8 +233,10 @@ def reference_theta(
 
     From the centred, scaled normal equations (:func:`optimum_theta`) while
     :func:`scaled_condition` is at most :data:`NORMAL_EQUATIONS_MAX_KAPPA`
-    (well-conditioned data pays nothing); beyond it, and where ``data`` can be
-    read again, from a TSQR factor of the rows refined in double-double
+    (well-conditioned data pays nothing); beyond it, or where statistics merged
+    from a file's or Dask's chunks are estimated to hold fewer digits than that
+    (:func:`statistics_error`), and where ``data`` can be read again, from a
+    TSQR factor of the rows refined in double-double
     (:func:`lingrad._tsqr.accurate_theta`: one pass for the factor, one per
     refinement step). Ridge enters as extra rows of the factor; an L1 part is
     then solved in feature space from that accurate smooth optimum.
@@ -213,9 +268,10 @@ def reference_theta(
     """
     penalty = penalty or Penalty()
     root = _scaled_root(stats, fit_intercept, penalty.l2, eig)  # factored once, used twice
-    kappa = _condition(root) if data is not None else math.nan
+    kappa = _condition(root)
+    error = statistics_error(stats, kappa, merged=data is not None and not isinstance(data, tuple))
     if data is not None and accurate is None:
-        accurate = kappa > NORMAL_EQUATIONS_MAX_KAPPA
+        accurate = error > STATISTICS_MAX_ERROR  # in one piece: kappa > NORMAL_EQUATIONS_MAX_KAPPA
     found = None
     if accurate and _in_memory(data) and penalty.l2 == 0:
         theta = refined_lstsq(*data, fit_intercept)
@@ -223,14 +279,32 @@ def reference_theta(
     elif accurate:
         found = accurate_theta(data, stats, fit_intercept, penalty.l2)
     smooth = _intercept_row(stats, fit_intercept, _min_norm_solve(root))
+    error *= _spread(root.d, smooth[: stats.n_features])  # of each coefficient, not the norm
     if found is None and kappa > REFINE_MIN_KAPPA and _in_memory(data) and penalty.l2 == 0:
         found = (_refined_normal(root, stats, fit_intercept, smooth, data), 1)
-        return _from_rows(stats, fit_intercept, penalty, data, found, NORMAL_REFINED, None)
+        ref = _from_rows(stats, fit_intercept, penalty, data, found, NORMAL_REFINED, None)
+        return ref._replace(error=error, kappa=kappa)
     normal = _with_l1(stats, fit_intercept, penalty, smooth)
     if found is None:
-        return Reference(normal, NORMAL_EQUATIONS)
+        return Reference(normal, NORMAL_EQUATIONS, error=error, kappa=kappa)
     method = QR_REFINED if isinstance(data, tuple) else TSQR_REFINED
-    return _from_rows(stats, fit_intercept, penalty, data, found, method, normal)
+    ref = _from_rows(stats, fit_intercept, penalty, data, found, method, normal)
+    return ref._replace(error=error, kappa=kappa)
+
+
+#: Coefficients below this fraction of the largest (scaled) carry no relative digits to
+#: estimate: a zero coefficient's error is absolute.
+_NEGLIGIBLE = 1e-8
+
+
+def _spread(d: np.ndarray, W: np.ndarray) -> float:
+    """``max_j ||z|| / |z_j|`` over the coefficients ``z = d W`` of the scaled problem that
+    are not negligible: how much a normwise relative error grows in the worst coefficient
+    relative to itself (1 without coefficients)."""
+    z = np.abs(d[:, None] * W)
+    norm = np.sqrt((z * z).sum(axis=0))
+    ratios = [n / c[c >= _NEGLIGIBLE * n].min() for n, c in zip(norm, z.T, strict=True) if n > 0]
+    return float(max(ratios, default=1.0))
 
 
 def _from_rows(

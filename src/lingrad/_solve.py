@@ -210,7 +210,7 @@ def _linear_result(run, theta0, start, lr0, optimizer, stable_lr, callback, scal
 
 
 #: How a solve can end (``FitResult.stop_reason``, ``stop_reason_``).
-STOP_REASONS = ("tol", "max_iter", "zero_gradient")
+STOP_REASONS = ("tol", "max_iter", "zero_gradient", "statistics-limited")
 
 _MESSAGES = {
     "tol": "Converged: gradient norm fell below tol relative to its start in {it} iterations.",

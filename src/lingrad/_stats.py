@@ -14,7 +14,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.linalg import blas
+
+from ._raw import RawProducts
 
 __all__ = ["SufficientStats", "normalised_weights", "weight_exponent"]
 
@@ -66,8 +67,6 @@ def default_chunk_rows(n_rows: int, n_cols: int, nbytes: int) -> int:
 # Raw products lose about log10(E[x^2] / var(x)) digits to the centring; past
 # this ratio the statistics are recomputed about the mean.
 _MAX_RAW_RATIO = 1e4
-# Products X^T X with n * f^2 at most this use dgemm rather than syrk (see RawAccumulator.add).
-_SMALL_GEMM = 500_000
 
 
 def _needs_shift(head: np.ndarray) -> bool:
@@ -352,33 +351,8 @@ class SufficientStats:
     __add__ = merge
 
 
-class RawAccumulator:
-    """Running products of float64 rows about a fixed shift: the cheap path.
-
-    Keeps ``G = sum (x - s)(x - s)^T``, ``BX = sum [y - t, 1] (x - s)^T`` and
-    ``BB = sum [y - t, 1][y - t, 1]^T``; :meth:`stats` turns them into
-    :class:`SufficientStats`. With a zero X shift, X is read where it lies (no
-    copy); otherwise each batch is shifted into a reused buffer. This is what
-    makes ``partial_fit`` cost one pass over its batch and nothing more.
-
-    Parameters
-    ----------
-    x_shift : ndarray of shape (n_features,)
-    y_shift : ndarray of shape (n_targets,)
-    """
-
-    def __init__(self, x_shift: np.ndarray, y_shift: np.ndarray) -> None:
-        f, k = x_shift.shape[0], y_shift.shape[0]
-        self.x_shift = np.asarray(x_shift, dtype=np.float64)
-        self.y_shift = np.asarray(y_shift, dtype=np.float64)
-        self.n_features, self.n_targets = f, k
-        self.n_samples = 0
-        self._G = np.zeros((f, f), order="F")  # Fortran order: dgemm accumulates in place
-        self._BX = np.zeros((k + 1, f))
-        self._BB = np.zeros((k + 1, k + 1))
-        self._zero_x = not np.any(self.x_shift)
-        self._B = np.empty((0, k + 1))
-        self._Xs = np.empty((0, f))
+class RawAccumulator(RawProducts):
+    """:class:`lingrad._raw.RawProducts` whose :meth:`stats` are :class:`SufficientStats`."""
 
     @classmethod
     def start(cls, X: np.ndarray, Y: np.ndarray) -> RawAccumulator:
@@ -386,65 +360,6 @@ class RawAccumulator:
         x_shift = X.mean(axis=0) if _needs_shift(X[:128]) else np.zeros(X.shape[1])
         return cls(x_shift, Y.mean(axis=0))
 
-    def _buffers(self, rows: int) -> tuple[np.ndarray, np.ndarray]:
-        if self._B.shape[0] < rows:
-            self._B = np.empty((rows, self.n_targets + 1))
-            self._B[:, -1] = 1.0
-            if not self._zero_x:
-                self._Xs = np.empty((rows, self.n_features))
-        return self._B[:rows], self._Xs[:rows]
-
-    def add(self, X: np.ndarray, Y: np.ndarray, *, check: bool = True) -> bool:
-        """Add float64 rows X of shape (n, f) and Y of shape (n, k).
-
-        Returns False, adding nothing, when ``check`` finds NaN or inf in them
-        (seen in the column sums, which any non-finite value poisons) or values
-        whose squares overflow float64 (seen on the diagonal of ``XᵀX``).
-        """
-        if X.shape[0] * self.n_features**2 <= _SMALL_GEMM and X.flags.c_contiguous:
-            return self._add(X, Y, check, small=True)  # SciPy's BLAS: no FP-flag warnings
-        with np.errstate(over="ignore", invalid="ignore"):  # overflow is checked, not warned
-            return self._add(X, Y, check, small=False)
-
-    def _add(self, X: np.ndarray, Y: np.ndarray, check: bool, small: bool) -> bool:
-        rows = X.shape[0]
-        B, Xs = self._buffers(rows)
-        np.subtract(Y, self.y_shift, out=B[:, :-1])
-        if not self._zero_x:
-            np.subtract(X, self.x_shift, out=Xs)
-            X = Xs
-        if small:  # OpenBLAS's small-matrix dgemm (C arrays passed as transposed F views)
-            BX = blas.dgemm(1.0, X.T, B.T, trans_b=1).T  # (k+1, f)
-            BB = blas.dgemm(1.0, B.T, B.T, trans_b=1)
-        else:
-            BX = B.T @ X  # (k+1, f); as B^T X: twice as fast as X^T B for wide X
-            BB = B.T @ B
-        # NaN/inf in X poison the column sums (last row of BX), in Y the corner of BB.
-        if check and not math.isfinite(float(BX[-1].sum()) + float(BB.sum())):
-            return False
-        before = self._G.copy() if check else None  # f x f: to undo an overflow
-        if small:
-            # OpenBLAS's small-matrix dgemm kernel beats its syrk on tiny products
-            # (a 1000 x 20 batch: 15 us against 25 us); accumulate in place.
-            self._G = blas.dgemm(1.0, X.T, X.T, beta=1.0, c=self._G, trans_b=1, overwrite_c=1)
-        else:
-            self._G += X.T @ X  # one BLAS syrk, reading X where it lies
-        if before is not None and not np.isfinite(self._G.diagonal()).all():  # squares overflowed
-            self._G = before
-            return False
-        self._BX += BX
-        self._BB += BB
-        self.n_samples += rows
-        return True
-
     def stats(self) -> SufficientStats:
         """The statistics of every row added so far."""
-        f = self.n_features
-        m = f + self.n_targets
-        s2 = np.empty((m + 1, m + 1))
-        s2[:f, :f] = self._G
-        s2[:f, f:] = self._BX.T
-        s2[f:, :f] = self._BX
-        s2[f:, f:] = self._BB
-        shift = np.concatenate([self.x_shift, self.y_shift])
-        return SufficientStats._from_shifted(self.n_samples, shift, s2, f)
+        return SufficientStats._from_shifted(*self.products())

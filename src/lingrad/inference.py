@@ -99,7 +99,7 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from ._bounds import active_bounds
-from ._fit_args import freq_input, with_pending
+from ._fit_args import counted_rows, freq_input, freq_source, with_pending
 from ._freq import check_freq_cov
 from ._inference_compute import convergence, exact_params, fit_ssr, target_numbers
 from ._inference_design import build_design, check_summary_width
@@ -130,6 +130,7 @@ from ._inference_source import data_source, training_stats
 from ._messages import render
 from ._optimum import NO_REFERENCE, NORMAL_EQUATIONS
 from ._params import COV_TYPES, SUMMARY_PARAMETERS
+from ._sources.grouplabels import frame_groups
 from ._sources.missing import summary_data
 from ._stats import SufficientStats, normalised_weights
 
@@ -172,9 +173,11 @@ def summarize_model(model: Any, X: Any, y: Any, sample_weight: Any, **options: A
     stats = model.stats_
     check_summary_width(model.n_features_in_, getattr(stats, "n_samples", None))
     freq, missing = options.pop("freq_weights", None), getattr(model, "missing", "raise")
+    X, y, sample_weight, freq = freq_source(X, y, sample_weight, freq, missing)  # Dask, columns
     sample_weight, pending = freq_input(X, y, sample_weight, freq, missing)
     if stats is None:
         stats = with_pending(training_stats(model, X, y, sample_weight), pending)
+    X, y, sample_weight = counted_rows(model, X, y, sample_weight, freq, options)
     names = getattr(model, "feature_names_in_", None)
     names = None if names is None else list(names)
     return summarize(
@@ -225,16 +228,16 @@ def summarize(
     sample_weight : array-like of shape (n_samples,), default=None
         The weights given to ``fit`` (alone: for the WLS likelihood only).
     cov_type : {"nonrobust", "HC0"-"HC3", "cluster", "cluster-crv3", "HAC"}, default="nonrobust"
-        As statsmodels' ``fit(cov_type=...)``: classical, heteroscedasticity-,
-        cluster- (CR1, CR3: with ``groups``) or autocorrelation-robust
-        (Newey-West: ``maxlags``); robust types read the data once more.
+        As statsmodels' ``fit(cov_type=...)``: classical, heteroscedasticity-, cluster- (CR1,
+        CR3: ``groups``) or autocorrelation-robust (Newey-West: ``maxlags``), reading the data
+        once more; with frequency weights, those of the rows repeated (HAC refused).
     alpha : float, default=0.05
         Significance level of the confidence intervals (0.05: 95%).
     feature_names : sequence of n_features str, default=None (``feature_names_in_``, or x0, ...)
     use_t : bool, default=None
         Student's t (True) or normal (False); None: t for ``"nonrobust"`` only.
     groups : array-like of shape (n_samples,) or (n_samples, 2), or str or two str, default=None
-        Cluster ids (any labels; two columns: two-way), or a dataset's column(s).
+        Cluster ids (any labels; two columns: two-way), or a dataset's or DataFrame's column(s).
     maxlags : int, default=None
         HAC lags; None: ``floor(4 (n / 100)^(2/9))``.
 
@@ -255,6 +258,7 @@ def summarize(
     B, c, one_d = coefficients(model, int(np.shape(model.coef_)[-1]))
     check_model_matches(stats, B)
     names = param_names(model, feature_names, stats.n_features)
+    X, groups = frame_groups(X, groups, names)  # a (Dask) DataFrame's column(s) as groups
     X, y, sample_weight = summary_data(model, X, y, sample_weight)  # missing="drop", streams
     chunks = data_source(X, y, sample_weight, stats.n_features, B.shape[0], cov_type)
     robust = robust_request(cov_type, groups, maxlags, X)
@@ -296,7 +300,7 @@ def _summaries(
         rows = robust.start(chunks, B.shape[0], design, int(stats.n_samples))
         res = second_pass(rows, design, B, c, None, stats.y_mean, robust.sums)
         check_pass_matches(res, stats)
-        res.meat = robust.finish(design, float(stats.n_samples))
+        res.meat = robust.finish(design, stats.nobs)
     elif chunks is not None:
         res = distributed_pass(chunks, design, B, c, hc, stats.y_mean)  # Spark: on executors
         res = second_pass(chunks(), design, B, c, hc, stats.y_mean) if res is None else res
@@ -401,7 +405,7 @@ def _normalised(chunks: Callable[[], Iterable[Any]] | None, stats: SufficientSta
     k = stats.weight_exponent
     if chunks is None or not k:
         return chunks
-    return lambda: ((X, Y, normalised_weights(w, k)) for X, Y, w in chunks())
+    return lambda: ((X, Y, normalised_weights(w, k), *f) for X, Y, w, *f in chunks())
 
 
 class _Rows:
@@ -411,5 +415,5 @@ class _Rows:
         self.chunks = chunks
 
     def iter_chunks(self) -> Iterable[Any]:
-        for X, y, w in self.chunks():
+        for X, y, w, *_ in self.chunks():
             yield X, np.asarray(y, dtype=np.float64).reshape(np.shape(X)[0], -1), w

@@ -19,6 +19,7 @@ from .._bounds import Box
 from .._params import PARAMETERS
 from .._predict import predict
 from .._sources import as_source
+from .._sources.grouplabels import frame_groups
 from .._validation import validate_xy
 from . import collect
 from .errors import check_alphas, check_cv_param, check_l1_ratios, cv_error, folds_for
@@ -148,9 +149,10 @@ class LinearRegressionCV(RegressorMixin, BaseEstimator):
             None for a dataset.
         sample_weight : array-like of shape (n_samples,), default=None
         groups : array-like of shape (n_samples,) or str, default=None
-            Rows of one group are kept in one fold. For a dataset, the name of
-            a column (numeric), which is then not a feature; for Dask, also a
-            Dask array or Series.
+            Rows of one group are kept in one fold (by a BLAKE2b hash of the
+            label: the same folds in every process). For a dataset or a pandas
+            or Dask DataFrame, the name of a column (numbers or text), which is
+            then not a feature; for Dask, also a Dask array or Series.
 
         Returns
         -------
@@ -171,6 +173,7 @@ class LinearRegressionCV(RegressorMixin, BaseEstimator):
         return self
 
     def _fold_stats(self, X, y, sample_weight, groups, cv) -> tuple[collect.FoldStats, bool]:
+        X, groups = frame_groups(X, groups)  # a column of a (Dask) DataFrame: not a feature
         source = as_source(X, y, sample_weight)
         if source is None:
             X, y, w = validate_xy(self, X, y, sample_weight)

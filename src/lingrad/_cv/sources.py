@@ -73,6 +73,7 @@ def _with_group_column(
 ) -> tuple[collect.FoldStats, list[str] | None]:
     """The dataset re-opened with the group column last (never a feature), read once."""
     from .._sources.files import Dataset
+    from .._sources.grouplabels import labelled_chunks
 
     if not isinstance(ds, Dataset):
         raise cv_error(
@@ -91,14 +92,13 @@ def _with_group_column(
     features = [c for c in ds._features if c != name]
     if not features:
         raise cv_error(f"{ds.path} has no feature left besides groups={name!r}. ", ("",))
-    with_group = Dataset(
-        ds._reader, [*features, name], ds.target_names, ds.weight_name, ds.chunk_rows, ds.one_d
-    )
+    base = Dataset(ds._reader, features, ds.target_names, ds.weight_name, ds.chunk_rows, ds.one_d)
+    base.missing = ds.missing
     f, k = len(features), ds.n_targets
 
     def chunks() -> Iterator[tuple[Any, np.ndarray, Any, Any]]:
-        for X, Y, w in with_group.iter_chunks():
-            yield X[:, :f], Y, w, X[:, f]
+        for X, Y, w, labels in labelled_chunks(base, [name]):  # numbers or text
+            yield X, Y, w, labels[:, 0]
 
     names = None if ds.feature_names is None else features
     return collect.from_chunks(chunks(), folds, f, k), names

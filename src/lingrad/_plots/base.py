@@ -1,8 +1,11 @@
-"""What every figure shares: pyplot (chosen lazily), checks, saving, predictions.
+"""What every figure shares: new figures, checks, saving, predictions.
 
-matplotlib is imported only when a figure is drawn (:func:`pyplot`): on a
-Linux machine without a display and with no backend chosen (``MPLBACKEND``),
-the non-interactive ``Agg`` backend is selected first.
+matplotlib is imported only when a figure is drawn. A new figure is a
+:class:`~lingrad._plots.figure.DisplayFigure` (a plain matplotlib ``Figure``,
+never registered with pyplot), so figures that are saved and dropped are freed
+and Jupyter shows a returned figure once; with ``ax=`` the figure is the axes'
+own. :func:`pyplot` (for callers that want pyplot) selects ``Agg`` first on a
+Linux machine without a display and with no backend chosen (``MPLBACKEND``).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DATA_STYLE",
+    "NEEDS_MATPLOTLIB",
     "PathLike",
     "check_model",
     "check_xy",
@@ -38,6 +42,12 @@ __all__ = [
 
 PathLike = str | os.PathLike
 
+#: The error without matplotlib (lingrad is installed from its clone, not the index).
+NEEDS_MATPLOTLIB = (
+    "lingrad.plots needs matplotlib: pip install matplotlib pillow (or, in lingrad's clone, "
+    'pip install -e ".[plot]")'
+)
+
 #: Scatter style of the data points in every figure.
 DATA_STYLE = {"s": 12, "alpha": 0.6, "color": "tab:blue", "edgecolors": "none"}
 
@@ -47,7 +57,7 @@ def pyplot() -> Any:
     try:
         import matplotlib
     except ImportError as err:  # pragma: no cover - exercised only without the extra
-        raise ImportError('lingrad.plots needs matplotlib: pip install "lingrad[plot]"') from err
+        raise ImportError(NEEDS_MATPLOTLIB) from err
     headless = (
         sys.platform.startswith("linux")
         and not os.environ.get("DISPLAY")
@@ -61,16 +71,23 @@ def pyplot() -> Any:
 
 
 def figure(ax: Axes | None, figsize: tuple[float, float] = (6.4, 4.8)) -> tuple[Figure, Axes]:
-    """``ax``'s figure and ``ax``, or a new constrained-layout figure and its axes."""
+    """``ax``'s figure and ``ax``, or a new constrained-layout figure (outside pyplot)."""
     if ax is not None:
         return ax.figure, ax
-    plt = pyplot()
-    fig, ax = plt.subplots(figsize=figsize, layout="constrained")
-    return fig, ax
+    try:
+        from .figure import DisplayFigure
+    except ImportError as err:  # pragma: no cover - exercised only without the extra
+        raise ImportError(NEEDS_MATPLOTLIB) from err
+    fig = DisplayFigure(figsize=figsize, layout="constrained")
+    return fig, fig.add_subplot()
 
 
 def save(fig: Figure, path: PathLike | None) -> Figure:
-    """Save ``fig`` to ``path`` (format from the suffix) when given; return it."""
+    """Save ``fig`` to ``path`` (format from the suffix) when given; return it.
+
+    A figure made by lingrad belongs to no pyplot state, so nothing is left open
+    once it is saved and dropped; a figure the caller passed (its ``ax``) is the
+    caller's and is left as it is, open."""
     if path is not None:
         fig.savefig(os.fspath(path))
     return fig

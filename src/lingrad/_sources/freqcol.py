@@ -66,7 +66,14 @@ class FreqColumn:
         #: ``(sum count, sum count log weight, weighted)`` of the last complete pass.
         self.freq_totals: tuple[float, float, bool] | None = None
 
-    def _read(self) -> Iterator[Any]:
+    def iter_counted(self) -> Iterator[Any]:
+        """A pass of ``(X, Y, count * weight, count)`` chunks: the counts beside the weights.
+
+        What robust covariances read (:func:`lingrad._inference_pass.chunk_counts`).
+        """
+        return self._read(counted=True)
+
+    def _read(self, counted: bool = False) -> Iterator[Any]:
         total = log_total = 0.0
         for X, Y, w in super()._read():  # type: ignore[misc]
             f = X[:, -1].copy()
@@ -81,7 +88,8 @@ class FreqColumn:
             if w is not None:
                 use = (w > 0) & (f > 0)
                 log_total += float((f[use] * np.log(w[use])).sum())
-            yield X, Y, (f if w is None else f * w)
+            fw = f if w is None else f * w
+            yield (X, Y, fw, f) if counted else (X, Y, fw)
         self.freq_totals = (total, log_total, self.weight_name is not None)
 
     def sufficient_stats(self) -> SufficientStats:

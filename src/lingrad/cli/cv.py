@@ -59,7 +59,7 @@ GroupsOpt = Annotated[
     typer.Option(
         "--groups",
         "-g",
-        help="Numeric column of groups, kept whole in one fold (not a feature).",
+        help="Column of groups (numbers or text), kept whole in one fold (not a feature).",
         show_default=False,
     ),
 ]

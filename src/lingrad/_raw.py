@@ -1,0 +1,144 @@
+"""Running products of float64 rows about a fixed shift: the cheap path to statistics.
+
+:class:`RawProducts` adds batches of rows (``partial_fit``'s, or the chunks of
+an array near the origin) as plain float64 products about a shift chosen at the
+first batch; :class:`lingrad._stats.RawAccumulator` turns them into
+:class:`~lingrad._stats.SufficientStats`. Small batches go into one product of
+``[x - s, y - t, 1]`` with itself (one syrk), large ones into three.
+
+Examples
+--------
+>>> import numpy as np
+>>> acc = RawProducts(np.zeros(1), np.zeros(1))
+>>> acc.add(np.array([[1.0], [2.0]]), np.array([[3.0], [5.0]]))
+True
+>>> n, shift, s2, f = acc.products()
+>>> print(n, s2[0].tolist())  # sum x^2, sum x y, sum x
+2 [5.0, 13.0, 3.0]
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy.linalg import blas
+
+__all__ = ["RawProducts"]
+
+# Batches with n * f^2 at most this take the one-product path (SciPy's syrk, no
+# floating-point flags); larger ones NumPy's products, under errstate.
+_SMALL_GEMM = 500_000
+
+
+class RawProducts:
+    """Running products of float64 rows about a fixed shift: the cheap path.
+
+    Large batches: ``G = sum (x - s)(x - s)^T``, ``BX = sum [y - t, 1] (x - s)^T``
+    and ``BB = sum [y - t, 1][y - t, 1]^T`` (X read where it lies when the shift
+    is zero, else shifted into a reused buffer). Small batches (``n f^2 <=
+    500,000``, ``partial_fit``'s): ``S = sum a a^T`` of ``a = [x - s, y - t, 1]``
+    copied into a reused buffer, one syrk for all three blocks. :meth:`products`
+    returns their sum; a batch costs one pass over its rows and nothing more.
+
+    Parameters
+    ----------
+    x_shift : ndarray of shape (n_features,)
+    y_shift : ndarray of shape (n_targets,)
+    """
+
+    def __init__(self, x_shift: np.ndarray, y_shift: np.ndarray) -> None:
+        f, k = x_shift.shape[0], y_shift.shape[0]
+        self.x_shift = np.asarray(x_shift, dtype=np.float64)
+        self.y_shift = np.asarray(y_shift, dtype=np.float64)
+        self.n_features, self.n_targets = f, k
+        self.n_samples = 0
+        self._G = np.zeros((f, f), order="F")  # Fortran order: dgemm accumulates in place
+        self._BX = np.zeros((k + 1, f))
+        self._BB = np.zeros((k + 1, k + 1))
+        self._zero_x = not np.any(self.x_shift)
+        self._B = np.empty((0, k + 1))
+        self._Xs = np.empty((0, f))
+        # Small batches: [x - s, y - t, 1] in one reused buffer, one syrk into S.
+        self._S = np.zeros((f + k + 1, f + k + 1), order="F")  # upper triangle
+        self._A = np.empty((0, f + k + 1))
+
+    def _buffers(self, rows: int) -> tuple[np.ndarray, np.ndarray]:
+        if self._B.shape[0] < rows:
+            self._B = np.empty((rows, self.n_targets + 1))
+            self._B[:, -1] = 1.0
+            if not self._zero_x:
+                self._Xs = np.empty((rows, self.n_features))
+        return self._B[:rows], self._Xs[:rows]
+
+    def add(self, X: np.ndarray, Y: np.ndarray, *, check: bool = True) -> bool:
+        """Add float64 rows X of shape (n, f) and Y of shape (n, k).
+
+        Returns False, adding nothing, when ``check`` finds NaN or inf in them
+        (seen in the column sums, which any non-finite value poisons) or values
+        whose squares overflow float64 (seen on the diagonal of ``XᵀX``).
+        """
+        if X.shape[0] * self.n_features**2 <= _SMALL_GEMM and X.flags.c_contiguous:
+            return self._add_small(X, Y, check)  # SciPy's BLAS: no FP-flag warnings
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow is checked, not warned
+            return self._add(X, Y, check)
+
+    def _add_small(self, X: np.ndarray, Y: np.ndarray, check: bool) -> bool:
+        """A small batch in one product: ``S += A^T A`` with ``A = [X - s, Y - t, 1]``
+        (SciPy's syrk, upper triangle; the same float64 sums as three products).
+        Non-finite values or overflowing squares show on S's diagonal; then S is
+        restored and the batch refused."""
+        rows, f = X.shape
+        if self._A.shape[0] < rows:
+            self._A = np.empty((max(rows, 2 * self._A.shape[0]), self._S.shape[0]))
+            self._A[:, -1] = 1.0
+        A = self._A[:rows]
+        if self._zero_x:
+            A[:, :f] = X
+        else:
+            np.subtract(X, self.x_shift, out=A[:, :f])
+        np.subtract(Y, self.y_shift, out=A[:, f:-1])
+        before = self._S.copy() if check else None
+        self._S = blas.dsyrk(1.0, A.T, beta=1.0, c=self._S, trans=0, overwrite_c=1)
+        if before is not None and not np.isfinite(self._S.diagonal()).all():
+            self._S = before
+            return False
+        self.n_samples += rows
+        return True
+
+    def _add(self, X: np.ndarray, Y: np.ndarray, check: bool) -> bool:
+        rows = X.shape[0]
+        B, Xs = self._buffers(rows)
+        np.subtract(Y, self.y_shift, out=B[:, :-1])
+        if not self._zero_x:
+            np.subtract(X, self.x_shift, out=Xs)
+            X = Xs
+        BX = B.T @ X  # (k+1, f); as B^T X: twice as fast as X^T B for wide X
+        BB = B.T @ B
+        # NaN/inf in X poison the column sums (last row of BX), in Y the corner of BB.
+        if check and not math.isfinite(float(BX[-1].sum()) + float(BB.sum())):
+            return False
+        before = self._G.copy() if check else None  # f x f: to undo an overflow
+        self._G += X.T @ X  # one BLAS syrk, reading X where it lies
+        if before is not None and not np.isfinite(self._G.diagonal()).all():  # squares overflowed
+            self._G = before
+            return False
+        self._BX += BX
+        self._BB += BB
+        self.n_samples += rows
+        return True
+
+    def products(self) -> tuple[int, np.ndarray, np.ndarray, int]:
+        """``(n_samples, shift, s2, n_features)``: the shifted products of every row so far,
+        ``s2`` of shape (f + k + 1, f + k + 1) for ``[x - s, y - t, 1]``."""
+        f = self.n_features
+        m = f + self.n_targets
+        s2 = np.empty((m + 1, m + 1))
+        s2[:f, :f] = self._G
+        s2[:f, f:] = self._BX.T
+        s2[f:, :f] = self._BX
+        s2[f:, f:] = self._BB
+        S = np.triu(self._S)
+        s2 += S + np.triu(S, 1).T  # the small batches' products, made symmetric
+        shift = np.concatenate([self.x_shift, self.y_shift])
+        return self.n_samples, shift, s2, f
