@@ -120,8 +120,8 @@ def stop_explanation(model: Any) -> StopExplanation:
     >>> from lingrad import LinearRegression
     >>> from lingrad.datasets import make_tutorial_data
     >>> X, y = make_tutorial_data()
-    >>> text = str(stop_explanation(LinearRegression(lr="auto", n_iters=50).fit(X, y)))
-    >>> text.startswith("Stopped at the iteration limit: all 50 iterations of n_iters=50 ran")
+    >>> text = str(stop_explanation(LinearRegression(lr=1.0, n_iters=5).fit(X, y)))
+    >>> text.startswith("Stopped at the iteration limit: all 5 iterations of n_iters=5 ran")
     True
     """
     reason, n, n_iters = model.stop_reason_, int(model.n_iter_), int(model.n_iters)
@@ -143,6 +143,18 @@ def stop_explanation(model: Any) -> StopExplanation:
             "statistics, which hold fewer correct digits than ",
             Set("tol", f"{tol:g}"),
             " asks: not counted as converged.",
+        )
+    elif reason == "tol" and tol is None:  # at the optimum, every iteration run
+        refined = bool(getattr(model.diagnostics_, "refined", False))
+        parts += (
+            f"Converged: all {_iterations(n, epochs)} of ",
+            Set("n_iters", str(n_iters)),
+            " ran (no ",
+            Alt("tol", "--tol"),
+            " was set, so every iteration runs)",
+            *((". At the end ", *done) if done else ()),
+            " (finished at the exact reference optimum)" if refined else "",
+            ".",
         )
     elif reason == "tol":
         rule = (": ", *done, ", at most ") if done else (": within ",)
