@@ -200,7 +200,8 @@ def main(argv=None) -> int:
                 "intercept; `tol` bounds the fitted values' distance to the optimum "
                 "(sqrt(MSE − MSE*) / std(y)), so the coefficient error can be up to about "
                 "√κ × tol. The estimates are lingrad's own (`diagnostics_.est_iters_gd`, "
-                "`est_iters_nesterov` = ⌈√κ log(1/tol)⌉). Load average (1 min): "
+                "`est_iters_nesterov`: upper bounds from the fit's start, lingrad._estimates). "
+                "Load average (1 min): "
                 f"{load0:.1f} at the start, {os.getloadavg()[0]:.1f} at the end."
             ),
             "### GD against Nesterov\n\n"

@@ -33,7 +33,9 @@ def test_divergence_error_has_fields_and_both_wordings(data):
     assert err.fields == {"lr": 5.0, "stable_lr": err.stable_lr, "iteration": 0}
     assert "diverges with lr=5:" in str(err) and "or lr='auto'," in str(err)
     cli = err.render("cli")
-    assert "diverges with --lr 5:" in cli and "or --lr auto," in cli
+    # the command line's remedies: options, and --lr auto in place of a StandardScaler Pipeline
+    assert "diverges with --lr 5:" in cli and "or --lr auto (which descends on centred" in cli
+    assert "Use --lr below " in cli and "StandardScaler" not in cli and "Pipeline" not in cli
 
 
 def test_recovered_warning_drops_the_attribute_on_the_command_line(data):
@@ -62,8 +64,8 @@ def test_not_converged_is_a_scikit_learn_convergence_warning(data):
     assert isinstance(w, NotConvergedWarning) and w.fields["n_iter"] == 5
     assert "did not converge in n_iters=5:" in str(w) and "above tol=1e-12." in str(w)
     cli = w.render("cli")
-    assert "in --n-iters 5:" in cli and "above --tol 1e-12." in cli
-    assert "Increase --n-iters, use --lr auto or --optimizer nesterov" in cli
+    assert "in 5 iterations (--n-iters 5):" in cli and "above --tol 1e-12." in cli
+    assert "Increase --n-iters, or refit with --lr auto --optimizer nesterov" in cli
 
 
 def test_ill_conditioned_warning_carries_the_condition_number(data):

@@ -637,6 +637,7 @@ def test_model_file_of_schema_1_loads_and_predicts_identically(tmp_path):
         '"refined"',
         '"exact_ssr"',
         '"reference_digits"',  # the statistics' estimated digits (issue 10), nan when not estimated
+        '"fit_tol"',  # the fit's tol, which the iteration estimates name (issue 15)
     )
     added += ('"missing": "raise"',)  # the hyperparameter missing (issue 13), default "raise"
     added += ('"positive": false', '"bounds": null')  # the coefficient box (issue 14), defaults

@@ -16,6 +16,7 @@ from ._progress import show_progress
 from ._solve import DivergenceError, DivergenceWarning, FitResult, solve
 from ._sources.files import DataFileError, Dataset, open_dataset
 from ._stats import SufficientStats
+from ._stopinfo import StopExplanation, stop_explanation
 from ._version import __version__
 from .explore import explore
 from .formula import (
@@ -46,6 +47,7 @@ __all__ = [
     "ModelFileError",
     "NotConvergedWarning",
     "ParameterError",
+    "StopExplanation",
     "SufficientStats",
     "UnseenLevelError",
     "__version__",
@@ -61,5 +63,6 @@ __all__ = [
     "save_model",
     "show_progress",
     "solve",
+    "stop_explanation",
     "to_jsonable",
 ]

@@ -278,7 +278,11 @@ def _estimates(p: Params, res: FitResult, d: Diagnostics) -> tuple[tuple[Part, .
         return (f" At these settings it needs {count(nag)}.",), nag <= MAX_QUOTED_ITERS
     parts: tuple[Part, ...] = ()
     if p.optimizer == "gd" and math.isfinite(gd) and gd > res.n_iter:
-        parts = (f" Plain GD at this lr needs {count(gd)}",)
+        parts = (
+            " Plain GD at this ",
+            Alt("lr", "learning rate"),
+            f" needs {count(gd)}",
+        )
     if parts and math.isfinite(nag):
         with_ = [Set("optimizer", "'nesterov'")] if p.optimizer != "nesterov" else []
         if p.lr != "auto":
@@ -287,29 +291,54 @@ def _estimates(p: Params, res: FitResult, d: Diagnostics) -> tuple[tuple[Part, .
     return ((*parts, ".") if parts else ()), feasible
 
 
-def _remedies(p: Params, feasible: bool) -> tuple[Part, ...]:
-    """What to change: only settings that are not already so."""
-    use: list[Part] = []
-    for name, value, current in (("lr", "'auto'", p.lr), ("optimizer", "'nesterov'", p.optimizer)):
-        if current != value.strip("'") and current != "cg":  # cg: already faster than nesterov
-            use += [" or " if use else "", Set(name, value)]
-    alts: list[tuple[Part, ...]] = [("increase ", Set("n_iters"))] if feasible else []
-    if use:
-        alts.append(("use ", *use))
-    alts.append(("standardise the features (sklearn.preprocessing.StandardScaler)",))
-    parts: tuple[Part, ...] = (" " if feasible else " More iterations will not help: ",)
-    for i, alt in enumerate(alts):
-        sep = "" if i == 0 else (", or " if i == len(alts) - 1 else ", ")
-        first = alt[0].capitalize() if i == 0 and feasible else alt[0]
-        parts += (sep, first, *alt[1:])
+def _settings(p: Params, d: Diagnostics) -> list[Set]:
+    """The settings a refit should change: only those that are not already so."""
+    out = []
+    if p.optimizer != "cg":  # cg: already faster than nesterov, and takes no lr
+        if p.lr != "auto":
+            out.append(Set("lr", "'auto'"))
+        if p.optimizer != "nesterov":
+            out.append(Set("optimizer", "'nesterov'"))
+        if p.precondition == "none" and d.precondition == "none":
+            out.append(Set("precondition", "'auto'"))
+    if p.tol is None:
+        out.append(Set("tol", SUGGESTED_TOL))
+    return out
+
+
+def _joined(settings: list[Set]) -> tuple[Part, ...]:
+    """``lr='auto', optimizer='nesterov' and tol=1e-10`` / ``--lr auto --optimizer nesterov``."""
+    parts: list[Part] = []
+    for i, s in enumerate(settings):
+        if i:
+            parts.append(Alt(" and " if i == len(settings) - 1 else ", ", " "))
+        parts.append(s)
+    return tuple(parts)
+
+
+def _remedies(p: Params, feasible: bool, d: Diagnostics) -> tuple[Part, ...]:
+    """What to change: one refit with every setting that is not already so (in the
+    command line: options to paste), or more iterations when they can help."""
+    settings = _settings(p, d)
+    parts: tuple[Part, ...] = (
+        (" Increase ", Set("n_iters")) if feasible else (" More iterations will not help",)
+    )
+    if settings:
+        parts += ((", or refit" if feasible else ": refit"), " with ", *_joined(settings))
+        if any(s.name in ("lr", "precondition") for s in settings):
+            parts += (
+                Alt(" (descending on centred, scaled columns, as StandardScaler would)",
+                    " (descending on centred, scaled columns: no need to standardise the file)"),
+            )  # fmt: skip
+    elif not feasible:
+        parts += (
+            ": drop or combine collinear columns, or add a ridge penalty (",
+            Set("alpha"),
+            ")",
+        )
     parts += (".",)
     if p.tol is None:
-        parts += (
-            " Set ",
-            Set("tol", SUGGESTED_TOL),
-            Alt(" (with the settings above)", ""),
-            " to stop once converged, and to be told when it is not.",
-        )
+        parts += (" A ", Alt("tol", "--tol"), " stops the fit once converged, and warns when not.")
     return parts
 
 
@@ -347,7 +376,9 @@ def convergence_warning(
     if missed_tol:
         head = (
             "lingrad did not converge in ",
+            Alt("", f"{res.n_iter:,} iterations ("),
             Set("n_iters", str(res.n_iter)),
+            Alt("", ")"),
             f": the fit is {res.measure:.3g} from the optimum by the stopping measure "
             "(the RMS distance of the fitted values from the optimum's, relative to the "
             "spread of y), above ",
@@ -365,7 +396,7 @@ def convergence_warning(
         *_gap_parts(d),
     )
     estimates, feasible = _estimates(p, res, d)
-    parts = (*head, *gap, *estimates, *_remedies(p, feasible))
+    parts = (*head, *gap, *estimates, *_remedies(p, feasible, d))
     return NotConvergedWarning(
         parts,
         n_iter=res.n_iter,

@@ -15,13 +15,17 @@ from typing import Any
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from ._messages import Alt, LingradMessage, Part, Set
+from ._estimates import DEFAULT_ESTIMATE_TOL, gd_iterations, nesterov_iterations, start_measure
+from ._illconditioned import ILL_CONDITIONED, ill_conditioned_parts
+from ._messages import LingradMessage
+from ._onehot import traps
 from ._optimum import NO_REFERENCE, NORMAL_EQUATIONS, reference_theta
 from ._solve import FitResult
 from ._stats import SufficientStats
 from ._theta import split_theta
 
 __all__ = [
+    "ILL_CONDITIONED",
     "Diagnostics",
     "IllConditionedWarning",
     "NotConvergedWarning",
@@ -30,9 +34,6 @@ __all__ = [
     "diagnose",
     "ill_conditioned_warning",
 ]
-
-#: Condition numbers above this draw an :class:`IllConditionedWarning`.
-ILL_CONDITIONED = 1e12
 
 
 class IllConditionedWarning(LingradMessage, UserWarning):
@@ -89,91 +90,27 @@ def collinear_columns(stats: SufficientStats, fit_intercept: bool) -> list[int]:
     return [int(j) for j in np.flatnonzero(weight > _IN_NULL_SPACE)]
 
 
-def _columns(cols: list[int]) -> str:
-    shown = ", ".join(map(str, cols[:10])) + (", ..." if len(cols) > 10 else "")
-    return f"column{'s' if len(cols) > 1 else ''} {shown}"
-
-
-def ill_conditioned_parts(
-    kappa: float, scaled: float, collinear: list[int] | None
-) -> tuple[Part, ...]:
-    """Explain a huge condition number: collinear columns, near collinearity or scale.
-
-    ``kappa`` is the raw Hessian's condition number, ``scaled`` that of the
-    centred, column-scaled problem (nan when unknown), ``collinear`` the
-    columns in its null space (None when unknown).
-    """
-    tail = (
-        " Gradient descent moves only along well-curved directions, so the coefficients may "
-        "be far from unique or from the least-squares optimum even when predictions are "
-        "good; see ",
-        Alt("diagnostics_", "the diagnostics"),
-        " for the gap to the exact optimum.",
-    )
-    if collinear:
-        return (
-            f"Ill-conditioned problem: the features are collinear: {_columns(collinear)} "
-            "are linearly dependent (constant, duplicated or a combination of others) even "
-            "once the columns are centred and scaled, so the coefficients are not unique. "
-            "Drop the redundant columns (standardising does not help).",
-            *tail,
-        )
-    if scaled > ILL_CONDITIONED:
-        return (
-            f"Ill-conditioned problem: the features are nearly collinear: the condition "
-            f"number is {scaled:.3g} even once the columns are centred and scaled "
-            f"({kappa:.3g} raw), so the coefficients are sensitive to small changes in the "
-            "data. Drop or combine near-duplicate columns, or add a ridge penalty (",
-            Set("alpha"),
-            ").",
-            *tail,
-        )
-    known = (
-        f", but {scaled:.3g} once the columns are centred and scaled: the trouble is their "
-        "units and offsets, not collinearity"
-        if math.isfinite(scaled)
-        else ""
-    )
-    return (
-        f"Ill-conditioned problem: the features are badly scaled: the condition number is "
-        f"{kappa:.3g} on the raw columns{known}. Standardise the features "
-        "(sklearn.preprocessing.StandardScaler).",
-        *tail,
-    )
-
-
 def ill_conditioned_warning(
     kappa: float, stats: SufficientStats | None = None, fit_intercept: bool = True
 ) -> IllConditionedWarning:
     """The warning for a condition number above :data:`ILL_CONDITIONED`, diagnosed on the
     scaled problem when the statistics are known."""
-    scaled, collinear = math.nan, None
+    scaled, collinear, trapped = math.nan, None, []
     if stats is not None and np.isfinite(stats.scatter).all():
         collinear = collinear_columns(stats, fit_intercept)
         if collinear and not fit_intercept and not collinear_columns(stats, True):
             fit_intercept, collinear = True, []  # offsets, not collinearity: centred, it is scale
+        trapped = traps(stats, fit_intercept) if collinear else []
         ev = np.linalg.eigvalsh(_scaled_gram(stats, fit_intercept))
         top = ev.max(initial=0.0)
         scaled = top / ev[0] if ev.size and ev[0] > top * stats.n_features * _EPS else math.inf
     return IllConditionedWarning(
-        ill_conditioned_parts(kappa, scaled, collinear),
+        ill_conditioned_parts(kappa, scaled, collinear, trapped, fit_intercept),
         condition_number=kappa,
+        one_hot_groups=trapped,
         scaled_condition_number=scaled,
         collinear_columns=collinear,
     )
-
-
-#: Error reduction assumed by the iteration estimates when ``tol=None``.
-DEFAULT_ESTIMATE_TOL = 1e-8
-
-
-def iterations_to(rate: float, tol: float) -> float:
-    """Iterations for a linear rate ``rate`` to shrink an error by ``tol``."""
-    if not math.isfinite(rate) or rate >= 1.0:
-        return math.inf
-    if rate <= 0.0 or tol >= 1.0:
-        return 1.0
-    return math.ceil(math.log(tol) / math.log(rate))
 
 
 @dataclass(frozen=True)
@@ -200,12 +137,11 @@ class Diagnostics:
     stable_lr_optimizer : float
         Largest stable learning rate for the optimizer used.
     tol : float
-        The error reduction the estimates below refer to (the fit's ``tol``, or
-        1e-8 without one).
-    est_iters_gd : float
-        Iterations plain GD at the ``lr`` used needs to shrink the error by ``tol``.
-    est_iters_nesterov : float
-        Iterations Nesterov at ``lr=1/L`` with optimal momentum needs (``sqrt(kappa) log(1/tol)``).
+        The ``tol`` of the estimates: the fit's, else 1e-8 (``fit_tol`` is then nan).
+    est_iters_gd, est_iters_nesterov : float
+        Upper bounds on the iterations plain GD at the ``lr`` used, and Nesterov
+        at ``lr=1/L`` with the optimal momentum, need to bring the stopping
+        measure from the fit's start to ``tol`` (:mod:`lingrad._estimates`).
     grad_norm : float
         Final (proximal) gradient norm.
     grad_norm_rel : float
@@ -253,6 +189,8 @@ class Diagnostics:
         Estimated correct digits of ``exact_coef`` where it is the normal equations'
         (``Reference.digits``: what the statistics hold; the gaps are no more exact);
         nan where the rows were read (backward-stable) or not estimated.
+    fit_tol : float
+        The fit's ``tol``; nan when it had none.
     """
 
     engine: str
@@ -280,6 +218,7 @@ class Diagnostics:
     refined: bool = False
     exact_ssr: float | np.ndarray | None = None
     reference_digits: float = math.nan
+    fit_tol: float = math.nan
 
     def to_dict(self) -> dict:
         """Plain-Python version (JSON-serialisable numbers; arrays as lists)."""
@@ -302,8 +241,9 @@ class Diagnostics:
             ("smallest eigenvalue", f"{self.smallest_eigenvalue:.6g}"),
             ("condition number", f"{self.condition_number:.6g}"),
             ("largest stable lr (GD, 2/L)", f"{self.stable_lr:.6g}"),
-            (f"est. iterations to tol={self.tol:.0e}, GD", _count(self.est_iters_gd)),
-            (f"est. iterations to tol={self.tol:.0e}, Nesterov", _count(self.est_iters_nesterov)),
+            ("iteration estimates to", _tol_text(self.tol, self.fit_tol)),
+            ("  GD at this lr, at most", _count(self.est_iters_gd)),
+            ("  Nesterov at lr=1/L, at most", _count(self.est_iters_nesterov)),
             ("final gradient norm (relative)", f"{self.grad_norm:.3e} ({self.grad_norm_rel:.3e})"),
             ("gap to exact optimum, max |coef|", f"{self.max_coef_gap:.3e}"),
             ("gap to exact optimum, objective", f"{self.objective_gap:.3e}"),
@@ -331,7 +271,16 @@ class Diagnostics:
 
 
 def _count(x: float) -> str:
+    if math.isnan(x):
+        return "unknown (no smallest eigenvalue)"
     return "never (unstable or singular)" if not math.isfinite(x) else f"{int(x):,}"
+
+
+def _tol_text(tol: float, fit_tol: float) -> str:
+    """The estimates' ``tol``, saying where it comes from."""
+    if math.isnan(fit_tol):
+        return f"tol={tol:.0e} (default for the estimate: no tol set)"
+    return f"tol={tol:g} (the fit's)"
 
 
 @dataclass(frozen=True)
@@ -424,10 +373,7 @@ def diagnose(s: Solved) -> Diagnostics:
     L, mu, res, lr = s.lipschitz, s.smallest_eigenvalue, s.result, s.lr
     tol = s.tol if s.tol is not None else DEFAULT_ESTIMATE_TOL
     kappa = condition(L, mu)
-    rate_gd = max(abs(1 - lr * L), abs(1 - lr * mu)) if math.isfinite(mu) else math.nan
-    # -log(tol), not log(1 / tol): finite for every valid tol (1/1e-320 overflows); >= 0.
-    decades = max(-math.log(tol), 0.0)
-    it_nag = math.ceil(math.sqrt(kappa) * decades) if math.isfinite(kappa) else math.inf
+    start = start_measure(res.measure_init)
     # The exact optimum needs the statistics: unknown (nan) for the "direct" engine.
     gaps = _optimum_gaps(s) if s.engine == "stats" else dict.fromkeys(_GAPS, math.nan)
     gaps.setdefault("reference_method", NO_REFERENCE)
@@ -441,8 +387,9 @@ def diagnose(s: Solved) -> Diagnostics:
         stable_lr=2.0 / L if L > 0 else math.inf,
         stable_lr_optimizer=float(s.stable_lr),
         tol=float(tol),
-        est_iters_gd=iterations_to(rate_gd, tol),
-        est_iters_nesterov=it_nag,
+        est_iters_gd=gd_iterations(lr, L, mu, start, tol),
+        est_iters_nesterov=nesterov_iterations(kappa, start, tol),
+        fit_tol=math.nan if s.tol is None else float(s.tol),
         grad_norm=float(res.grad_norm),
         grad_norm_rel=float(res.grad_norm / res.grad_norm_init) if res.grad_norm_init else 0.0,
         **gaps,

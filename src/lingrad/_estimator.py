@@ -27,13 +27,14 @@ from ._online import OnlineState, online_plan, param_snapshot, sgd_step
 from ._params import PARAMETERS, Params, check_params
 from ._plan import plan_arrays, plan_source
 from ._predict import predict
+from ._score import ScoreMixin
 from ._sources.missing import drop_batch, record_dropped
 from ._validation import validate_xy
 
 __all__ = ["LinearRegression"]
 
 
-class LinearRegression(RegressorMixin, BaseEstimator):
+class LinearRegression(ScoreMixin, RegressorMixin, BaseEstimator):
     """Linear regression trained by gradient descent on the mean squared error.
 
     With the defaults this is exactly the classic from-scratch tutorial: the
@@ -205,8 +206,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         positive: bool = False,
         bounds=None,
     ) -> None:
-        self.lr = lr
-        self.n_iters = n_iters
+        self.lr, self.n_iters = lr, n_iters
         self.fit_intercept = fit_intercept
         self.random_state = random_state
         self.verbose = verbose

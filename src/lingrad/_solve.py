@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ._messages import LingradMessage, Part, Set
+from ._messages import Alt, LingradMessage, Part, Set
 from ._optimizers import Optimizer, Schedule
 from ._stopping import Stopping
 from ._trajectory import linear_rule, run_linear
@@ -98,9 +98,17 @@ def divergence_parts(
         f"Gradient descent ({optimizer}) diverges with ",
         Set("lr", f"{lr:.6g}"),
         f": the largest stable learning rate for this data is {stable_lr:.6g} (detected "
-        f"{where}). Use a smaller lr (below {_round_down(stable_lr)}), or ",
+        f"{where}). Use ",
+        Alt(
+            f"a smaller lr (below {_round_down(stable_lr)})", f"--lr below {_round_down(stable_lr)}"
+        ),
+        ", or ",
         Set("lr", "'auto'"),
-        ", or standardise the features (e.g. sklearn.preprocessing.StandardScaler in a Pipeline).",
+        Alt(
+            ", or standardise the features (e.g. sklearn.preprocessing.StandardScaler in a "
+            "Pipeline).",
+            " (which descends on centred, scaled columns: what standardising them would do).",
+        ),
     )
 
 

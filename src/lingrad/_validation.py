@@ -22,9 +22,10 @@ from typing import Any
 import numpy as np
 from sklearn.utils.validation import _check_sample_weight, check_array, check_X_y, validate_data
 
+from ._messages import LingradMessage
 from ._sources.nonnumeric import refuse_non_numeric
 
-__all__ = ["add_hint", "check_sample_weight", "validate_x", "validate_xy"]
+__all__ = ["FeatureNamesError", "add_hint", "check_sample_weight", "validate_x", "validate_xy"]
 
 #: What lingrad accepts as X: dense or CSR/CSC sparse, float64 or float32.
 _ACCEPT = {"accept_sparse": ("csr", "csc"), "dtype": [np.float64, np.float32]}
@@ -54,6 +55,54 @@ def add_hint(err: Exception) -> Exception:
         if key in msg and hint not in msg:
             return type(err)(f"{msg} {hint}")
     return err
+
+
+class FeatureNamesError(LingradMessage, ValueError):
+    """X's column names differ from those at fit time (scikit-learn's rule), with the fix.
+
+    ``fields``: ``expected`` (``feature_names_in_``), ``got`` (X's columns),
+    ``missing`` and ``unexpected`` (lists of names).
+    """
+
+
+def _listed(names: list[str]) -> str:
+    shown = ", ".join(repr(n) for n in names[:8])
+    return shown + (f", ... ({len(names)} in all)" if len(names) > 8 else "")
+
+
+def feature_names_hint(estimator: Any, X: Any, err: Exception) -> Exception:
+    """scikit-learn's feature-name mismatch, kept, plus how to fix it for this X."""
+    expected = [str(c) for c in getattr(estimator, "feature_names_in_", [])]
+    got = [str(c) for c in getattr(X, "columns", [])]
+    missing = [c for c in expected if c not in got]
+    unexpected = [c for c in got if c not in expected]
+    select = f"X[{expected!r}]" if len(expected) <= 8 else "X[list(model.feature_names_in_)]"
+    if missing:
+        fix = (
+            f"X lacks the fitted column{'s' if len(missing) > 1 else ''} {_listed(missing)}"
+            f"{' (and has ' + _listed(unexpected) + ' instead)' if unexpected else ''}: give "
+            "every feature the model was fitted on, under the same names, then select them in "
+            f"the fitted order: X[model.feature_names_in_] ({select})."
+        )
+    elif unexpected:
+        fix = (
+            f"X has column{'s' if len(unexpected) > 1 else ''} {_listed(unexpected)} that the "
+            "model was not fitted on: select the fitted columns, in order: "
+            f"X[model.feature_names_in_] ({select})."
+        )
+    else:
+        fix = (
+            "X has the fitted columns in another order: select them in the fitted order, "
+            f"X[model.feature_names_in_] ({select})."
+        )
+    text = str(err)  # kept as is: scikit-learn's checks match its lines
+    parts = (
+        text if text.endswith("\n") else text + " ",
+        fix,
+    )
+    return FeatureNamesError(
+        parts, expected=expected, got=got, missing=missing, unexpected=unexpected
+    )
 
 
 def check_sample_weight(sample_weight: Any, X: Any) -> np.ndarray | None:
@@ -111,6 +160,8 @@ def validate_xy(
         else:
             X, y = validate_data(estimator, X, y, reset=reset, **kw)
     except ValueError as err:
+        if "feature names should match" in str(err):
+            raise feature_names_hint(estimator, X, err) from err
         raise add_hint(err) from err
     if y.ndim == 2 and y.shape[1] == 0:
         raise ValueError(
@@ -181,4 +232,6 @@ def validate_x(estimator: Any, X: Any) -> Any:
             return check_array(X, **_ACCEPT)
         return validate_data(estimator, X, reset=False, **_ACCEPT)
     except ValueError as err:
+        if "feature names should match" in str(err):
+            raise feature_names_hint(estimator, X, err) from err
         raise add_hint(err) from err

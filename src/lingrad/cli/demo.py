@@ -9,12 +9,12 @@ from typing import Annotated, Any
 import numpy as np
 import typer
 
-from lingrad import LinearRegression, exact_optimum
+from lingrad import LinearRegression, exact_optimum, render, stop_explanation
 from lingrad.datasets import make_tutorial_data
 
 from .app import command, examples
 from .io import prepare_out
-from .options import check_param, check_seed, parse_lr
+from .options import TolOpt, check_param, check_seed, parse_lr
 from .render import console as make_console
 from .render import diagnostics_table, params_table
 from .training import fit_with_progress
@@ -75,6 +75,7 @@ def _save_figures(out: Path, figures: dict[str, Callable[[Path], Any]]) -> list[
     epilog=examples(
         "lingrad demo",
         "lingrad demo --out figures --lr auto --n-iters 50 --animate",
+        "lingrad demo --lr auto --tol 1e-10",
     )
 )
 def demo(
@@ -85,6 +86,7 @@ def demo(
         str, typer.Option("--lr", help="Learning rate: a positive number, or 'auto' (1/L).")
     ] = "0.01",
     n_iters: Annotated[int, typer.Option("--n-iters", help="Gradient-descent iterations.")] = 1000,
+    tol: TolOpt = None,
     seed: Annotated[
         int,
         typer.Option(
@@ -101,7 +103,9 @@ def demo(
 
     Fits LinearRegression(lr, n_iters) on make_regression(n_samples=500,
     n_features=1, noise=15, random_state=4), compares it with the exact
-    least-squares line (numpy.linalg.lstsq) and writes data.png,
+    least-squares line (numpy.linalg.lstsq), says why the fit stopped (every
+    --n-iters ran, or --tol was met by lingrad's stopping rule, with the
+    distance measured at the end) and writes data.png,
     initial_fit.png, final_fit.png, loss.png, descent_path.png and
     coef_paths.png into --out, and prints the statistical summary (standard
     errors, t, p, intervals; its notes say how far 1000 steps stop from the
@@ -110,6 +114,7 @@ def demo(
     """
     rate = parse_lr(lr)
     check_param("n_iters", n_iters)
+    check_param("tol", tol)
     check_seed(seed)
     out = prepare_out(out)
     console = make_console()
@@ -126,6 +131,7 @@ def demo(
     model = LinearRegression(
         lr=rate,
         n_iters=n_iters,
+        tol=tol,
         random_state=np.random.RandomState(seed),
         record_path=True,
         on_divergence="raise",
@@ -134,6 +140,8 @@ def demo(
 
     title = f"Training: lr={model.lr_:g}, {model.n_iter_} iterations, seed {seed}"
     console.print(params_table(title, _comparison_rows(model, X, y)))
+    why = render(stop_explanation(model).parts, "cli")
+    console.print(why, markup=False, soft_wrap=True)
     console.print(diagnostics_table(model))
     console.print(model.summary())
     written = _save_figures(out, _figures(model, X, y, animate))

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import numpy as np
 import typer
 
-from lingrad import Dataset, LinearRegression
+from lingrad import Dataset, LinearRegression, render, stop_explanation
 
 from .app import command, examples
 from .design import CategoricalOpt, FormulaOpt, UnseenOpt, fit_design
@@ -156,6 +156,7 @@ def _json_report(
         "n_iter": int(model.n_iter_),
         "converged": bool(model.converged_),
         "stop_reason": model.stop_reason_,
+        "stop_explanation": render(stop_explanation(model).parts, "cli"),
         "lr": float(model.lr_),
         "engine": model.engine_,
         "optimizer": model.optimizer,
@@ -190,6 +191,8 @@ def _print_report(
         ("learning rate used", f"{model.lr_:.6g}"),
     ]
     console.print(key_value_table("Training", rows))
+    why = render(stop_explanation(model).parts, "cli")
+    console.print(why, markup=False, soft_wrap=True)
     console.print(diagnostics_table(model))
     console.print(f"Saved the model to {os.fspath(out)}", markup=False, soft_wrap=True)
 
