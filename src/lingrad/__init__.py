@@ -3,6 +3,7 @@
 >>> from lingrad import LinearRegression
 """
 
+from ._convergence import StatisticsLimitedWarning
 from ._cv.estimator import LinearRegressionCV
 from ._cv.folds import HashFolds
 from ._diagnostics import Diagnostics, IllConditionedWarning, NotConvergedWarning
@@ -47,6 +48,7 @@ __all__ = [
     "ModelFileError",
     "NotConvergedWarning",
     "ParameterError",
+    "StatisticsLimitedWarning",
     "StopExplanation",
     "SufficientStats",
     "UnseenLevelError",
