@@ -248,7 +248,8 @@ def test_main_without_typer_says_how_to_install(monkeypatch, capsys):
     with pytest.raises(SystemExit) as exc:
         cli.main([])
     assert exc.value.code == 1
-    assert 'pip install "lingrad[cli]"' in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "pip install typer rich" in err and 'pip install -e ".[cli]"' in err
 
 
 def test_entry_points_in_a_subprocess():

@@ -4,7 +4,7 @@
 :class:`~lingrad.LinearRegression`, on pandas and polars DataFrames, files
 (a path or a dataset of :func:`~lingrad.open_dataset`, streamed) and Dask
 DataFrames (one task per partition). The design is built by formulaic
-(``pip install "lingrad[formula]"``) chunk by chunk, and the categorical levels
+(``pip install -e ".[formula]"`` in lingrad's clone) chunk by chunk, and the categorical levels
 are discovered during the one pass that gathers the sufficient statistics:
 a level first seen late in a file is a column that is zero on every earlier
 row, so the statistics are zero-padded and merged by column name (exact).

@@ -1,6 +1,6 @@
 """Formulas parsed and checked: which columns a formula reads, which are categorical.
 
-formulaic (``pip install "lingrad[formula]"``) parses the formula and, later,
+formulaic (``pip install -e ".[formula]"`` in lingrad's clone) parses the formula and, later,
 builds the columns (:mod:`.build`); it is imported only when a formula is
 used. What lingrad adds is what a streamed fit needs to know up front: the
 columns read, the columns coded as categories (``C(x)``, or string columns),
@@ -40,8 +40,8 @@ def formulaic() -> Any:
         return importlib.import_module("formulaic")
     except ImportError as exc:
         raise ImportError(
-            f'Formulas and categorical columns need formulaic: pip install "lingrad[formula]" '
-            f"({exc})."
+            f"Formulas and categorical columns need formulaic: pip install formulaic (or, in "
+            f'lingrad\'s clone, pip install -e ".[formula]") ({exc}).'
         ) from exc
 
 

@@ -1,6 +1,6 @@
 """What the CSV and Parquet readers share: pyarrow, imported lazily, and Arrow nulls.
 
-pyarrow (``pip install "lingrad[files]"``) is imported only when a CSV or
+pyarrow (``pip install -e ".[files]"`` in lingrad's clone) is imported only when a CSV or
 Parquet file is opened; ``.npy`` files need NumPy alone.
 """
 
@@ -24,7 +24,8 @@ def pyarrow(module: str = "pyarrow") -> Any:
         return importlib.import_module(module)
     except ImportError as exc:
         raise ImportError(
-            f'Reading CSV and Parquet files needs pyarrow: pip install "lingrad[files]" ({exc}).'
+            f"Reading CSV and Parquet files needs pyarrow: pip install pyarrow (or, in "
+            f'lingrad\'s clone, pip install -e ".[files]") ({exc}).'
         ) from exc
 
 

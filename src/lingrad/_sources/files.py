@@ -19,8 +19,8 @@ One reader per format reads the columns (:mod:`~lingrad._sources.csv`,
 :mod:`~lingrad._sources.parquet`, :mod:`~lingrad._sources.npy`); large CSV and
 Parquet files are parsed ahead by a thread (:mod:`~lingrad._sources.stream`);
 :mod:`~lingrad._sources.columns` holds the column rules and
-:mod:`~lingrad._sources.errors` the errors. pyarrow (``pip install
-"lingrad[files]"``) reads CSV and Parquet; it is imported only when such a file
+:mod:`~lingrad._sources.errors` the errors. pyarrow (``pip install -e
+".[files]"`` in a clone) reads CSV and Parquet; it is imported only when such a file
 is opened. ``.npy`` files need NumPy alone.
 """
 

@@ -33,7 +33,10 @@ except ImportError:  # pragma: no cover - exercised only without the extra
 
 __all__ = ["INSTALL_HINT", "app", "command", "examples", "handle_errors", "main"]
 
-INSTALL_HINT = 'lingrad\'s command line needs typer and rich: pip install "lingrad[cli]"'
+INSTALL_HINT = (
+    "lingrad's command line needs typer and rich: pip install typer rich "
+    '(or, in lingrad\'s clone, pip install -e ".[cli]")'
+)
 F = TypeVar("F", bound=Callable[..., Any])
 if typer is not None:
     QuietOpt = Annotated[

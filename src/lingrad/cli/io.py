@@ -293,7 +293,8 @@ def _pyarrow_modules() -> tuple[Any, Any, Any]:
         import pyarrow.parquet as pq
     except ImportError as err:
         raise ImportError(
-            f'Writing predictions needs pyarrow: pip install "lingrad[files]" ({err}).'
+            f"Writing predictions needs pyarrow: pip install pyarrow (or, in lingrad's clone, "
+            f'pip install -e ".[files]") ({err}).'
         ) from err
     return pa, pacsv, pq
 
