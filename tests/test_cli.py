@@ -240,6 +240,22 @@ def test_progress_bar_only_on_a_terminal():
     assert buf.getvalue() == ""
 
 
+@pytest.mark.parametrize(("n_iters", "tol"), [(50, None), (2000, 1e-4)])
+def test_one_training_bar_that_ends_once(n_iters, tol):
+    """The iterations draw one bar: it ends at the last iteration or, stopped early, once."""
+    from lingrad.cli.training import _fit_reporting
+
+    X, y = make_tutorial_data()
+    calls = []
+    model = LinearRegression(random_state=0, n_iters=n_iters, tol=tol)
+    _fit_reporting(model, X, y, None, lambda *a: calls.append(a))
+    assert (model.n_iter_ < n_iters) == (tol is not None)  # the second stops early
+    ends = [c for c in calls if c[0] >= c[1]]
+    assert len(ends) == 1, ends
+    assert calls[-1] == ends[0]
+    assert all(c[2] == "it" and c[3].startswith("training") for c in calls)
+
+
 def test_main_without_typer_says_how_to_install(monkeypatch, capsys):
     import importlib
 
