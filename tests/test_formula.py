@@ -196,6 +196,8 @@ def test_missing_values_raise_by_default_or_drop_as_statsmodels(table):
         (dict(target="y", features=["x1", "city"]), "column 'city' holds text"),
         (dict(target="y", categorical=["town"]), "There is no column 'town'"),
         (dict(formula="y ~ x1", unseen="ignore"), "unseen must be one of"),
+        (dict(formula="city ~ x1"), "the target 'city' holds text"),
+        (dict(target="city", features=["x1"], categorical=[]), "the target 'city' holds text"),
     ],
 )
 def test_bad_inputs_get_one_line_errors(table, kwargs, needle):
@@ -215,6 +217,17 @@ def test_text_in_a_numeric_file_column_is_one_line(tmp_path):
     with pytest.raises(FormulaError) as err:
         ols("y ~ x1", str(path), chunk_rows=64)
     assert "oops" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_a_text_target_in_a_file_is_one_line(tmp_path):
+    pytest.importorskip("pyarrow", reason="CSV files are read with pyarrow")
+    path = tmp_path / "t.csv"
+    path.write_text("x,y\n" + "".join(f"{i},{'ab'[i % 2]}\n" for i in range(300)))
+    for data in (str(path), lingrad.open_dataset(path, chunk_rows=64)):
+        with pytest.raises(FormulaError) as err:
+            ols("y ~ x", data)
+        assert "the target 'y' holds text (e.g. 'a')" in str(err.value)
+        assert "\n" not in str(err.value)
 
 
 def test_model_file_round_trip_predicts_identically(table, tmp_path):

@@ -63,3 +63,51 @@ def test_help_is_plain_and_completion_is_on():
     out = CliRunner().invoke(app, ["fit", "--help"]).output
     assert "<bool>" not in out and "{data}" not in out and "DATA" in out
     assert "--install-completion" in CliRunner().invoke(app, ["--help"]).output
+
+
+def _parquet_folder(tmp_path, files=3, n=2000):
+    pd = pytest.importorskip("pandas", reason="the parts are written with pandas")
+    rng = np.random.default_rng(1)
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    for i in range(files):
+        df = pd.DataFrame({"x": rng.normal(size=n), "g": rng.choice(["a", "b", "c"], n)})
+        df["y"] = 2 * df.x + (df.g == "b") + 0.1 * rng.normal(size=n)
+        df.to_parquet(folder / f"part{i}.parquet")
+    return folder, files * n
+
+
+def test_formula_on_a_parquet_folder_reports_its_pass(tmp_path):
+    pytest.importorskip("formulaic", reason="formulas need formulaic")
+    folder, n = _parquet_folder(tmp_path)
+    calls = []
+    with lingrad.show_progress(lambda *a: calls.append(a)):
+        m = lingrad.ols("y ~ x + C(g)", str(folder))
+    assert m.stats_.n_samples == n
+    done = [c[0] for c in calls]
+    assert done == sorted(done) and done[0] == 0 and done[-1] == n
+    assert {(c[1], c[2], c[3]) for c in calls} == {(n, "rows", "reading parts")}
+
+
+def test_formula_on_a_dataset_uses_its_progress_option_per_pass(tmp_path):
+    pytest.importorskip("formulaic", reason="formulas need formulaic")
+    path = tmp_path / "d.csv"
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=5000)
+    g = rng.choice(["u", "v"], 5000)
+    y = x + (g == "v") + 0.1 * rng.normal(size=5000)
+    with open(path, "w") as f:
+        f.write(
+            "x,g,y\n"
+            + "".join(f"{float(a)!r},{b},{float(c)!r}\n" for a, b, c in zip(x, g, y, strict=True))
+        )
+    calls = []
+    ds = lingrad.open_dataset(path, chunk_rows=500, progress=lambda *a: calls.append(a))
+    m = lingrad.ols("y ~ x + C(g)", ds, lr="auto", tol=1e-10, n_iters=1000)
+    m.summary(lingrad.design_data(m, ds), cov_type="HC1")
+    size = os.path.getsize(path)
+    passes = sorted({c[3] for c in calls})
+    assert passes[0] == "reading d.csv" and len(passes) >= 2
+    for what in passes:
+        done = [c[0] for c in calls if c[3] == what]
+        assert done == sorted(done) and done[-1] == size

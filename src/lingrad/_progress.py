@@ -255,3 +255,32 @@ def _sample_rows(path: str) -> tuple[int, float]:
         body = body[: body.rfind(b"\n") + 1]
     rows = body.count(b"\n") + (0 if body.endswith(b"\n") or not body else 1)
     return header, (len(body) / rows if rows else max(len(body), 1))
+
+
+def metered_frames(frames: Any, raw: Any) -> Any:
+    """``(row0, frame)`` pairs of ``frames``, the pass reported like a dataset's own.
+
+    ``raw`` is a formula's raw input: when it came from ``open_dataset`` it carries
+    ``meter_dataset``, whose ``progress=`` (or the enclosing :func:`show_progress`)
+    gets the pass, numbered among the dataset's passes; other inputs (DataFrames,
+    Dask, Spark) are passed through unreported.
+
+    Examples
+    --------
+    >>> list(metered_frames(iter([(0, [1, 2])]), object()))
+    [(0, [1, 2])]
+    """
+    ds = getattr(raw, "meter_dataset", None)
+    callback = resolve(getattr(ds, "progress", None)) if ds is not None else None
+    if callback is None:
+        yield from frames
+        return
+    ds._passes += 1
+    reader = ds._reader
+    name = os.path.basename(str(reader.path).rstrip("/")) or str(reader.path)
+    what = f"reading {name}" + (f" (pass {ds._passes})" if ds._passes > 1 else "")
+    meter = PassMeter(reader, callback, what, None)
+    for row0, frame in frames:
+        yield row0, frame
+        meter.advance(len(frame))
+    meter.finish()

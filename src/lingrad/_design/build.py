@@ -190,6 +190,7 @@ def build_chunk(
     names, X = [names[j] for j in keep], X[:, keep]
     ynames, Y = [], np.empty((len(frame), 0))
     if targets and p.lhs is not None:
+        _numeric_target(p, frame, description)
         ynames, Y = _evaluate(p.lhs, frame, p.text)
     w = None if weight is None else frame[weight].to_numpy(dtype=np.float64)
     both = np.hstack([X, Y])
@@ -206,6 +207,21 @@ def build_chunk(
             column=weight,
         )
     return Built(names, np.ascontiguousarray(X), np.ascontiguousarray(Y), w, dropped)
+
+
+def _numeric_target(p: ParsedFormula, frame: Any, description: str) -> None:
+    """A target holding text is refused by name (one-hot targets are not a regression)."""
+    for v in sorted(p.lhs_variables):
+        if v in frame.columns and _is_text(frame[v]):
+            first = next((x for x in frame[v] if isinstance(x, str)), None)
+            raise FormulaError(
+                (
+                    f"{description}: the target {v!r} holds text (e.g. {first!r}), not numbers. "
+                    "A linear regression needs a numeric target: convert the column to numbers "
+                    "(or pick a numeric column as the target).",
+                ),
+                column=v,
+            )
 
 
 def finite_level(v: Any) -> bool:

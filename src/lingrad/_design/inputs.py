@@ -168,10 +168,14 @@ def _dataset_input(ds: Any, chunk_rows: int) -> Any:
 
     inner = getattr(ds, "_reader", None)
     if isinstance(inner, MultiReader):
-        return ManyInput(ds, chunk_rows, FileInput)
-    if isinstance(inner, StreamReader):
-        return TableInput(inner._obj, chunk_rows)
-    return FileInput(ds.path, ds.format, ds.columns, chunk_rows)
+        raw: Any = ManyInput(ds, chunk_rows, FileInput)
+    elif isinstance(inner, StreamReader):
+        raw = TableInput(inner._obj, chunk_rows)
+    else:
+        raw = FileInput(ds.path, ds.format, ds.columns, chunk_rows)
+    if inner is not None and hasattr(ds, "_passes"):  # passes reported as the dataset's
+        raw.meter_dataset = ds
+    return raw
 
 
 def as_raw_input(data: Any, chunk_rows: int) -> Any:

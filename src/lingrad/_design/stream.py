@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from .._progress import metered_frames
 from .._sources import ChunkedSource
 from .._stats import SufficientStats
 from .build import SENTINEL, build_chunk, categorical_columns, chunk_levels, sort_levels
@@ -179,6 +180,10 @@ class DesignSource(ChunkedSource):
         self.n_rows, self.n_dropped = rows, dropped
         return self
 
+    def _frames(self) -> Iterator[tuple[int, Any]]:
+        """One pass over the raw rows (reported to the dataset's progress, if any)."""
+        return metered_frames(self.raw.frames(self._cols, self.p.wrapped), self.raw)
+
     def _chunk_results(self) -> Iterator[tuple]:
         opts = (self.categorical, self.na)
         on_spark = getattr(self.raw, "chunk_results", None)
@@ -195,7 +200,7 @@ class DesignSource(ChunkedSource):
             ]
             yield from dask.compute(*tasks)
             return
-        for row0, frame in self.raw.frames(self._cols, self.p.wrapped):
+        for row0, frame in self._frames():
             where = getattr(self.raw, "where", self.path)  # many files: the file being read
             yield _chunk_stats(self.p, frame, *opts, row0, where, self.weight)
 
@@ -232,7 +237,7 @@ class DesignSource(ChunkedSource):
         spec = self.spec
         cats = {v: list(lv) for v, lv in spec.levels.items()}
         rows = dropped = 0
-        for row0, frame in self.raw.frames(self._cols, self.p.wrapped):
+        for row0, frame in self._frames():
             b = build_chunk(
                 self.p,
                 frame,
