@@ -450,7 +450,7 @@ def test_pyarrow_missing(tmp_path, monkeypatch):
     path = _csv(tmp_path, _rows())
     for mod in ["pyarrow", "pyarrow.lib", "pyarrow.csv", "pyarrow.parquet"]:
         monkeypatch.setitem(sys.modules, mod, None)
-    with pytest.raises(ImportError, match=r'pip install "lingrad\[files\]"'):
+    with pytest.raises(ImportError, match=r'pip install pyarrow .*pip install -e "\.\[files\]"'):
         open_dataset(path, "y")
     np.save(tmp_path / "a.npy", np.ones((3, 2)))
     assert open_dataset(tmp_path / "a.npy", 1).n_features == 1  # .npy needs no pyarrow
