@@ -58,15 +58,16 @@ def _fit_reporting(model: Any, X: Any, y: Any, w: Any, bar: Any) -> Any:
         return model.fit(X, y, w)
     total = int(model.n_iters)
     every = max(1, total // 200)
-    last = [0]
+    last = 0  # the last iteration reported
 
     def tick(iteration: int, mse: float) -> None:
+        nonlocal last
         if iteration % every == 0 or iteration == total:
-            last[0] = iteration
+            last = iteration
             bar(iteration, total, "it", f"training  MSE {mse:.6g}")
 
     model.fit(X, y, w, callback=tick)
-    if 0 < last[0] < total:  # stopped early (tol): end the bar; at total it has ended
+    if 0 < last < total:  # stopped early (tol): end the bar; at total it has ended
         bar(total, total, "it", "training")
     return model
 
