@@ -25,7 +25,7 @@ from ._fitting import run
 from ._modelfile import write_model
 from ._online import OnlineState, online_plan, param_snapshot, sgd_step
 from ._params import PARAMETERS, Params, check_params
-from ._plan import plan_arrays, plan_source
+from ._plan import plan_fit_arrays, plan_source
 from ._predict import predict
 from ._score import ScoreMixin
 from ._sources.missing import drop_batch, record_dropped
@@ -283,8 +283,7 @@ class LinearRegression(ScoreMixin, RegressorMixin, BaseEstimator):
         if source is not None:
             plan = plan_source(params, source)
         else:
-            X, y, sw = validate_xy(self, X, y, sample_weight, reset=True)
-            plan = plan_arrays(params, X, y, sw, self._feature_names())
+            plan = plan_fit_arrays(self, params, X, y, sample_weight)
         run(plan, callback).apply(self)
         return record_dropped(attach_freq(self, pending), source, dropped)
 

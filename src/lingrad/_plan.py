@@ -37,6 +37,7 @@ from ._params import ParameterError, Params
 from ._solve import OVERFLOW_MESSAGE, DataOverflowError
 from ._stats import SufficientStats, normalised_weights
 from ._theta import init_theta
+from ._validation import NonFiniteX, validated_plan
 
 __all__ = ["Plan", "Rates", "choose_engine", "plan_arrays", "plan_source", "resolve_rates"]
 
@@ -207,15 +208,35 @@ class Plan:
     data: Any = None
 
 
+def plan_fit_arrays(estimator: Any, params: Params, X: Any, y: Any, sample_weight: Any) -> Plan:
+    """``fit``'s plan for in-memory X and y: validated (recording ``n_features_in_`` and
+    ``feature_names_in_`` on ``estimator``), X's NaN/inf check fused into the statistics."""
+
+    def make(X: Any, y: np.ndarray, sw: np.ndarray | None, x_checked: bool) -> Plan:
+        names = estimator.__dict__.get("feature_names_in_")
+        return plan_arrays(params, X, y, sw, names, x_checked)
+
+    return validated_plan(estimator, X, y, sample_weight, make)
+
+
 def penalty_of(params: Params) -> Penalty:
     """The elastic-net penalty of ``params`` (with its box: ``positive``, ``bounds``)."""
     return Penalty(params.alpha, params.l1_ratio, box_of(params))
 
 
 def plan_arrays(
-    params: Params, X: Any, y: np.ndarray, sw: np.ndarray | None, feature_names_in: Any = None
+    params: Params,
+    X: Any,
+    y: np.ndarray,
+    sw: np.ndarray | None,
+    feature_names_in: Any = None,
+    x_checked: bool = True,
 ) -> Plan:
-    """The plan for validated in-memory arrays (X float64/float32, dense or sparse)."""
+    """The plan for validated in-memory arrays (X float64/float32, dense or sparse).
+
+    ``x_checked=False``: X was not checked for NaN/inf (:func:`lingrad._validation.
+    validated_plan`); the statistics' column sums see them, other engines sum X, and
+    :class:`~lingrad._validation.NonFiniteX` is raised on finding one."""
     Y = y.reshape(len(y), -1)
     (n, f), k = X.shape, Y.shape[1]
     nnz = X.nnz if sp.issparse(X) else None
@@ -231,9 +252,14 @@ def plan_arrays(
     if engine == "stats":
         with np.errstate(over="ignore", invalid="ignore"):  # overflow is checked by the run
             stats = SufficientStats.from_arrays(X, Y, raw_sw)
+        if not (x_checked or np.isfinite(stats.mean[:f]).all()):
+            raise NonFiniteX  # column sums poisoned by a NaN/inf in X (or overflowed)
         full = StatsLeastSquares(stats, fi, penalty)
         work_dtype = np.float64
     else:
+        with np.errstate(over="ignore", invalid="ignore"):
+            if not (x_checked or np.isfinite(X.sum())):
+                raise NonFiniteX
         work_dtype = X.dtype
         Y = Y.astype(work_dtype, copy=False)
         full = DirectLeastSquares(X, Y, sw, fi, penalty)

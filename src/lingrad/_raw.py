@@ -34,9 +34,9 @@ _SMALL_GEMM = 500_000
 class RawProducts:
     """Running products of float64 rows about a fixed shift: the cheap path.
 
-    Large batches: ``G = sum (x - s)(x - s)^T``, ``BX = sum [y - t, 1] (x - s)^T``
-    and ``BB = sum [y - t, 1][y - t, 1]^T`` (X read where it lies when the shift
-    is zero, else shifted into a reused buffer). Small batches (``n f^2 <=
+    Large batches: ``G = sum (x - s)(x - s)^T`` (one syrk), ``BX = sum [y - t, 1] (x -
+    s)^T`` and ``BB = sum [y - t, 1][y - t, 1]^T`` (matrix-vector products; X read where
+    it lies when the shift is zero, else shifted into a reused buffer). Small batches (``n f^2 <=
     500,000``, ``partial_fit``'s): ``S = sum a a^T`` of ``a = [x - s, y - t, 1]``
     copied into a reused buffer, one syrk for all three blocks. :meth:`products`
     returns their sum; a batch costs one pass over its rows and nothing more.
@@ -57,19 +57,20 @@ class RawProducts:
         self._BX = np.zeros((k + 1, f))
         self._BB = np.zeros((k + 1, k + 1))
         self._zero_x = not np.any(self.x_shift)
-        self._B = np.empty((0, k + 1))
+        self._Yt = np.empty((0, k))  # y - t of a large batch
+        self._ones = np.empty(0)  # column sums as one matrix-vector product each
         self._Xs = np.empty((0, f))
         # Small batches: [x - s, y - t, 1] in one reused buffer, one syrk into S.
         self._S = np.zeros((f + k + 1, f + k + 1), order="F")  # upper triangle
         self._A = np.empty((0, f + k + 1))
 
-    def _buffers(self, rows: int) -> tuple[np.ndarray, np.ndarray]:
-        if self._B.shape[0] < rows:
-            self._B = np.empty((rows, self.n_targets + 1))
-            self._B[:, -1] = 1.0
+    def _buffers(self, rows: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if self._Yt.shape[0] < rows:
+            self._Yt = np.empty((rows, self.n_targets))
+            self._ones = np.ones(rows)
             if not self._zero_x:
                 self._Xs = np.empty((rows, self.n_features))
-        return self._B[:rows], self._Xs[:rows]
+        return self._Yt[:rows], self._ones[:rows], self._Xs[:rows]
 
     def add(self, X: np.ndarray, Y: np.ndarray, *, check: bool = True) -> bool:
         """Add float64 rows X of shape (n, f) and Y of shape (n, k).
@@ -107,26 +108,47 @@ class RawProducts:
         return True
 
     def _add(self, X: np.ndarray, Y: np.ndarray, check: bool) -> bool:
-        rows = X.shape[0]
-        B, Xs = self._buffers(rows)
-        np.subtract(Y, self.y_shift, out=B[:, :-1])
+        """A large batch: ``X^T X`` as one syrk, the column sums and ``X^T (y - t)`` as
+        matrix-vector products on the same rows, read while they are still in cache.
+        (One product of ``[y - t, 1]^T X`` is a matrix product with two rows, which BLAS
+        runs several times slower than two matrix-vector products.)"""
+        rows, k = X.shape[0], self.n_targets
+        Yt, ones, Xs = self._buffers(rows)
+        np.subtract(Y, self.y_shift, out=Yt)
         if not self._zero_x:
             np.subtract(X, self.x_shift, out=Xs)
             X = Xs
-        BX = B.T @ X  # (k+1, f); as B^T X: twice as fast as X^T B for wide X
-        BB = B.T @ B
-        # NaN/inf in X poison the column sums (last row of BX), in Y the corner of BB.
-        if check and not math.isfinite(float(BX[-1].sum()) + float(BB.sum())):
+        sums = ones @ X  # (f,): any NaN/inf in X poisons its column's sum
+        cross = Yt[:, 0] @ X if k == 1 else (Yt.T @ X)  # (f,) or (k, f)
+        y_sums, yy = ones @ Yt, Yt.T @ Yt
+        if check and not math.isfinite(float(sums.sum()) + float(y_sums.sum() + yy.sum())):
             return False
         before = self._G.copy() if check else None  # f x f: to undo an overflow
         self._G += X.T @ X  # one BLAS syrk, reading X where it lies
         if before is not None and not np.isfinite(self._G.diagonal()).all():  # squares overflowed
             self._G = before
             return False
-        self._BX += BX
-        self._BB += BB
+        self._BX[:k] += cross
+        self._BX[k] += sums
+        self._BB[:k, :k] += yy
+        self._BB[:k, k] += y_sums
+        self._BB[k, :k] += y_sums
+        self._BB[k, k] += rows
         self.n_samples += rows
         return True
+
+    def absorb(self, other: RawProducts) -> None:
+        """Add the products of ``other``, an accumulator about the same shift."""
+        if not (
+            np.array_equal(self.x_shift, other.x_shift)
+            and np.array_equal(self.y_shift, other.y_shift)
+        ):
+            raise ValueError("absorb needs products about the same shift")
+        self._G += other._G
+        self._BX += other._BX
+        self._BB += other._BB
+        self._S += other._S
+        self.n_samples += other.n_samples
 
     def products(self) -> tuple[int, np.ndarray, np.ndarray, int]:
         """``(n_samples, shift, s2, n_features)``: the shifted products of every row so far,

@@ -16,6 +16,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._raw import RawProducts
+from ._rowpar import map_row_blocks
 
 __all__ = ["SufficientStats", "normalised_weights", "weight_exponent"]
 
@@ -74,6 +75,27 @@ def _needs_shift(head: np.ndarray) -> bool:
     (|mean| > 4 std, a constant column away from 0 included)."""
     mean = head.mean(axis=0)
     return bool(np.any(np.abs(mean) > 4.0 * head.std(axis=0)))
+
+
+def _shifted_products(X, Y, sample_weight, shift, rows: int, lo: int, hi: int) -> np.ndarray:
+    """``sum a a^T`` over rows ``lo:hi`` of ``a = [x - s, y - t, 1]`` (times sqrt(w))."""
+    f, m = X.shape[1], shift.shape[0]
+    buf = np.empty((min(rows, hi - lo), m + 1))
+    s2 = np.zeros((m + 1, m + 1))
+    for start in range(lo, hi, rows):
+        stop = min(start + rows, hi)
+        b = buf[: stop - start]
+        np.subtract(X[start:stop], shift[:f], out=b[:, :f])
+        np.subtract(Y[start:stop], shift[f:], out=b[:, f:m])
+        if sample_weight is None:
+            b[:, m] = 1.0
+        else:
+            np.sqrt(sample_weight[start:stop], out=b[:, m])
+            b[:, :m] *= b[:, m : m + 1]
+        # b.T @ b is one BLAS syrk: the centred scatter, the column sums
+        # (last column) and the weight total (corner) in one product.
+        s2 += b.T @ b
+    return s2
 
 
 @dataclass(frozen=True, eq=False)
@@ -227,21 +249,15 @@ class SufficientStats:
         head = slice(0, min(rows, n))
         if shift is None:
             shift = np.concatenate([X[head].mean(axis=0), Y[head].mean(axis=0)])
-        buf = np.empty((rows, m + 1))
-        s2 = np.zeros((m + 1, m + 1))
-        for start in range(0, n, rows):
-            stop = min(start + rows, n)
-            b = buf[: stop - start]
-            np.subtract(X[start:stop], shift[:f], out=b[:, :f])
-            np.subtract(Y[start:stop], shift[f:], out=b[:, f:m])
-            if sample_weight is None:
-                b[:, m] = 1.0
-            else:
-                np.sqrt(sample_weight[start:stop], out=b[:, m])
-                b[:, :m] *= b[:, m : m + 1]
-            # b.T @ b is one BLAS syrk: the centred scatter, the column sums
-            # (last column) and the weight total (corner) in one product.
-            s2 += b.T @ b
+
+        def block(lo: int, hi: int) -> np.ndarray:  # the blocks' buffers share the budget
+            per = max(16, rows * (hi - lo) // n)
+            return _shifted_products(X, Y, sample_weight, shift, per, lo, hi)
+
+        blocks = map_row_blocks(block, n, chunk=rows)
+        s2 = blocks[0]
+        for other in blocks[1:]:  # in row order: the same sums every run
+            s2 += other
         return cls._from_shifted(n, shift, s2, f)
 
     @classmethod
@@ -255,10 +271,21 @@ class SufficientStats:
         # Narrow X: cache-sized chunks, so X^T B re-reads each chunk from cache. Wide X:
         # one product over all of X (BLAS is fastest there; B is small next to X).
         rows = chunk_rows or (n if f >= 64 else max(256, 2**20 // (8 * f)))
-        acc = RawAccumulator(np.zeros(f), Y[: min(n, rows)].mean(axis=0))
-        for start in range(0, n, rows):
-            acc.add(X[start : start + rows], Y[start : start + rows], check=False)
-        return acc.stats()
+        y_shift = Y[: min(n, rows)].mean(axis=0)
+
+        def block(lo: int, hi: int) -> RawAccumulator:
+            acc = RawAccumulator(np.zeros(f), y_shift)
+            for start in range(lo, hi, rows):
+                stop = min(start + rows, hi)
+                acc.add(X[start:stop], Y[start:stop], check=False)
+            return acc
+
+        # One row block per BLAS thread, each chunk's products single-threaded: many
+        # small multithreaded BLAS calls cost more in waking threads than in work.
+        first, *others = map_row_blocks(block, n, chunk=rows)
+        for other in others:  # in row order: the same sums every run
+            first.absorb(other)
+        return first.stats()
 
     @classmethod
     def _from_shifted(cls, n: int, shift: np.ndarray, s2: np.ndarray, f: int) -> SufficientStats:
