@@ -99,3 +99,22 @@ def test_concurrent_callers_restore_the_blas_setting():
         assert blas_threads() == before
     for X, parts in zip(data * 3, got, strict=True):
         np.testing.assert_allclose(np.sum(parts, axis=0), X.sum(0), rtol=1e-12)
+
+
+def test_a_forked_child_gets_its_own_pool():
+    """After fork the parent's worker threads do not exist in the child: it must not
+    wait on them (multiprocessing's default start method on Linux is fork)."""
+    import multiprocessing as mp
+
+    if "fork" not in mp.get_all_start_methods():
+        pytest.skip("no fork start method on this platform")
+    X = np.random.default_rng(1).standard_normal((50_000, 4))
+    map_row_blocks(lambda lo, hi: X[lo:hi].sum(0), len(X), chunk=500)  # the pool exists now
+    with mp.get_context("fork").Pool(1) as pool:
+        got = pool.apply_async(_child_sum, (X,)).get(timeout=60)
+    np.testing.assert_allclose(got, X.sum(0), rtol=1e-12)
+
+
+def _child_sum(X):
+    with threadpool_limits(2, user_api="blas"):
+        return np.sum(map_row_blocks(lambda lo, hi: X[lo:hi].sum(0), len(X), chunk=500), axis=0)

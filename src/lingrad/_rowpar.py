@@ -22,6 +22,7 @@ Examples
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -34,6 +35,16 @@ T = TypeVar("T")
 
 _lock = threading.RLock()  # (_controller is called while it is held)
 _state: dict[str, Any] = {}
+
+
+def _after_fork_in_child() -> None:
+    """A forked child has none of the parent's threads: a fresh pool, lock and count."""
+    global _lock
+    _lock = threading.RLock()
+    _state.clear()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _controller() -> Any:
