@@ -48,8 +48,10 @@ BLOCK = 16384
 FIRST_BLOCK = 256
 BLOCK_ELEMENTS = 1 << 19
 #: Plain GD's stopping iteration: every measure at once up to this many numbers, else
-#: by bisection (a short run measured in one go; a long budget in ~log2(n_iters) steps).
+#: coarse to fine, SEARCH_POINTS measures a round (a short run measured in one go; a
+#: long budget in ~log(n_iters) / log(SEARCH_POINTS) rounds).
 ALL_AT_ONCE = 1 << 15
+SEARCH_POINTS = 64
 
 
 def block_rows(n_modes: int) -> int:
@@ -263,25 +265,48 @@ def _powers(log_q: np.ndarray, t: np.ndarray) -> np.ndarray:
     return E
 
 
-def _gd_stop(measure, measures, n_iters: int, n_modes: int, stop_below: float) -> int:
+def _gd_stop(measures, n_iters: int, n_modes: int, stop_below: float, m0: float) -> int:
     """The first ``t <= n_iters`` whose stopping measure is at most ``stop_below``, else
-    ``n_iters + 1``: every measure at once when the table is small, else by bisection
-    (the measure falls monotonically). No tolerance: the whole budget, nothing measured."""
+    ``n_iters + 1``: every measure at once when the table is small, else coarse to fine
+    (the measure falls monotonically: ``SEARCH_POINTS`` measures narrow the interval
+    that holds the first hit by that factor, ~log(n_iters) / log(SEARCH_POINTS) rounds).
+    ``m0`` is the loop's own starting measure. No tolerance: the whole budget, nothing
+    measured."""
     if stop_below == -math.inf:
         return n_iters + 1
+    if m0 <= stop_below:
+        return 0
     if (n_iters + 1) * n_modes <= ALL_AT_ONCE:
-        m = measures(np.arange(n_iters + 1))
-        m[0] = measure(0)  # the loop's own starting measure
-        hits = m <= stop_below
-        return int(np.argmax(hits)) if hits.any() else n_iters + 1
-    lo, hi = 0, n_iters + 1
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if measure(mid) <= stop_below:
-            hi = mid
-        else:
-            lo = mid + 1
-    return lo
+        hits = measures(np.arange(1, n_iters + 1)) <= stop_below
+        return 1 + int(np.argmax(hits)) if hits.any() else n_iters + 1
+    lo, hi = 0, n_iters + 1  # measure(lo) above stop_below; the first hit is in (lo, hi]
+    while hi - lo > 1:
+        t = np.unique(np.linspace(lo, hi, SEARCH_POINTS + 1)[1:].astype(np.int64))
+        t = t[(t > lo) & (t < hi)]
+        hits = measures(t) <= stop_below
+        first = int(np.argmax(hits)) if hits.any() else t.size
+        lo, hi = (int(t[first - 1]) if first else lo), (int(t[first]) if first < t.size else hi)
+    return hi
+
+
+def _gd_history(log_r2: np.ndarray, w: np.ndarray, floor: float, n: int) -> np.ndarray:
+    """``max(floor + sum_i w_i rho_i^(2t), 0)`` for t = 0..n-1 (shape (n,)), as one matrix
+    product: with ``t = t0 + j``, ``rho^(2t) = rho^(2 t0) rho^(2j)``, so rows of blocks
+    ``[w rho^(2 t0), floor]`` times a table ``[rho^(2j), 1]`` of about ``sqrt(n)`` rows
+    give every entry (O(f sqrt(n)) exponentials and one BLAS product, no (n, f) array)."""
+    rows = max(1, min(n, math.isqrt(n)))
+    full, rest = divmod(n, rows)
+    table = np.ones((rows, w.size + 1))
+    table[:, :-1] = _powers(log_r2, np.arange(rows))
+    starts = np.arange(full + (rest > 0)) * rows
+    base = np.empty((starts.size, w.size + 1))
+    base[:, :-1] = _powers(log_r2, starts) * w
+    base[:, -1] = floor
+    history = np.empty(n)
+    np.matmul(base[:full], table.T, out=history[: full * rows].reshape(full, rows))
+    if rest:
+        history[full * rows :] = table[:rest] @ base[-1]
+    return np.maximum(history, 0.0, out=history)
 
 
 def _gd_run(
@@ -297,10 +322,10 @@ def _gd_run(
     """Plain GD in closed form: ``g_t = rho^t b`` and ``mse_t = mse* + sum w rho^(2t)``.
 
     The stopping measure falls monotonically, so the stopping iteration is
-    the first below the tolerance (all measures at once, or by bisection for
-    long budgets) and only the iterations run cost anything (one exponential
-    per mode and iterate, for the loss history). None when a mode is flat or
-    unstable (the general recurrence handles those).
+    the first below the tolerance (all measures at once, or coarse to fine for
+    long budgets: :func:`_gd_stop`) and only the iterations run cost anything
+    (the loss history: one matrix product, :func:`_gd_history`). None when a
+    mode is flat or unstable (the general recurrence handles those).
     """
     lam = modes.lam
     step = lr * lam
@@ -322,18 +347,11 @@ def _gd_run(
     def measure(t: int) -> float:
         return m0 if t == 0 else float(measures(np.array([t]))[0])
 
-    lo = _gd_stop(measure, measures, n_iters, lam.size, stop_below)
+    lo = _gd_stop(measures, n_iters, lam.size, stop_below, m0)
     stop = min(lo, n_iters)
     reason = "tol" if lo <= n_iters else "max_iter"
     w = B / (k * lam)
-    floor = mse0 - w.sum()
-    history = np.empty(stop + 1)
-    rows = block_rows(lam.size)
-    table = _powers(log_r2, np.arange(min(rows, stop + 1)))  # rho^(2j), j < rows
-    for t0 in range(0, stop + 1, rows):  # rho^(2(t0 + j)) = rho^(2 t0) rho^(2j): one matvec
-        n = min(rows, stop + 1 - t0)
-        base = np.exp(t0 * log_r2) if t0 else 1.0
-        history[t0 : t0 + n] = np.maximum(floor + table[:n] @ (base * w), 0.0)
+    history = _gd_history(log_r2, w, mse0 - w.sum(), stop + 1)
     history[0] = mse0
     shrunk = _one_minus_power(step, stop)  # 1 - rho^n per mode
     theta = modes.theta0 + modes.V @ (-modes.b * (shrunk / lam)[:, None])
