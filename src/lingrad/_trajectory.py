@@ -48,8 +48,7 @@ BLOCK = 16384
 FIRST_BLOCK = 256
 BLOCK_ELEMENTS = 1 << 19
 #: Plain GD's stopping iteration: every measure at once up to this many numbers, else
-#: coarse to fine, SEARCH_POINTS measures a round (a short run measured in one go; a
-#: long budget in ~log(n_iters) / log(SEARCH_POINTS) rounds).
+#: coarse to fine, SEARCH_POINTS measures a round (~log(n_iters) / log(SEARCH_POINTS)).
 ALL_AT_ONCE = 1 << 15
 SEARCH_POINTS = 64
 
@@ -266,16 +265,11 @@ def _powers(log_q: np.ndarray, t: np.ndarray) -> np.ndarray:
 
 
 def _gd_stop(measures, n_iters: int, n_modes: int, stop_below: float, m0: float) -> int:
-    """The first ``t <= n_iters`` whose stopping measure is at most ``stop_below``, else
-    ``n_iters + 1``: every measure at once when the table is small, else coarse to fine
-    (the measure falls monotonically: ``SEARCH_POINTS`` measures narrow the interval
-    that holds the first hit by that factor, ~log(n_iters) / log(SEARCH_POINTS) rounds).
-    ``m0`` is the loop's own starting measure. No tolerance: the whole budget, nothing
-    measured."""
-    if stop_below == -math.inf:
-        return n_iters + 1
-    if m0 <= stop_below:
-        return 0
+    """The first ``t <= n_iters`` whose measure is at most ``stop_below`` (``m0`` the loop's
+    own at t = 0), else ``n_iters + 1``: at once for a small table, else coarse to fine (it
+    falls monotonically: each round narrows the first hit's interval SEARCH_POINTS-fold)."""
+    if stop_below == -math.inf or m0 <= stop_below:  # no tol: the whole budget; met at 0
+        return n_iters + 1 if stop_below == -math.inf else 0
     if (n_iters + 1) * n_modes <= ALL_AT_ONCE:
         hits = measures(np.arange(1, n_iters + 1)) <= stop_below
         return 1 + int(np.argmax(hits)) if hits.any() else n_iters + 1
