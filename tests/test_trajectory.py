@@ -11,12 +11,13 @@ import numpy as np
 import pytest
 
 from lingrad._convergence import stopping_for
+from lingrad._geometric import ALL_AT_ONCE
 from lingrad._objective import Penalty, StatsLeastSquares
 from lingrad._optimizers import GD, Momentum, Nesterov, Schedule
 from lingrad._optimum import optimum_theta
 from lingrad._solve import DivergenceError, _closed_form, solve
 from lingrad._stats import SufficientStats
-from lingrad._trajectory import ALL_AT_ONCE, BLOCK
+from lingrad._trajectory import BLOCK
 
 
 class _LoopOnly:

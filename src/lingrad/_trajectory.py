@@ -29,13 +29,13 @@ Examples
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.signal import lfilter
 
+from ._geometric import first_below, geometric_history, one_minus_power, powers
 from ._optimizers import GD, GDState, Momentum, MomentumState, Nesterov, NesterovState
 
 __all__ = ["LinearRun", "linear_rule", "run_linear", "step_coefficients", "trajectory_blocks"]
@@ -47,10 +47,6 @@ __all__ = ["LinearRun", "linear_rule", "run_linear", "step_coefficients", "traje
 BLOCK = 16384
 FIRST_BLOCK = 256
 BLOCK_ELEMENTS = 1 << 19
-#: Plain GD's stopping iteration: every measure at once up to this many numbers, else
-#: coarse to fine, SEARCH_POINTS measures a round (~log(n_iters) / log(SEARCH_POINTS)).
-ALL_AT_ONCE = 1 << 15
-SEARCH_POINTS = 64
 
 
 def block_rows(n_modes: int) -> int:
@@ -256,53 +252,6 @@ def _state(kind: str, modes: _Modes, last: np.ndarray, before: np.ndarray, n: in
     return NesterovState(modes.theta(before), modes.grad(before), 1.0, n)
 
 
-def _powers(log_q: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """``q_i ** t`` for every t and mode, shape (len(t), n_modes), from ``log q``."""
-    with np.errstate(invalid="ignore"):
-        E = np.exp(np.multiply.outer(t.astype(np.float64), log_q))
-    E[t == 0] = 1.0
-    return E
-
-
-def _gd_stop(measures, n_iters: int, n_modes: int, stop_below: float, m0: float) -> int:
-    """The first ``t <= n_iters`` whose measure is at most ``stop_below`` (``m0`` the loop's
-    own at t = 0), else ``n_iters + 1``: at once for a small table, else coarse to fine (it
-    falls monotonically: each round narrows the first hit's interval SEARCH_POINTS-fold)."""
-    if stop_below == -math.inf or m0 <= stop_below:  # no tol: the whole budget; met at 0
-        return n_iters + 1 if stop_below == -math.inf else 0
-    if (n_iters + 1) * n_modes <= ALL_AT_ONCE:
-        hits = measures(np.arange(1, n_iters + 1)) <= stop_below
-        return 1 + int(np.argmax(hits)) if hits.any() else n_iters + 1
-    lo, hi = 0, n_iters + 1  # measure(lo) above stop_below; the first hit is in (lo, hi]
-    while hi - lo > 1:
-        t = np.unique(np.linspace(lo, hi, SEARCH_POINTS + 1)[1:].astype(np.int64))
-        t = t[(t > lo) & (t < hi)]
-        hits = measures(t) <= stop_below
-        first = int(np.argmax(hits)) if hits.any() else t.size
-        lo, hi = (int(t[first - 1]) if first else lo), (int(t[first]) if first < t.size else hi)
-    return hi
-
-
-def _gd_history(log_r2: np.ndarray, w: np.ndarray, floor: float, n: int) -> np.ndarray:
-    """``max(floor + sum_i w_i rho_i^(2t), 0)`` for t = 0..n-1 (shape (n,)), as one matrix
-    product: with ``t = t0 + j``, ``rho^(2t) = rho^(2 t0) rho^(2j)``, so rows of blocks
-    ``[w rho^(2 t0), floor]`` times a table ``[rho^(2j), 1]`` of about ``sqrt(n)`` rows
-    give every entry (O(f sqrt(n)) exponentials and one BLAS product, no (n, f) array)."""
-    rows = max(1, min(n, math.isqrt(n)))
-    full, rest = divmod(n, rows)
-    table = np.ones((rows, w.size + 1))
-    table[:, :-1] = _powers(log_r2, np.arange(rows))
-    starts = np.arange(full + (rest > 0)) * rows
-    base = np.empty((starts.size, w.size + 1))
-    base[:, :-1] = _powers(log_r2, starts) * w
-    base[:, -1] = floor
-    history = np.empty(n)
-    np.matmul(base[:full], table.T, out=history[: full * rows].reshape(full, rows))
-    if rest:
-        history[full * rows :] = table[:rest] @ base[-1]
-    return np.maximum(history, 0.0, out=history)
-
-
 def _gd_run(
     modes: _Modes,
     mse0: float,
@@ -317,8 +266,8 @@ def _gd_run(
 
     The stopping measure falls monotonically, so the stopping iteration is
     the first below the tolerance (all measures at once, or coarse to fine for
-    long budgets: :func:`_gd_stop`) and only the iterations run cost anything
-    (the loss history: one matrix product, :func:`_gd_history`). None when a
+    long budgets) and only the iterations run cost anything (the loss history:
+    one matrix product); :mod:`lingrad._geometric` has both. None when a
     mode is flat or unstable (the general recurrence handles those).
     """
     lam = modes.lam
@@ -333,39 +282,28 @@ def _gd_run(
 
     def measures(t: np.ndarray) -> np.ndarray:  # the stopping measure at each t (1-D)
         if modes.D is None:
-            return np.sqrt(_powers(log_r2, t) @ B) / modes.grad_ref
-        shrunk = _one_minus_power(step, t[:, None])  # 1 - rho^t, shape (len(t), n_modes)
+            return np.sqrt(powers(log_r2, t) @ B) / modes.grad_ref
+        shrunk = one_minus_power(step, t[:, None])  # 1 - rho^t, shape (len(t), n_modes)
         e = ((1.0 - shrunk) * (modes.D - B * shrunk / lam)).sum(axis=1) / modes.norm
         return _root(e)
 
     def measure(t: int) -> float:
         return m0 if t == 0 else float(measures(np.array([t]))[0])
 
-    lo = _gd_stop(measures, n_iters, lam.size, stop_below, m0)
+    lo = first_below(measures, n_iters, lam.size, stop_below, m0)
     stop = min(lo, n_iters)
     reason = "tol" if lo <= n_iters else "max_iter"
     w = B / (k * lam)
-    history = _gd_history(log_r2, w, mse0 - w.sum(), stop + 1)
+    history = geometric_history(log_r2, w, mse0 - w.sum(), stop + 1)
     history[0] = mse0
-    shrunk = _one_minus_power(step, stop)  # 1 - rho^n per mode
+    shrunk = one_minus_power(step, stop)  # 1 - rho^n per mode
     theta = modes.theta0 + modes.V @ (-modes.b * (shrunk / lam)[:, None])
     path = None
     if record_path:
-        path = modes.path(_one_minus_power(step, np.arange(stop + 1)[:, None]) / step)
+        path = modes.path(one_minus_power(step, np.arange(stop + 1)[:, None]) / step)
     gnorm = gnorm0 if stop == 0 else float(np.sqrt(np.exp(stop * log_r2) @ B))
     state = GDState(stop)
     return LinearRun(stop, reason, history, theta, gnorm, state, path, 0, measure(stop))
-
-
-def _one_minus_power(step: np.ndarray, n) -> np.ndarray:
-    """``1 - (1 - step) ** n`` without cancellation for small steps (``step = lr lam``);
-    ``n`` an int or an integer array broadcasting with ``step``."""
-    below = np.minimum(step, _BELOW_ONE)  # log1p finite; its value is used only below 1
-    exact = -np.expm1(n * np.log1p(-below))
-    return np.where(step < 1.0, exact, 1.0 - np.power(1.0 - step, n))
-
-
-_BELOW_ONE = np.nextafter(1.0, 0.0)
 
 
 def run_linear(
