@@ -11,12 +11,13 @@ import numpy as np
 import pytest
 
 from lingrad._convergence import stopping_for
+from lingrad._geometric import ALL_AT_ONCE
 from lingrad._objective import Penalty, StatsLeastSquares
 from lingrad._optimizers import GD, Momentum, Nesterov, Schedule
 from lingrad._optimum import optimum_theta
 from lingrad._solve import DivergenceError, _closed_form, solve
 from lingrad._stats import SufficientStats
-from lingrad._trajectory import ALL_AT_ONCE, BLOCK
+from lingrad._trajectory import BLOCK
 
 
 class _LoopOnly:
@@ -178,3 +179,54 @@ def test_penalised_and_scheduled_runs_keep_the_loop(rng):
     assert _closed_form(problem, GD(), Schedule(0.1, "invscaling"), None, None, None) is None
     assert _closed_form(problem, Nesterov(), Schedule(0.1), None, None, None) is None  # FISTA
     assert _closed_form(problem, GD(), Schedule(0.1), None, None, None) is not None
+
+
+def _textbook_gd(A, y, theta0, lr, n_iters):
+    """The textbook recurrence ``theta -= lr * A^T (A theta - y) / n`` in Python floats on
+    the Gram matrix of ``A = [X, 1]``, recording the MSE before each step and every iterate."""
+    n, p = A.shape
+    H, h, yy = (A.T @ A / n).tolist(), (A.T @ y / n).tolist(), float(y @ y / n)
+    theta, P = [float(v) for v in theta0], range(p)
+    history, iterates = [], [theta]
+    for _ in range(n_iters):
+        Ht = [sum(H[i][j] * theta[j] for j in P) for i in P]
+        history.append(sum(theta[i] * (Ht[i] - 2.0 * h[i]) for i in P) + yy)
+        theta = [theta[i] - lr * (Ht[i] - h[i]) for i in P]
+        iterates.append(theta)
+    Ht = [sum(H[i][j] * theta[j] for j in P) for i in P]
+    history.append(sum(theta[i] * (Ht[i] - 2.0 * h[i]) for i in P) + yy)
+    return np.array(history), np.array(iterates)
+
+
+def test_gd_at_condition_number_1e5_equals_the_textbook_recurrence():
+    """A long GD run at kappa = 1e5 (the conditioning benchmark's, on a small design): the
+    closed form's loss history, final iterate and stopping iteration (found coarse to fine
+    over a budget far beyond ALL_AT_ONCE) are the textbook loop's to 1e-10."""
+    from lingrad.datasets import make_conditioned
+
+    X, y, _ = make_conditioned(40, 2, 1e5, random_state=3)
+    problem = StatsLeastSquares(SufficientStats.from_arrays(X, y), True, Penalty())
+    L, mu = problem.spectrum()
+    assert 0.9e5 < L / mu < 1.1e5
+    n_iters = 150_000
+    assert (n_iters + 1) * problem.n_params > ALL_AT_ONCE
+    theta0 = np.random.default_rng(1).random((problem.n_params, 1))
+    history, iterates = _textbook_gd(np.c_[X, np.ones(len(X))], y, theta0[:, 0], 1 / L, n_iters)
+    stop = stopping_for(problem, problem.stats)
+    res = solve(problem, theta0, GD(), Schedule(1 / L), n_iters, stop=stop)
+    assert res.stop_reason == "max_iter" and len(res.loss_history) == n_iters + 1
+    np.testing.assert_allclose(res.loss_history, history, rtol=1e-10)
+    np.testing.assert_allclose(res.theta[:, 0], iterates[-1], rtol=1e-10)
+
+    tol = 1.5 * res.measure  # met about 40,000 iterations before the budget ends
+    res = solve(problem, theta0, GD(), Schedule(1 / L), n_iters, tol=tol, stop=stop)
+    t = res.n_iter
+    assert res.stop_reason == "tol" and n_iters // 2 < t < n_iters
+    np.testing.assert_allclose(res.loss_history, history[: t + 1], rtol=1e-10)
+    np.testing.assert_allclose(res.theta[:, 0], iterates[t], rtol=1e-10)
+
+    def measure(theta):  # the loop's own stopping measure at a textbook iterate
+        theta = theta[:, None]
+        return stop.measure(theta, problem.grad_mse(theta)[0], None)
+
+    assert measure(iterates[t - 1]) > tol >= measure(iterates[t])

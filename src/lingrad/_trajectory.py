@@ -29,13 +29,13 @@ Examples
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.signal import lfilter
 
+from ._geometric import first_below, geometric_history, one_minus_power, powers
 from ._optimizers import GD, GDState, Momentum, MomentumState, Nesterov, NesterovState
 
 __all__ = ["LinearRun", "linear_rule", "run_linear", "step_coefficients", "trajectory_blocks"]
@@ -47,9 +47,6 @@ __all__ = ["LinearRun", "linear_rule", "run_linear", "step_coefficients", "traje
 BLOCK = 16384
 FIRST_BLOCK = 256
 BLOCK_ELEMENTS = 1 << 19
-#: Plain GD's stopping iteration: every measure at once up to this many numbers, else
-#: by bisection (a short run measured in one go; a long budget in ~log2(n_iters) steps).
-ALL_AT_ONCE = 1 << 15
 
 
 def block_rows(n_modes: int) -> int:
@@ -255,35 +252,6 @@ def _state(kind: str, modes: _Modes, last: np.ndarray, before: np.ndarray, n: in
     return NesterovState(modes.theta(before), modes.grad(before), 1.0, n)
 
 
-def _powers(log_q: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """``q_i ** t`` for every t and mode, shape (len(t), n_modes), from ``log q``."""
-    with np.errstate(invalid="ignore"):
-        E = np.exp(np.multiply.outer(t.astype(np.float64), log_q))
-    E[t == 0] = 1.0
-    return E
-
-
-def _gd_stop(measure, measures, n_iters: int, n_modes: int, stop_below: float) -> int:
-    """The first ``t <= n_iters`` whose stopping measure is at most ``stop_below``, else
-    ``n_iters + 1``: every measure at once when the table is small, else by bisection
-    (the measure falls monotonically). No tolerance: the whole budget, nothing measured."""
-    if stop_below == -math.inf:
-        return n_iters + 1
-    if (n_iters + 1) * n_modes <= ALL_AT_ONCE:
-        m = measures(np.arange(n_iters + 1))
-        m[0] = measure(0)  # the loop's own starting measure
-        hits = m <= stop_below
-        return int(np.argmax(hits)) if hits.any() else n_iters + 1
-    lo, hi = 0, n_iters + 1
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if measure(mid) <= stop_below:
-            hi = mid
-        else:
-            lo = mid + 1
-    return lo
-
-
 def _gd_run(
     modes: _Modes,
     mse0: float,
@@ -297,10 +265,10 @@ def _gd_run(
     """Plain GD in closed form: ``g_t = rho^t b`` and ``mse_t = mse* + sum w rho^(2t)``.
 
     The stopping measure falls monotonically, so the stopping iteration is
-    the first below the tolerance (all measures at once, or by bisection for
-    long budgets) and only the iterations run cost anything (one exponential
-    per mode and iterate, for the loss history). None when a mode is flat or
-    unstable (the general recurrence handles those).
+    the first below the tolerance (all measures at once, or coarse to fine for
+    long budgets) and only the iterations run cost anything (the loss history:
+    one matrix product); :mod:`lingrad._geometric` has both. None when a
+    mode is flat or unstable (the general recurrence handles those).
     """
     lam = modes.lam
     step = lr * lam
@@ -314,46 +282,28 @@ def _gd_run(
 
     def measures(t: np.ndarray) -> np.ndarray:  # the stopping measure at each t (1-D)
         if modes.D is None:
-            return np.sqrt(_powers(log_r2, t) @ B) / modes.grad_ref
-        shrunk = _one_minus_power(step, t[:, None])  # 1 - rho^t, shape (len(t), n_modes)
+            return np.sqrt(powers(log_r2, t) @ B) / modes.grad_ref
+        shrunk = one_minus_power(step, t[:, None])  # 1 - rho^t, shape (len(t), n_modes)
         e = ((1.0 - shrunk) * (modes.D - B * shrunk / lam)).sum(axis=1) / modes.norm
         return _root(e)
 
     def measure(t: int) -> float:
         return m0 if t == 0 else float(measures(np.array([t]))[0])
 
-    lo = _gd_stop(measure, measures, n_iters, lam.size, stop_below)
+    lo = first_below(measures, n_iters, lam.size, stop_below, m0)
     stop = min(lo, n_iters)
     reason = "tol" if lo <= n_iters else "max_iter"
     w = B / (k * lam)
-    floor = mse0 - w.sum()
-    history = np.empty(stop + 1)
-    rows = block_rows(lam.size)
-    table = _powers(log_r2, np.arange(min(rows, stop + 1)))  # rho^(2j), j < rows
-    for t0 in range(0, stop + 1, rows):  # rho^(2(t0 + j)) = rho^(2 t0) rho^(2j): one matvec
-        n = min(rows, stop + 1 - t0)
-        base = np.exp(t0 * log_r2) if t0 else 1.0
-        history[t0 : t0 + n] = np.maximum(floor + table[:n] @ (base * w), 0.0)
+    history = geometric_history(log_r2, w, mse0 - w.sum(), stop + 1)
     history[0] = mse0
-    shrunk = _one_minus_power(step, stop)  # 1 - rho^n per mode
+    shrunk = one_minus_power(step, stop)  # 1 - rho^n per mode
     theta = modes.theta0 + modes.V @ (-modes.b * (shrunk / lam)[:, None])
     path = None
     if record_path:
-        path = modes.path(_one_minus_power(step, np.arange(stop + 1)[:, None]) / step)
+        path = modes.path(one_minus_power(step, np.arange(stop + 1)[:, None]) / step)
     gnorm = gnorm0 if stop == 0 else float(np.sqrt(np.exp(stop * log_r2) @ B))
     state = GDState(stop)
     return LinearRun(stop, reason, history, theta, gnorm, state, path, 0, measure(stop))
-
-
-def _one_minus_power(step: np.ndarray, n) -> np.ndarray:
-    """``1 - (1 - step) ** n`` without cancellation for small steps (``step = lr lam``);
-    ``n`` an int or an integer array broadcasting with ``step``."""
-    below = np.minimum(step, _BELOW_ONE)  # log1p finite; its value is used only below 1
-    exact = -np.expm1(n * np.log1p(-below))
-    return np.where(step < 1.0, exact, 1.0 - np.power(1.0 - step, n))
-
-
-_BELOW_ONE = np.nextafter(1.0, 0.0)
 
 
 def run_linear(
