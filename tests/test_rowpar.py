@@ -118,3 +118,25 @@ def test_a_forked_child_gets_its_own_pool():
 def _child_sum(X):
     with threadpool_limits(2, user_api="blas"):
         return np.sum(map_row_blocks(lambda lo, hi: X[lo:hi].sum(0), len(X), chunk=500), axis=0)
+
+
+def test_the_reference_qr_of_a_small_tall_design_runs_on_one_blas_thread(monkeypatch):
+    """refined_lstsq (a QR: many small BLAS calls) limits BLAS to one thread below its
+    size threshold, and gives the same answer as lstsq."""
+    from lingrad import _normal
+
+    seen = []
+    real = _normal._refined_lstsq
+    monkeypatch.setattr(
+        _normal, "_refined_lstsq", lambda *a: (seen.append(blas_threads()), real(*a))[1]
+    )
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((2000, 5))
+    y = X @ np.arange(5.0) + 1.0 + rng.standard_normal(2000)
+    with threadpool_limits(2, user_api="blas"):
+        before = blas_threads()
+        theta = _normal.refined_lstsq(X, y, None, True)
+        after = blas_threads()
+    assert seen == [1] and after == before  # one thread inside, the setting restored
+    ref = np.linalg.lstsq(np.c_[X, np.ones(2000)], y, rcond=None)[0]
+    np.testing.assert_allclose(theta.ravel(), ref, rtol=1e-12)

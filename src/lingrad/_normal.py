@@ -19,6 +19,7 @@ import numpy as np
 from scipy.linalg import cho_factor, cho_solve
 
 from ._doubledouble import exact_residual
+from ._rowpar import single_threaded_blas
 from ._stats import SufficientStats
 
 __all__ = [
@@ -177,6 +178,9 @@ def refine_normal(
 
 
 _REFINEMENT_STEPS = 1
+# A QR of at most this n (f + 1)^2 (a few ms of work) runs on one BLAS thread: it is a
+# sequence of small BLAS calls, each of which would wake and join the others.
+_ONE_THREAD_WORK = 2**25
 
 
 def refined_lstsq(
@@ -194,6 +198,15 @@ def refined_lstsq(
     """
     X = np.asarray(X, dtype=np.float64)
     Y = np.asarray(Y, dtype=np.float64).reshape(len(X), -1)
+    if X.shape[0] * (X.shape[1] + 1) ** 2 <= _ONE_THREAD_WORK:  # many small BLAS calls
+        with single_threaded_blas():
+            return _refined_lstsq(X, Y, sample_weight, fit_intercept)
+    return _refined_lstsq(X, Y, sample_weight, fit_intercept)
+
+
+def _refined_lstsq(
+    X: np.ndarray, Y: np.ndarray, sample_weight: np.ndarray | None, fit_intercept: bool
+) -> np.ndarray | None:
     n, f = X.shape
     sw = np.ones(n) if sample_weight is None else np.sqrt(np.asarray(sample_weight, np.float64))
     w = sw * sw

@@ -29,7 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-__all__ = ["blas_threads", "map_row_blocks"]
+__all__ = ["blas_threads", "map_row_blocks", "single_threaded_blas"]
 
 T = TypeVar("T")
 
@@ -96,16 +96,17 @@ def map_row_blocks(work: Callable[[int, int], T], n_rows: int, *, chunk: int) ->
         return [work(0, n_rows)]
     per = -(-n_chunks // workers) * chunk
     bounds = [(lo, min(lo + per, n_rows)) for lo in range(0, n_rows, per)]
-    with _single_threaded_blas():
+    with single_threaded_blas():
         futures = [_pool(workers).submit(work, lo, hi) for lo, hi in bounds]
         return [f.result() for f in futures]
 
 
 @contextmanager
-def _single_threaded_blas() -> Iterator[None]:
+def single_threaded_blas() -> Iterator[None]:
     """BLAS on one thread while any caller is inside; the setting restored by the last
     to leave (callers on several threads at once, e.g. Dask's, cannot undo each
-    other's limits)."""
+    other's limits). For work made of many small BLAS calls (a QR of a tall, narrow
+    matrix is a sequence of them), where waking threads costs more than they give."""
     with _lock:
         if _state.get("inside", 0) == 0:
             _state["limiter"] = _controller().limit(limits=1, user_api="blas")
