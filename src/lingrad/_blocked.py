@@ -30,7 +30,12 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["Blocked", "blocked_of", "chunks_of", "run_chunks", "shell", "threads"]
+try:  # the kernels behind SciPy's sparse products (private: checked before use)
+    from scipy.sparse import _sparsetools
+except ImportError:  # pragma: no cover
+    _sparsetools = None
+
+__all__ = ["Blocked", "add_product", "blocked_of", "chunks_of", "run_chunks", "shell", "threads"]
 
 #: Sparse X with at least this many stored entries is multiplied in chunks (and threads):
 #: below, one SciPy call costs less than handing work to another thread.
@@ -42,6 +47,7 @@ MAX_CHUNKS = 8
 _MAX_THREADS = 8
 _POOL: list = []
 _LIMITS: list = []  # threadpoolctl's controller (a scan of the loaded libraries), made once
+_DIRECT: list = [] if _sparsetools is not None else [False]  # the kernels passed their check
 
 
 def _cpus() -> int:
@@ -102,6 +108,49 @@ def shell(cls: type, shape: tuple[int, int], indptr, indices, data) -> Any:
     B = cls(shape, dtype=data.dtype)
     B.indptr, B.indices, B.data = indptr, indices, data
     return B
+
+
+def _kernel(B: Any, V: np.ndarray, out: np.ndarray) -> Callable | None:
+    """SciPy's kernel that adds ``B @ V`` into ``out`` in place (``scipy.sparse``'s own
+    products allocate and zero the result first), or None where its exact argument
+    types are not met (another dtype, a strided array) or it failed its check."""
+    if not _DIRECT:
+        _DIRECT.append(_kernels_work())
+    if not _DIRECT[0] or B.format not in ("csr", "csc"):
+        return None
+    same = B.data.dtype == V.dtype == out.dtype and B.data.dtype in (np.float32, np.float64)
+    plain = V.flags.c_contiguous and out.flags.c_contiguous and B.data.flags.c_contiguous
+    if not (same and plain and B.indptr.dtype == B.indices.dtype):
+        return None
+    return getattr(_sparsetools, B.format + ("_matvec" if V.ndim == 1 else "_matvecs"), None)
+
+
+def _kernels_work() -> bool:
+    """Whether the kernels add into their last argument as this module expects."""
+    try:
+        A = sp.csr_array(np.array([[1.0, 0.0, 2.0], [0.0, 3.0, 0.0]]))
+        for M in (A, A.T):
+            for V in (np.array([1.0, 2.0, 3.0][: M.shape[1]]), np.ones((M.shape[1], 2))):
+                out = np.ones((M.shape[0], *V.shape[1:]))
+                fn = getattr(_sparsetools, M.format + ("_matvec" if V.ndim == 1 else "_matvecs"))
+                args = (M.indptr, M.indices, M.data, V, out)
+                fn(*M.shape, *(() if V.ndim == 1 else (V.shape[1],)), *args)
+                if not np.array_equal(out, 1.0 + M @ V):
+                    return False
+    except Exception:  # a private module: any change means "do not use"
+        return False
+    return True
+
+
+def add_product(B: Any, V: np.ndarray, out: np.ndarray) -> None:
+    """``out += B @ V`` in place, for CSR/CSC ``B`` (SciPy's kernel where it applies)."""
+    fn = _kernel(B, V, out)
+    if fn is None:
+        out += B @ V
+    elif V.ndim == 1:
+        fn(*B.shape, B.indptr, B.indices, B.data, V, out)
+    else:
+        fn(*B.shape, V.shape[1], B.indptr, B.indices, B.data, V, out)
 
 
 def _pool() -> ThreadPoolExecutor:
@@ -175,27 +224,42 @@ class Blocked:
         other._wrap(data)
         return other
 
-    def product(self, V: np.ndarray, transpose: bool) -> np.ndarray:
-        """``X @ V`` (``X.T @ V`` when ``transpose``), V of shape (m,) or (m, k)."""
-        blocks = self.blocks_t if transpose else self.blocks
-        spans, count = self.spans, len(self.blocks)
-        dtype = np.result_type(blocks[0].dtype, V)
+    def product(
+        self, V: np.ndarray, transpose: bool, initial: Any = 0.0, values: Callable | None = None
+    ) -> np.ndarray:
+        """``initial + X @ V`` (``X.T @ V`` when ``transpose``), V of shape (m,) or (m, k);
+        ``initial`` broadcasts to the result (a constant row, say: no pass of its own).
+        ``values``: X's stored values mapped by it (``np.square``: the squares), one
+        chunk at a time (no array of them all)."""
+        chunks = self.blocks_t if transpose else self.blocks
+
+        def block(i: int) -> Any:  # chunk i, with its values mapped where asked (in its thread)
+            B = chunks[i]
+            return (
+                B
+                if values is None
+                else shell(type(B), B.shape, B.indptr, B.indices, values(B.data))
+            )
+
+        spans, count = self.spans, len(chunks)
+        rows = self.shape[1] if transpose else self.shape[0]
+        out = np.empty((rows, *V.shape[1:]), dtype=np.result_type(chunks[0].dtype, V))
         if self.csr != transpose:  # each chunk owns a slice of the output
-            rows = self.shape[1] if transpose else self.shape[0]
-            out = np.empty((rows, *V.shape[1:]), dtype=dtype)
+            out[...] = initial
 
             def fill(i: int) -> None:
-                out[spans[i][0] : spans[i][1]] = blocks[i] @ V
+                add_product(block(i), V, out[spans[i][0] : spans[i][1]])
 
             run_chunks(fill, count, self.workers)
             return out
         parts: list = [None] * count
 
         def part(i: int) -> None:
-            parts[i] = blocks[i] @ V[spans[i][0] : spans[i][1]]
+            parts[i] = np.zeros_like(out)
+            add_product(block(i), V[spans[i][0] : spans[i][1]], parts[i])
 
         run_chunks(part, count, self.workers)
-        total = parts[0]  # a new array of the result's dtype
-        for p in parts[1:]:  # in chunk order, whoever computed them: the same bits
-            total += p
-        return total
+        out[...] = initial
+        for p in parts:  # in chunk order, whoever computed them: the same bits
+            out += p
+        return out

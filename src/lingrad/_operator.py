@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from ._blocked import Blocked, blocked_of, shell
+from ._blocked import Blocked, add_product, blocked_of, shell
 from ._objective import DirectLeastSquares
 
 __all__ = ["Blocked", "Design", "blocked_of", "column_moments", "design_of"]
@@ -71,22 +71,37 @@ class Design:
         if self.blocked is None:
             self.blocked = blocked_of(self.X)
 
-    def _x(self, V: np.ndarray, transpose: bool = False) -> np.ndarray:
+    def _x(self, V: np.ndarray, transpose: bool = False, initial: Any = 0.0) -> np.ndarray:
+        """``initial + X @ V`` (``X.T @ V``), shape (rows, k), float64."""
         M = self.XT if transpose else self.X
         V = V.astype(self.X.dtype, copy=False)
         V = V[:, 0] if V.shape[1] == 1 else V  # one target: a matvec
-        out = M @ V if self.blocked is None else self.blocked.product(V, transpose)
-        return np.asarray(out, dtype=np.float64).reshape(M.shape[0], -1)
+        initial = np.asarray(initial, dtype=np.float64)
+        initial = initial[0] if V.ndim == 1 and initial.ndim == 1 else initial
+        late, initial = (0.0, initial) if V.dtype == np.float64 else (initial, 0.0)
+        if self.blocked is not None:
+            out = self.blocked.product(V, transpose, initial)
+        elif sp.issparse(M) and M.format in ("csr", "csc"):
+            out = np.empty((M.shape[0], *V.shape[1:]), dtype=np.result_type(M.dtype, V))
+            out[...] = initial
+            add_product(M, V, out)
+        else:
+            out = M @ V
+            out += initial
+        out = np.asarray(out, dtype=np.float64).reshape(M.shape[0], -1)
+        if np.any(late):  # float32 X: the constant added in float64, as the result
+            out += late
+        return out
 
     def matvec(self, Z: np.ndarray) -> np.ndarray:
         """``A Z``: shape (n_params, k) -> (n_samples, k)."""
         f, scalar = self.d.size, np.ndim(self.sq) == 0
         Wd = self.d[:, None] * Z[:f]
-        U = self._x(Wd * self.sq if scalar else Wd)  # a scalar sq scales in feature space
-        if self.mu is not None:
-            U += (Z[f] - self.mu @ Wd) * (self.sq if scalar else 1.0)
-        if not scalar:
-            U *= self.sq
+        c = 0.0 if self.mu is None else Z[f] - self.mu @ Wd  # the centring, per target
+        if scalar:  # a scalar sq scales in feature space
+            return self._x(Wd * self.sq, initial=c * self.sq)
+        U = self._x(Wd, initial=c)
+        U *= self.sq
         return U
 
     def rmatvec(self, R: np.ndarray) -> np.ndarray:
@@ -157,11 +172,11 @@ def _sums_by_products(
     X: Any, w: np.ndarray, blocked: Blocked | None
 ) -> tuple[np.ndarray, np.ndarray]:
     """``(X^T w, (X*X)^T w)`` by sparse products (in threads with ``blocked``, X's
-    blocks); X*X shares X's index arrays, so the one temporary is the squared values."""
-    squares = np.square(X.data, dtype=np.float64)
+    chunks, each squaring its own values); X*X shares X's index arrays."""
     if blocked is not None:
-        return blocked.product(w, True), blocked.with_data(squares).product(w, True)
-    X2 = shell(type(X), X.shape, X.indptr, X.indices, squares)
+        square = lambda v: np.square(v, dtype=np.float64)  # noqa: E731
+        return blocked.product(w, True), blocked.product(w, True, values=square)
+    X2 = shell(type(X), X.shape, X.indptr, X.indices, np.square(X.data, dtype=np.float64))
     return np.asarray(X.T @ w, dtype=np.float64), np.asarray(X2.T @ w, dtype=np.float64)
 
 
