@@ -144,7 +144,8 @@ def _ritz(cg: _CG) -> tuple[float, float]:
     """Extreme Ritz values of the descended Hessian from CG's coefficients (Lanczos)."""
     if not cg.alphas:
         return 1.0, math.nan  # no step: the unit diagonal's mean, a lower bound on L
-    al, be = np.array(cg.alphas), np.array(cg.betas)
+    al = np.array(cg.alphas)
+    be = np.array(cg.betas).reshape(-1, al.shape[1])  # one fewer where a line search ended
     top, low = 0.0, math.inf
     for j in range(al.shape[1]):
         a, b = al[:, j], be[:, j]
