@@ -17,16 +17,14 @@ Examples
 
 from __future__ import annotations
 
-import copy
 import math
-import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
+from ._blocked import Blocked, add_product, blocked_of, shell
 from ._objective import DirectLeastSquares
 
 __all__ = ["Blocked", "Design", "blocked_of", "column_moments", "design_of"]
@@ -73,33 +71,51 @@ class Design:
         if self.blocked is None:
             self.blocked = blocked_of(self.X)
 
-    def _x(self, V: np.ndarray, transpose: bool = False) -> np.ndarray:
+    def _x(self, V: np.ndarray, transpose: bool = False, initial: Any = 0.0) -> np.ndarray:
+        """``initial + X @ V`` (``X.T @ V``), shape (rows, k), float64."""
         M = self.XT if transpose else self.X
         V = V.astype(self.X.dtype, copy=False)
         V = V[:, 0] if V.shape[1] == 1 else V  # one target: a matvec
-        out = M @ V if self.blocked is None else self.blocked.product(V, transpose)
-        return np.asarray(out, dtype=np.float64).reshape(M.shape[0], -1)
+        initial = np.asarray(initial, dtype=np.float64)
+        initial = initial[0] if V.ndim == 1 and initial.ndim == 1 else initial
+        late, initial = (0.0, initial) if V.dtype == np.float64 else (initial, 0.0)
+        if self.blocked is not None:
+            out = self.blocked.product(V, transpose, initial)
+        elif sp.issparse(M) and M.format in ("csr", "csc"):
+            out = np.empty((M.shape[0], *V.shape[1:]), dtype=np.result_type(M.dtype, V))
+            out[...] = initial
+            add_product(M, V, out)
+        else:
+            out = M @ V
+            out += initial
+        out = np.asarray(out, dtype=np.float64).reshape(M.shape[0], -1)
+        if np.any(late):  # float32 X: the constant added in float64, as the result
+            out += late
+        return out
 
     def matvec(self, Z: np.ndarray) -> np.ndarray:
         """``A Z``: shape (n_params, k) -> (n_samples, k)."""
-        f = self.d.size
+        f, scalar = self.d.size, np.ndim(self.sq) == 0
         Wd = self.d[:, None] * Z[:f]
-        U = self._x(Wd)
-        if self.mu is not None:
-            U += Z[f] - self.mu @ Wd
+        c = 0.0 if self.mu is None else Z[f] - self.mu @ Wd  # the centring, per target
+        if scalar:  # a scalar sq scales in feature space
+            return self._x(Wd * self.sq, initial=c * self.sq)
+        U = self._x(Wd, initial=c)
         U *= self.sq
         return U
 
     def rmatvec(self, R: np.ndarray) -> np.ndarray:
         """``A^T R``: shape (n_samples, k) -> (n_params, k)."""
-        f = self.d.size
-        V = R * self.sq
+        f, scalar = self.d.size, np.ndim(self.sq) == 0
+        V = R if scalar else R * self.sq  # a scalar sq scales in feature space
         G = self._x(V, transpose=True)
         if self.mu is not None:
             s = V.sum(axis=0)
             G -= np.outer(self.mu, s)
             G = np.vstack([G, s[None, :]])
         G[:f] *= self.d[:, None]
+        if scalar:
+            G *= self.sq
         if self.zero is not None:
             G[: self.zero.size][self.zero] = 0.0  # constant columns: no direction
         return G
@@ -123,103 +139,6 @@ class Design:
             R -= theta[f]
         R *= self.sq
         return R
-
-
-#: Sparse X with at least this many stored entries is multiplied in threads, one block of
-#: rows (CSR) or columns (CSC) per core: SciPy's sparse products release the GIL.
-PARALLEL_MIN_NNZ = 1 << 18
-_MAX_THREADS = 8
-_POOL: list = []
-
-
-def threads() -> int:
-    """The cores this process may use (at most 8)."""
-    try:
-        n = len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - macOS, Windows
-        n = os.cpu_count() or 1
-    return max(1, min(n, _MAX_THREADS))
-
-
-def blocked_of(X: Any) -> Blocked | None:
-    """X in blocks for threaded products, or None (dense, small, or one core)."""
-    big = sp.issparse(X) and X.nnz >= PARALLEL_MIN_NNZ
-    return Blocked(X, threads()) if big and threads() > 1 else None
-
-
-def _shell(cls: type, shape: tuple[int, int], indptr, indices, data) -> Any:
-    """A CSR/CSC ``cls`` on these arrays as they are: the constructor would copy views
-    of less than half their base (SciPy prunes them)."""
-    B = cls(shape, dtype=data.dtype)
-    B.indptr, B.indices, B.data = indptr, indices, data
-    return B
-
-
-def _pool() -> ThreadPoolExecutor:
-    if not _POOL:
-        _POOL.append(ThreadPoolExecutor(threads(), thread_name_prefix="lingrad-product"))
-    return _POOL[0]
-
-
-class Blocked:
-    """CSR (CSC) X as blocks of rows (columns) of about equal stored entries that share
-    X's arrays (no copy), multiplied in threads.
-
-    Parameters
-    ----------
-    X : CSR or CSC sparse matrix of shape (n_samples, n_features)
-    parts : int
-        Number of blocks.
-    """
-
-    def __init__(self, X: Any, parts: int) -> None:
-        self.csr, self.shape = X.format == "csr", X.shape
-        major = X.shape[0] if self.csr else X.shape[1]
-        cuts = np.searchsorted(X.indptr, np.linspace(0, X.nnz, parts + 1))
-        cuts[0], cuts[-1] = 0, major
-        self.cuts = np.unique(np.clip(cuts, 0, major))
-        self._cls, self._cls_t = type(X), type(X.T)
-        self._parts = []  # (indptr, indices, data slice) of each block: X's arrays
-        for lo, hi in zip(self.cuts[:-1], self.cuts[1:], strict=True):
-            p0, p1 = X.indptr[lo], X.indptr[hi]
-            indptr = np.subtract(X.indptr[lo : hi + 1], p0, dtype=X.indptr.dtype)
-            self._parts.append((indptr, X.indices[p0:p1], slice(p0, p1)))
-        self._wrap(X.data)
-
-    def _wrap(self, data: np.ndarray) -> None:
-        """The blocks (and their transposes) on ``data``, X's stored values or others."""
-        self.blocks, self.blocks_t = [], []
-        for (lo, hi), (indptr, indices, part) in zip(
-            zip(self.cuts[:-1], self.cuts[1:], strict=True), self._parts, strict=True
-        ):
-            shape = (hi - lo, self.shape[1]) if self.csr else (self.shape[0], hi - lo)
-            args = (indptr, indices, data[part])
-            self.blocks.append(_shell(self._cls, shape, *args))
-            self.blocks_t.append(_shell(self._cls_t, shape[::-1], *args))
-
-    def with_data(self, data: np.ndarray) -> Blocked:
-        """The same blocks with other stored values (same sparsity pattern): no copy."""
-        other = copy.copy(self)
-        other._wrap(data)
-        return other
-
-    def product(self, V: np.ndarray, transpose: bool) -> np.ndarray:
-        """``X @ V`` (``X.T @ V`` when ``transpose``), V of shape (m,) or (m, k)."""
-        blocks = self.blocks_t if transpose else self.blocks
-        spans = list(zip(self.cuts[:-1], self.cuts[1:], strict=True))
-        if self.csr != transpose:  # each block owns a slice of the output
-            rows = self.shape[1] if transpose else self.shape[0]
-            out = np.empty((rows, *V.shape[1:]), dtype=np.result_type(blocks[0].dtype, V))
-
-            def fill(i: int) -> None:
-                out[spans[i][0] : spans[i][1]] = blocks[i] @ V
-
-            list(_pool().map(fill, range(len(blocks))))
-            return out
-        parts = list(
-            _pool().map(lambda i: blocks[i] @ V[spans[i][0] : spans[i][1]], range(len(blocks)))
-        )
-        return np.sum(parts, axis=0)
 
 
 def _sparse_sums(X: Any, w: np.ndarray | None, shift: np.ndarray | None = None):
@@ -253,11 +172,11 @@ def _sums_by_products(
     X: Any, w: np.ndarray, blocked: Blocked | None
 ) -> tuple[np.ndarray, np.ndarray]:
     """``(X^T w, (X*X)^T w)`` by sparse products (in threads with ``blocked``, X's
-    blocks); X*X shares X's index arrays, so the one temporary is the squared values."""
-    squares = np.square(X.data, dtype=np.float64)
+    chunks, each squaring its own values); X*X shares X's index arrays."""
     if blocked is not None:
-        return blocked.product(w, True), blocked.with_data(squares).product(w, True)
-    X2 = _shell(type(X), X.shape, X.indptr, X.indices, squares)
+        square = lambda v: np.square(v, dtype=np.float64)  # noqa: E731
+        return blocked.product(w, True), blocked.product(w, True, values=square)
+    X2 = shell(type(X), X.shape, X.indptr, X.indices, np.square(X.data, dtype=np.float64))
     return np.asarray(X.T @ w, dtype=np.float64), np.asarray(X2.T @ w, dtype=np.float64)
 
 
