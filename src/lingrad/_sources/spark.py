@@ -45,6 +45,7 @@ from .spark_input import (
     spark_functions,
     widths,
 )
+from .spark_sql import MAX_SQL_COLUMNS, sql_stats
 from .spark_tasks import (
     Collect,
     Layout,
@@ -57,6 +58,7 @@ from .spark_tasks import (
     merge_weight_scales,
     weight_scale,
 )
+from .spark_tree import SCHEMA, tree_reduce
 
 __all__ = ["SparkLeastSquares", "SparkSource", "feature_columns", "is_spark_frame"]
 
@@ -247,9 +249,14 @@ class SparkSource:
             frame = self._input.select(*self._cols, *extra)
         run = PartitionRun(kernel, combine, layout, self._offsets(frame) if positions else None)
         with large_batches(frame):
-            blobs = frame.mapInArrow(run, "blob binary").rdd.map(blob)
-            blobs = blobs.mapPartitions(joined)
-            return self._tree(blobs, combine)
+            pieces = frame.mapInArrow(run, SCHEMA)
+            out = tree_reduce(pieces, frame.rdd.getNumPartitions(), MergeBlobs(combine))
+        if out is None:
+            return None
+        status, *rest = out
+        if status == "error":
+            raise bad_value(*rest)
+        return rest[0]
 
     def _offsets(self, frame: Any) -> dict[int, int]:
         """Each partition's first row in the frame's order (one count per partition, JVM only)."""
@@ -259,28 +266,37 @@ class SparkSource:
         starts = np.concatenate([[0], np.cumsum(list(sizes.values()))[:-1]]).astype(int)
         return dict(zip(sizes, starts.tolist(), strict=True))
 
-    def _tree(self, blobs: Any, combine: Callable[[Any, Any], Any]) -> Any:
-        n = blobs.getNumPartitions()
-        if n == 0:
-            return None
-        depth = max(2, int(np.ceil(np.log2(max(n, 2)) / 2)))
-        status, *rest = blobs.treeReduce(MergeBlobs(combine), depth=depth)
-        if status == "error":
-            raise bad_value(*rest)
-        return rest[0]
-
     def sufficient_stats(self) -> SufficientStats:
-        """One Spark job: per-partition statistics, tree-reduced on the executors (exact).
+        """One Spark job: per-partition statistics, merged on the cluster (exact).
+
+        Unweighted narrow number columns (at most :data:`~.spark_sql.MAX_SQL_COLUMNS`):
+        one Spark SQL aggregate of their cross-products, on the JVM (no hand-off to
+        Python workers; :func:`~.spark_sql.sql_stats`). Otherwise, and to name a bad
+        value: the statistics of each partition's Arrow batches, tree-reduced.
 
         Returns
         -------
         SufficientStats
             Of n_features + n_targets columns.
         """
-        stats = self.reduce_chunks(SufficientStats.from_arrays, SufficientStats.merge)
+        stats = (
+            sql_stats(self._frame, self._layout.names, self.n_features) if self._narrow else None
+        )
+        if stats is None:  # Arrow kernels: weights, arrays, wide data, or a bad value to name
+            stats = self.reduce_chunks(SufficientStats.from_arrays, SufficientStats.merge)
         if stats is None:
             raise data_error(DESCRIPTION, "no rows: lingrad needs at least one row to fit.")
         return stats
+
+    @property
+    def _narrow(self) -> bool:
+        """Unweighted number columns, few enough for one Spark SQL aggregate (:mod:`.spark_sql`)."""
+        lay = self._layout
+        return (
+            lay.weight is None
+            and all(w == 1 for w in lay.widths)
+            and len(lay.names) <= MAX_SQL_COLUMNS
+        )
 
     def direct_problem(self, fit_intercept: bool, penalty: Penalty) -> SparkLeastSquares:
         """Cache the selected columns, then one Spark job per evaluation.
