@@ -45,7 +45,6 @@ from .spark_input import (
     spark_functions,
     widths,
 )
-from .spark_sql import MAX_SQL_COLUMNS, sql_stats
 from .spark_tasks import (
     Collect,
     Layout,
@@ -269,34 +268,15 @@ class SparkSource:
     def sufficient_stats(self) -> SufficientStats:
         """One Spark job: per-partition statistics, merged on the cluster (exact).
 
-        Unweighted narrow number columns (at most :data:`~.spark_sql.MAX_SQL_COLUMNS`):
-        one Spark SQL aggregate of their cross-products, on the JVM (no hand-off to
-        Python workers; :func:`~.spark_sql.sql_stats`). Otherwise, and to name a bad
-        value: the statistics of each partition's Arrow batches, tree-reduced.
-
         Returns
         -------
         SufficientStats
             Of n_features + n_targets columns.
         """
-        stats = (
-            sql_stats(self._frame, self._layout.names, self.n_features) if self._narrow else None
-        )
-        if stats is None:  # Arrow kernels: weights, arrays, wide data, or a bad value to name
-            stats = self.reduce_chunks(SufficientStats.from_arrays, SufficientStats.merge)
+        stats = self.reduce_chunks(SufficientStats.from_arrays, SufficientStats.merge)
         if stats is None:
             raise data_error(DESCRIPTION, "no rows: lingrad needs at least one row to fit.")
         return stats
-
-    @property
-    def _narrow(self) -> bool:
-        """Unweighted number columns, few enough for one Spark SQL aggregate (:mod:`.spark_sql`)."""
-        lay = self._layout
-        return (
-            lay.weight is None
-            and all(w == 1 for w in lay.widths)
-            and len(lay.names) <= MAX_SQL_COLUMNS
-        )
 
     def direct_problem(self, fit_intercept: bool, penalty: Penalty) -> SparkLeastSquares:
         """Cache the selected columns, then one Spark job per evaluation.
