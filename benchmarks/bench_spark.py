@@ -10,8 +10,8 @@ DataFrame, generated on the executors:
   assembler for an array column), timed too.
 
 Methods: lingrad ``LinearRegression(lr="auto", tol=1e-10).fit(open_dataset(df,
-"y"))`` (per-partition statistics on the executors, tree-reduced; the solve on
-the driver); MLlib ``LinearRegression(solver="normal")`` and
+"y"))`` (per-partition statistics on the executors, merged on the cluster; the
+solve on the driver); MLlib ``LinearRegression(solver="normal")`` and
 ``solver="l-bfgs"`` (``maxIter=100, tol=1e-10``), both unregularised, with
 ``standardization=False``. The error column is the largest coefficient error
 relative to the largest coefficient, against ``numpy.linalg.lstsq`` on the

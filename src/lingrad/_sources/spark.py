@@ -57,6 +57,7 @@ from .spark_tasks import (
     merge_weight_scales,
     weight_scale,
 )
+from .spark_tree import SCHEMA, tree_reduce
 
 __all__ = ["SparkLeastSquares", "SparkSource", "feature_columns", "is_spark_frame"]
 
@@ -247,9 +248,14 @@ class SparkSource:
             frame = self._input.select(*self._cols, *extra)
         run = PartitionRun(kernel, combine, layout, self._offsets(frame) if positions else None)
         with large_batches(frame):
-            blobs = frame.mapInArrow(run, "blob binary").rdd.map(blob)
-            blobs = blobs.mapPartitions(joined)
-            return self._tree(blobs, combine)
+            pieces = frame.mapInArrow(run, SCHEMA)
+            out = tree_reduce(pieces, frame.rdd.getNumPartitions(), MergeBlobs(combine))
+        if out is None:
+            return None
+        status, *rest = out
+        if status == "error":
+            raise bad_value(*rest)
+        return rest[0]
 
     def _offsets(self, frame: Any) -> dict[int, int]:
         """Each partition's first row in the frame's order (one count per partition, JVM only)."""
@@ -259,18 +265,8 @@ class SparkSource:
         starts = np.concatenate([[0], np.cumsum(list(sizes.values()))[:-1]]).astype(int)
         return dict(zip(sizes, starts.tolist(), strict=True))
 
-    def _tree(self, blobs: Any, combine: Callable[[Any, Any], Any]) -> Any:
-        n = blobs.getNumPartitions()
-        if n == 0:
-            return None
-        depth = max(2, int(np.ceil(np.log2(max(n, 2)) / 2)))
-        status, *rest = blobs.treeReduce(MergeBlobs(combine), depth=depth)
-        if status == "error":
-            raise bad_value(*rest)
-        return rest[0]
-
     def sufficient_stats(self) -> SufficientStats:
-        """One Spark job: per-partition statistics, tree-reduced on the executors (exact).
+        """One Spark job: per-partition statistics, merged on the cluster (exact).
 
         Returns
         -------

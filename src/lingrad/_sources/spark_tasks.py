@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from .spark_tree import keyed_records
+
 __all__ = [
     "Collect",
     "Layout",
@@ -117,7 +119,8 @@ def _column(col: Any, width: int) -> tuple[np.ndarray, tuple | None]:
 
 
 class PartitionRun:
-    """The function ``mapInArrow`` runs on each partition: one pickled summary out.
+    """The function ``mapInArrow`` runs on each partition: one pickled summary out, in
+    pieces keyed by the partition (:func:`lingrad._sources.spark_tree.keyed_records`).
 
     The batches' columns are copied once, straight into float64 blocks of
     about :data:`BLOCK_CELLS` cells (:class:`Blocks`), and the kernel runs once
@@ -141,10 +144,10 @@ class PartitionRun:
         with task_threads(ctx):
             for out in _partition_blocks(batches, self.layout, partition):
                 if isinstance(out[0], str):  # ("error", column, what, partition, row)
-                    yield from records(out)
+                    yield from keyed_records(out, partition)
                     return
                 acc = self._add(acc, out, partition)
-        yield from records(("ok", acc))
+        yield from keyed_records(("ok", acc), partition)
 
     def _add(self, acc: Any, block: Any, partition: int) -> Any:
         X, Y, w, labels, row0 = block
