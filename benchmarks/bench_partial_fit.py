@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         help="folder for partial_fit.md",
     )
     args = parser.parse_args(argv)
-    n_batches, rows, f, repeats = (20, 1000, 20, 2) if args.smoke else (500, 1000, 20, 5)
+    n_batches, rows, f, repeats = (20, 1000, 20, 2) if args.smoke else (500, 1000, 20, 9)
     batches = make_stream(n_batches, rows, f)
     X = np.vstack([b[0] for b in batches])
     y = np.concatenate([b[1] for b in batches])

@@ -105,3 +105,67 @@ def test_sgd_mode_leaves_no_diagnostics(rng):
     model = LinearRegression(partial_fit_mode="sgd", random_state=0).partial_fit(X, y)
     assert not hasattr(model, "diagnostics_")
     assert model.engine_ == "direct" and model.n_iter_ == 1
+
+
+def _stream(rng, n_batches=4, rows=300):
+    X = rng.standard_normal((n_batches * rows, 3))
+    y = X @ np.array([1.0, -2.0, 0.5]) + 0.3 + 0.1 * rng.standard_normal(len(X))
+    return X, y, [(X[i : i + rows], y[i : i + rows]) for i in range(0, len(X), rows)]
+
+
+def test_lean_path_takes_plain_batches_with_the_results_of_the_full_path(rng):
+    from lingrad._online import lean_partial_fit
+
+    X, y, batches = _stream(rng)
+    lean, full = LinearRegression(lr="auto", tol=1e-10), LinearRegression(lr="auto", tol=1e-10)
+    lean.partial_fit(*batches[0])
+    full.partial_fit(*batches[0], sample_weight=np.ones(300))  # weights: the full path
+    for Xb, yb in batches[1:]:
+        assert lean_partial_fit(lean, Xb, yb)
+        full.partial_fit(Xb, yb, sample_weight=np.ones(300))
+    assert lean.stats_.n_samples == full.stats_.n_samples == len(X)
+    np.testing.assert_allclose(lean.stats_.scatter, full.stats_.scatter, rtol=1e-12)
+    np.testing.assert_allclose(lean.coef_, full.coef_, rtol=1e-10)
+    ref = np.linalg.lstsq(np.column_stack([X, np.ones(len(X))]), y, rcond=None)[0]
+    np.testing.assert_allclose(lean.coef_, ref[:3], rtol=1e-10)
+
+
+def test_lean_path_leaves_to_the_full_path_what_validation_must_see(rng):
+    pd = pytest.importorskip("pandas", reason="feature names come from a DataFrame")
+    from lingrad._online import lean_partial_fit
+
+    X, y, batches = _stream(rng)
+    assert not lean_partial_fit(LinearRegression(), X, y)  # nothing started yet
+    model = LinearRegression(lr="auto").partial_fit(*batches[0])
+    model.set_params(alpha=0.1)  # changed hyperparameters are validated again
+    assert not lean_partial_fit(model, *batches[1])
+    model.partial_fit(*batches[1])
+    assert lean_partial_fit(model, *batches[2])
+    bad = batches[3][0].copy()
+    bad[5, 1] = np.nan
+    assert not lean_partial_fit(model, bad, batches[3][1])
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        model.partial_fit(bad, batches[3][1])  # the full path's message
+    sgd = LinearRegression(lr="auto", partial_fit_mode="sgd").partial_fit(*batches[0])
+    assert not lean_partial_fit(sgd, *batches[1])
+    named = LinearRegression(lr="auto").partial_fit(
+        pd.DataFrame(X[:300], columns=list("abc")), y[:300]
+    )
+    assert not lean_partial_fit(named, *batches[1])  # its names are checked by validation
+
+
+def test_lean_path_drops_fitted_attributes_once_and_keeps_counting_dropped_rows(rng):
+    from lingrad._online import lean_partial_fit
+
+    batches = _stream(rng)[2]
+    model = LinearRegression(lr="auto", tol=1e-10, missing="drop").partial_fit(*batches[0])
+    first = model.coef_.copy()  # solved here
+    assert lean_partial_fit(model, *batches[1])
+    assert model.__dict__["_pending_solve"] and "coef_" not in model.__dict__
+    assert lean_partial_fit(model, *batches[2])  # already dropped: nothing to redo
+    assert not np.array_equal(model.coef_, first)
+    assert model.n_dropped_ == 0 and model.stats_.n_samples == 900
+    holes = batches[3][0].copy()
+    holes[:10, 0] = np.nan  # missing="drop": the full path drops these rows
+    model.partial_fit(holes, batches[3][1])
+    assert model.n_dropped_ == 10 and model.stats_.n_samples == 1190

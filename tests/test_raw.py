@@ -4,6 +4,7 @@ ones in three products; both add up to the statistics of all rows."""
 from __future__ import annotations
 
 import itertools
+import warnings
 
 import numpy as np
 import pytest
@@ -54,3 +55,65 @@ def test_a_refused_small_batch_leaves_the_products_as_they_were(bad, rng):
     np.testing.assert_array_equal(after.mean, before.mean)
     assert acc.add(*batches[1])  # and it keeps adding
     np.testing.assert_allclose(acc.stats().scatter, SufficientStats.from_arrays(X, Y).scatter)
+
+
+def _path(acc):
+    """Which small-batch path the products took: the one syrk fills S, NumPy's leaves it 0."""
+    return "syrk" if np.any(acc._S) else "numpy"
+
+
+@pytest.mark.parametrize("offset", [0.0, 1e3])
+@pytest.mark.parametrize(
+    ("rows", "f", "k", "path"),
+    [
+        (1000, 20, 1, "numpy"),  # partial_fit's usual batch: NumPy's syrk of X
+        (300, 5, 1, "numpy"),
+        (100, 20, 1, "syrk"),  # few rows: one call costs less
+        (1000, 22, 1, "syrk"),  # wide: NumPy's BLAS would run it on every core
+        (1000, 20, 2, "syrk"),  # several targets
+    ],
+)
+def test_both_small_paths_give_the_statistics_of_all_rows(offset, rows, f, k, path, rng):
+    X, Y, batches = _batches(rng, [rows] * 4, f, k, offset)
+    acc = RawAccumulator.start(*batches[0])
+    for Xb, Yb in batches:
+        assert acc.add(Xb, Yb)
+    assert _path(acc) == path
+    got, want = acc.stats(), SufficientStats.from_arrays(X, Y)
+    assert got.n_samples == want.n_samples == len(X)
+    np.testing.assert_allclose(got.mean, want.mean, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(got.scatter, want.scatter, rtol=1e-9, atol=1e-9 * len(X))
+    np.testing.assert_array_equal(got.scatter, got.scatter.T)
+    # the same sums as the one-syrk path, to rounding
+    other = RawAccumulator(acc.x_shift, acc.y_shift)
+    for Xb, Yb in batches:
+        assert other._add_syrk(Xb, Yb, True)
+    np.testing.assert_allclose(acc.products()[2], other.products()[2], rtol=1e-13, atol=1e-9)
+
+
+@pytest.mark.parametrize("bad", ["nan_x", "inf_x", "nan_y", "inf_y", "squares", "cumulative"])
+def test_a_refused_numpy_path_batch_leaves_the_products_as_they_were(bad, rng):
+    batches = _batches(rng, [400, 400], 4, 1, 0.0)[2]
+    acc = RawAccumulator.start(*batches[0])
+    Xb, Yb = batches[1][0].copy(), batches[1][1].copy()
+    if bad == "cumulative":  # each batch's squares fit in float64, their sum does not
+        unit = [b[0] / np.sqrt((b[0] ** 2).sum(axis=0)) for b in batches]  # sum x^2 = 1
+        batches = [(u * 1e154, b[1]) for u, b in zip(unit, batches, strict=True)]
+        Xb = batches[1][0]
+        acc = RawAccumulator(np.zeros(4), np.zeros(1))
+    assert acc.add(*batches[0])
+    assert _path(acc) == "numpy"
+    n, _, s2, _ = acc.products()
+    if bad in ("nan_x", "inf_x"):
+        Xb[7, 1] = np.nan if bad == "nan_x" else -np.inf
+    elif bad in ("nan_y", "inf_y"):
+        Yb[3, 0] = np.nan if bad == "nan_y" else np.inf
+    elif bad == "squares":
+        Xb[:, 2] = 1e160
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # refused quietly: no floating-point warning
+        assert not acc.add(Xb, Yb)
+    assert acc.products()[0] == n == 400
+    np.testing.assert_array_equal(acc.products()[2], s2)
+    assert acc.add(rng.standard_normal((300, 4)), rng.standard_normal((300, 1)))  # keeps adding
+    assert acc.products()[0] == 700 and np.isfinite(acc.products()[2]).all()

@@ -15,7 +15,6 @@ from ._design.apply import design_input
 from ._fit_args import (
     NO_STATS_TO_CONTINUE,
     add_batch,
-    add_plain_batch,
     attach_freq,
     fit_intake,
     freq_input,
@@ -23,7 +22,7 @@ from ._fit_args import (
 from ._fitted import LAZY_ATTRIBUTES
 from ._fitting import run
 from ._modelfile import write_model
-from ._online import OnlineState, online_plan, param_snapshot, sgd_step
+from ._online import OnlineState, lean_partial_fit, online_plan, param_snapshot, sgd_step
 from ._params import PARAMETERS, Params, check_params
 from ._plan import plan_fit_arrays, plan_source
 from ._predict import predict
@@ -385,16 +384,14 @@ default="nonrobust"
         -------
         self : LinearRegression
         """
+        if sample_weight is None and freq_weights is None and lean_partial_fit(self, X, y):
+            return self  # a plain float64 batch, parameters unchanged: nothing to validate
         miss = getattr(self, "missing", "raise")
         sample_weight, pending = freq_input(X, y, sample_weight, freq_weights, miss)
         X, y, sample_weight = drop_batch(self, X, y, sample_weight)
         on: OnlineState | None = self.__dict__.get("_online")
-        if on is not None and on.snapshot == param_snapshot(self):
-            params = on.params  # unchanged since the last call: no need to re-validate
-            if add_plain_batch(self, on, params, X, y, sample_weight):
-                return self
-        else:
-            params = self._check_params()
+        same = on is not None and on.snapshot == param_snapshot(self)
+        params = on.params if same else self._check_params()  # unchanged: not re-validated
         if on is None and "coef_" in self.__dict__:  # fitted (or loaded): continue from it
             sgd = params.partial_fit_mode == "sgd"
             if self.__dict__.get("stats_") is None and not sgd:

@@ -17,7 +17,6 @@ from ._sources.missing import intake, missing_rows
 __all__ = [
     "NO_STATS_TO_CONTINUE",
     "add_batch",
-    "add_plain_batch",
     "attach_freq",
     "counted_rows",
     "fit_intake",
@@ -99,16 +98,6 @@ def add_batch(on: Any, X: Any, Y: np.ndarray, sw: Any, pending: Pending) -> None
         sum_f, sum_log, weighted = pending
         log = before.sum_log_weights + sum_log
         on.extra = with_freq(on.extra, before.nobs + sum_f, log, before.weighted or weighted)
-
-
-def add_plain_batch(model: Any, on: Any, params: Any, X: Any, y: Any, sample_weight: Any) -> bool:
-    """Exact mode's lean path (no validation needed); True when the batch was taken."""
-    if params.partial_fit_mode != "exact" or sample_weight is not None:
-        return False
-    if "feature_names_in_" in model.__dict__ or not on.add_plain(X, y, model.n_features_in_):
-        return False
-    model._invalidate()
-    return True
 
 
 def with_pending(stats: Any, pending: Pending) -> Any:

@@ -19,6 +19,7 @@ Examples
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -35,7 +36,14 @@ from ._solve import solve
 from ._stats import RawAccumulator, SufficientStats
 from ._theta import init_theta, join_theta, split_theta
 
-__all__ = ["OnlineState", "SGDState", "online_plan", "param_snapshot", "sgd_step"]
+__all__ = [
+    "OnlineState",
+    "SGDState",
+    "lean_partial_fit",
+    "online_plan",
+    "param_snapshot",
+    "sgd_step",
+]
 
 
 @dataclass
@@ -222,12 +230,61 @@ class OnlineState:
 def param_snapshot(model: Any) -> tuple:
     """The hyperparameters' current values (to skip re-validating unchanged ones)."""
     cls = type(model)
-    names = cls.__dict__.get("_param_names_cache")
-    if names is None:  # inspect.signature is slow: once per class
+    get = cls.__dict__.get("_param_getter_cache")
+    if get is None:  # inspect.signature is slow: once per class
         names = tuple(model._get_param_names())
-        cls._param_names_cache = names
+        get = cls._param_getter_cache = itemgetter(*names) if len(names) > 1 else _one(names)
+    return get(model.__dict__)
+
+
+def _one(names: tuple) -> Any:
+    return lambda d: tuple(d[name] for name in names)
+
+
+def lean_partial_fit(model: Any, X: Any, y: Any) -> bool:
+    """Exact ``partial_fit``'s lean path: a plain batch taken without re-validation.
+
+    Taken when validation could change nothing: the hyperparameters are the
+    ones validated at the previous call (``partial_fit_mode="exact"``), the
+    model has no feature names, and ``X``, ``y`` are float64 ndarrays of the
+    fitted width and targets (:meth:`OnlineState.add_plain`; the caller passes
+    no weights). A batch with NaN, inf or overflowing squares is refused by the
+    products, adding nothing; the full path then explains it. The fitted
+    attributes are dropped once, at the first batch after they were computed.
+
+    Parameters
+    ----------
+    model : LinearRegression
+    X : ndarray of shape (n_samples, n_features)
+    y : ndarray of shape (n_samples,) or (n_samples, n_targets)
+
+    Returns
+    -------
+    bool
+        Whether the batch was taken.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lingrad import LinearRegression
+    >>> X = np.random.default_rng(0).normal(size=(50, 2))
+    >>> model = LinearRegression(lr="auto").partial_fit(X, X @ [1.0, 2.0])
+    >>> lean_partial_fit(model, X, X @ [1.0, 2.0]), lean_partial_fit(model, X, [0.0] * 50)
+    (True, False)
+    """
     d = model.__dict__
-    return tuple(d[name] for name in names)
+    on = d.get("_online")
+    if on is None or on.params is None or on.params.partial_fit_mode != "exact":
+        return False
+    if "feature_names_in_" in d or on.snapshot != param_snapshot(model):
+        return False
+    if not on.add_plain(X, y, d["n_features_in_"]):
+        return False
+    if on.params.missing == "drop" and "n_dropped_" not in d:
+        d["n_dropped_"] = 0  # as the full path's drop_batch counts a started model's
+    if not d.get("_pending_solve"):  # else the fitted attributes are already dropped
+        model._invalidate()
+    return True
 
 
 def online_plan(on: OnlineState, params: Params, n_features_in: int, names: Any) -> Plan:

@@ -3,8 +3,9 @@
 :class:`RawProducts` adds batches of rows (``partial_fit``'s, or the chunks of
 an array near the origin) as plain float64 products about a shift chosen at the
 first batch; :class:`lingrad._stats.RawAccumulator` turns them into
-:class:`~lingrad._stats.SufficientStats`. Small batches go into one product of
-``[x - s, y - t, 1]`` with itself (one syrk), large ones into three.
+:class:`~lingrad._stats.SufficientStats`. Batches go into three products (``G``,
+``BX``, ``BB`` below); small ones with few rows, several targets or more than 20
+features into one product of ``[x - s, y - t, 1]`` with itself (one syrk).
 
 Examples
 --------
@@ -26,18 +27,24 @@ from scipy.linalg import blas
 
 __all__ = ["RawProducts"]
 
-# Batches with n * f^2 at most this take the one-product path (SciPy's syrk, no
-# floating-point flags); larger ones NumPy's products, under errstate.
+# Batches with n * f^2 at most this take the small-batch path; larger ones NumPy's
+# products, under errstate.
 _SMALL_GEMM = 500_000
+# Small batches of one target, at most this many features and at least this many
+# rows take NumPy's products; the others one SciPy syrk (fewer calls for few rows).
+_NUMPY_SMALL_COLUMNS = 20
+_NUMPY_SMALL_ROWS = 256
 
 
 class RawProducts:
     """Running products of float64 rows about a fixed shift: the cheap path.
 
     Large batches: ``G = sum (x - s)(x - s)^T`` (one syrk), ``BX = sum [y - t, 1] (x -
-    s)^T`` and ``BB = sum [y - t, 1][y - t, 1]^T`` (matrix-vector products; X read where
-    it lies when the shift is zero, else shifted into a reused buffer). Small batches (``n f^2 <=
-    500,000``, ``partial_fit``'s): ``S = sum a a^T`` of ``a = [x - s, y - t, 1]``
+    s)^T`` and ``BB = sum [y - t, 1][y - t, 1]^T`` (matrix-vector products; X read
+    where it lies when the shift is zero, else shifted into a reused buffer). Small
+    batches (``n f^2 <= 500,000``, ``partial_fit``'s) of one target, at most 20
+    features and at least 256 rows: the same, by NumPy's syrk and two matrix-vector
+    products. Other small batches: ``S = sum a a^T`` of ``a = [x - s, y - t, 1]``
     copied into a reused buffer, one syrk for all three blocks. :meth:`products`
     returns their sum; a batch costs one pass over its rows and nothing more.
 
@@ -58,7 +65,7 @@ class RawProducts:
         self._BB = np.zeros((k + 1, k + 1))
         self._zero_x = not np.any(self.x_shift)
         self._Yt = np.empty((0, k))  # y - t of a large batch
-        self._ones = np.empty(0)  # column sums as one matrix-vector product each
+        self._ones_large = np.empty(0)  # its column sums: one matrix-vector product
         self._Xs = np.empty((0, f))
         # Small batches: [x - s, y - t, 1] in one reused buffer, one syrk into S.
         self._S = np.zeros((f + k + 1, f + k + 1), order="F")  # upper triangle
@@ -67,10 +74,20 @@ class RawProducts:
     def _buffers(self, rows: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if self._Yt.shape[0] < rows:
             self._Yt = np.empty((rows, self.n_targets))
-            self._ones = np.ones(rows)
+            self._ones_large = np.ones(rows)
             if not self._zero_x:
                 self._Xs = np.empty((rows, self.n_features))
-        return self._Yt[:rows], self._ones[:rows], self._Xs[:rows]
+        return self._Yt[:rows], self._ones_large[:rows], self._Xs[:rows]
+
+    def _vectors(self, rows: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(y - t, ones, x - s)`` buffers of the small path, grown as needed."""
+        ones = self.__dict__.get("_ones")
+        if ones is None or ones.shape[0] < rows:
+            size = max(rows, 2 * (0 if ones is None else ones.shape[0]))
+            self._ones, self._r = np.ones(size), np.empty(size)
+            self._Xr = np.empty((0 if self._zero_x else size, self.n_features))
+            self._wg = np.full(self.n_features, 0.5 / self.n_features)
+        return self._r[:rows], self._ones[:rows], self._Xr[:rows]
 
     def add(self, X: np.ndarray, Y: np.ndarray, *, check: bool = True) -> bool:
         """Add float64 rows X of shape (n, f) and Y of shape (n, k).
@@ -84,11 +101,46 @@ class RawProducts:
         with np.errstate(over="ignore", invalid="ignore"):  # overflow is checked, not warned
             return self._add(X, Y, check)
 
+    @np.errstate(over="ignore", invalid="ignore")  # overflow is checked, not warned
     def _add_small(self, X: np.ndarray, Y: np.ndarray, check: bool) -> bool:
-        """A small batch in one product: ``S += A^T A`` with ``A = [X - s, Y - t, 1]``
-        (SciPy's syrk, upper triangle; the same float64 sums as three products).
-        Non-finite values or overflowing squares show on S's diagonal; then S is
-        restored and the batch refused."""
+        """A small batch of one target and at most 20 features: ``G += X^T X`` (NumPy's
+        syrk, X read where it lies when the shift is zero) and two matrix-vector
+        products for ``BX``; more targets or features take :meth:`_add_syrk`.
+
+        NumPy's BLAS is the faster one here but runs the syrk of more than 20
+        columns on every core, which costs more than the product at this size.
+        Non-finite values or overflowing squares show on the diagonal of the new
+        ``G`` or in ``sum (y - t)^2``; then nothing is added and the batch is refused.
+        """
+        rows, f = X.shape
+        if f > _NUMPY_SMALL_COLUMNS or self.n_targets != 1 or rows < _NUMPY_SMALL_ROWS:
+            return self._add_syrk(X, Y, check)
+        r, ones, Xr = self._vectors(rows)
+        np.subtract(Y[:, 0], self.y_shift[0], out=r)
+        if not self._zero_x:
+            X = np.subtract(X, self.x_shift, out=Xr)
+        G = X.T.dot(X).T  # symmetric: the transpose has _G's Fortran order
+        G += self._G
+        BB = self._BB
+        rr = BB[0, 0] + r.dot(r)
+        # The diagonal is >= 0, NaN or inf: its weighted mean is finite iff every entry is.
+        if check and not (math.isfinite(G.diagonal().dot(self._wg)) and math.isfinite(rr)):
+            return False
+        self._G = G
+        BX = self._BX
+        BX[0] += X.T.dot(r)
+        BX[1] += X.T.dot(ones)
+        rs = ones.dot(r)
+        BB[0, 0] = rr
+        BB[0, 1] += rs
+        BB[1, 0] += rs
+        BB[1, 1] += rows
+        self.n_samples += rows
+        return True
+
+    def _add_syrk(self, X: np.ndarray, Y: np.ndarray, check: bool) -> bool:
+        """``S += A^T A`` with ``A = [X - s, Y - t, 1]`` (SciPy's syrk, upper triangle;
+        the same float64 sums as three products), restored when its diagonal is not finite."""
         rows, f = X.shape
         if self._A.shape[0] < rows:
             self._A = np.empty((max(rows, 2 * self._A.shape[0]), self._S.shape[0]))
