@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+import warnings
 
 import numpy as np
 import pytest
@@ -140,3 +141,16 @@ def test_the_reference_qr_of_a_small_tall_design_runs_on_one_blas_thread(monkeyp
     assert seen == [1] and after == before  # one thread inside, the setting restored
     ref = np.linalg.lstsq(np.c_[X, np.ones(2000)], y, rcond=None)[0]
     np.testing.assert_allclose(theta.ravel(), ref, rtol=1e-12)
+
+
+def test_workers_run_under_the_callers_errstate():
+    """np.errstate is thread-local: the blocks see the caller's, not the defaults."""
+    X = np.full((10_000, 2), np.inf)
+    with threadpool_limits(2, user_api="blas"), np.errstate(invalid="ignore"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            parts = map_row_blocks(lambda lo, hi: (X[lo:hi] - X[lo:hi]).sum(0), len(X), chunk=100)
+    assert np.isnan(np.sum(parts, axis=0)).all()
+    with threadpool_limits(2, user_api="blas"), np.errstate(invalid="raise"):
+        with pytest.raises(FloatingPointError):
+            map_row_blocks(lambda lo, hi: (X[lo:hi] - X[lo:hi]).sum(0), len(X), chunk=100)

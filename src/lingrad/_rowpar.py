@@ -29,6 +29,8 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
+import numpy as np
+
 __all__ = ["blas_threads", "map_row_blocks", "single_threaded_blas"]
 
 T = TypeVar("T")
@@ -78,7 +80,7 @@ def map_row_blocks(work: Callable[[int, int], T], n_rows: int, *, chunk: int) ->
     ----------
     work : callable ``(lo, hi) -> result``
         Processes rows ``lo:hi`` (in chunks of its own); called from worker threads
-        while BLAS runs single-threaded.
+        while BLAS runs single-threaded, under the caller's ``np.errstate``.
     n_rows : int
     chunk : int
         The caller's chunk length: block bounds fall on multiples of it, and there is
@@ -96,8 +98,14 @@ def map_row_blocks(work: Callable[[int, int], T], n_rows: int, *, chunk: int) ->
         return [work(0, n_rows)]
     per = -(-n_chunks // workers) * chunk
     bounds = [(lo, min(lo + per, n_rows)) for lo in range(0, n_rows, per)]
+    errstate = np.geterr()  # thread-local: the caller's floating-point error handling
+
+    def run(lo: int, hi: int) -> T:
+        with np.errstate(**errstate):
+            return work(lo, hi)
+
     with single_threaded_blas():
-        futures = [_pool(workers).submit(work, lo, hi) for lo, hi in bounds]
+        futures = [_pool(workers).submit(run, lo, hi) for lo, hi in bounds]
         return [f.result() for f in futures]
 
 
