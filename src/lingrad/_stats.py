@@ -268,9 +268,10 @@ class SufficientStats:
         the centring ``sum x x^T - n m m^T`` cancels no significant digits.
         """
         n, f = X.shape
-        # Narrow X: cache-sized chunks, so X^T B re-reads each chunk from cache. Wide X:
+        # Narrow X: 2 MiB chunks (L2/L3-sized: the two matrix-vector products re-read each
+        # chunk from cache; fewer, larger calls than 1 MiB measured 5-10% faster). Wide X:
         # one product over all of X (BLAS is fastest there; B is small next to X).
-        rows = chunk_rows or (n if f >= 64 else max(256, 2**20 // (8 * f)))
+        rows = chunk_rows or (n if f >= 64 else max(256, 2**21 // (8 * f)))
         y_shift = Y[: min(n, rows)].mean(axis=0)
 
         def block(lo: int, hi: int) -> RawAccumulator:
