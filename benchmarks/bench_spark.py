@@ -182,6 +182,9 @@ def session():
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.driver.memory", "8g")
+        # the lstsq reference collects the whole frame (1-2 GB at the default sizes);
+        # the timed methods bring only their results to the driver
+        .config("spark.driver.maxResultSize", "0")
         .getOrCreate()
     )
     s.sparkContext.setLogLevel("ERROR")
