@@ -30,6 +30,8 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from ._rowpar import blas_controller
+
 try:  # the kernels behind SciPy's sparse products (private: checked before use)
     from scipy.sparse import _sparsetools
 except ImportError:  # pragma: no cover
@@ -46,7 +48,6 @@ CHUNK_MIN_NNZ = 1 << 17
 MAX_CHUNKS = 8
 _MAX_THREADS = 8
 _POOL: list = []
-_LIMITS: list = []  # threadpoolctl's controller (a scan of the loaded libraries), made once
 _DIRECT: list = [] if _sparsetools is not None else [False]  # the kernels passed their check
 
 
@@ -61,14 +62,7 @@ def _cpus() -> int:
 def _library_limit() -> int | None:
     """The smallest thread count the BLAS/OpenMP libraries are set to (threadpoolctl's
     ``threadpool_limits`` or OMP_NUM_THREADS/OPENBLAS_NUM_THREADS), None if unknown."""
-    if not _LIMITS:
-        try:
-            from threadpoolctl import ThreadpoolController
-
-            _LIMITS.append(ThreadpoolController())
-        except ImportError:  # pragma: no cover - a dependency of scikit-learn
-            _LIMITS.append(None)
-    ctl = _LIMITS[0]
+    ctl = blas_controller()
     counts = [] if ctl is None else [c.num_threads for c in ctl.lib_controllers]
     return min(counts) if counts else None
 

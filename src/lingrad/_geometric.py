@@ -28,6 +28,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ._rowpar import single_threaded_blas
+
 __all__ = ["first_below", "geometric_history", "one_minus_power", "powers"]
 
 #: Plain GD's stopping iteration: every measure at once up to this many numbers, else
@@ -36,7 +38,6 @@ ALL_AT_ONCE = 1 << 15
 SEARCH_POINTS = 64
 #: GD loss histories of more numbers (iterations x modes) than this: one BLAS thread.
 ONE_THREAD = 1 << 18
-_BLAS: list = []  # the threadpoolctl controller, made once (a scan of loaded libraries)
 
 
 def powers(log_q: np.ndarray, t: np.ndarray) -> np.ndarray:
@@ -76,13 +77,7 @@ def first_below(
 def _one_blas_thread(size: int) -> contextlib.AbstractContextManager:
     """One BLAS thread for a product of ``size`` numbers above ONE_THREAD (K = n_modes is
     too short to share: a threaded BLAS on a busy machine spends ~10x as long waiting)."""
-    if size <= ONE_THREAD:
-        return contextlib.nullcontext()
-    if not _BLAS:
-        from threadpoolctl import ThreadpoolController  # a dependency of scikit-learn
-
-        _BLAS.append(ThreadpoolController())
-    return _BLAS[0].limit(limits=1, user_api="blas")
+    return contextlib.nullcontext() if size <= ONE_THREAD else single_threaded_blas()
 
 
 def geometric_history(log_r2: np.ndarray, w: np.ndarray, floor: float, n: int) -> np.ndarray:

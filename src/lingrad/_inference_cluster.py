@@ -27,9 +27,9 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from threadpoolctl import threadpool_limits
 
 from ._inference_design import Design
+from ._rowpar import single_threaded_blas
 
 __all__ = ["ClusterSums", "cluster_cov"]
 
@@ -218,7 +218,7 @@ def cluster_cov(sums: ClusterSums, design: Design, nobs: float) -> np.ndarray:
     out = []
     # tall, skinny products (G x p): one BLAS thread (a threaded BLAS can spend seconds
     # synchronising on them when the machine is busy)
-    with threadpool_limits(limits=1, user_api="blas"):
+    with single_threaded_blas():
         for j in range(k):
             covs = [way.cov(j, design, nobs, sums.crv3) for way in sums.ways]
             Q = covs[0] if len(covs) == 1 else covs[0] + covs[1] - covs[2]

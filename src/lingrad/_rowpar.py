@@ -31,11 +31,11 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-__all__ = ["blas_threads", "map_row_blocks", "single_threaded_blas"]
+__all__ = ["blas_controller", "blas_threads", "map_row_blocks", "single_threaded_blas"]
 
 T = TypeVar("T")
 
-_lock = threading.RLock()  # (_controller is called while it is held)
+_lock = threading.RLock()  # (blas_controller is called while it is held)
 _state: dict[str, Any] = {}
 
 
@@ -49,8 +49,9 @@ def _after_fork_in_child() -> None:
 os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
-def _controller() -> Any:
-    """threadpoolctl's controller, made once (it lists the loaded libraries: ~4 ms)."""
+def blas_controller() -> Any:
+    """threadpoolctl's controller, made once per process (it lists the loaded libraries:
+    ~4 ms); every thread-count decision in lingrad reads it."""
     with _lock:
         if "controller" not in _state:
             from threadpoolctl import ThreadpoolController
@@ -61,7 +62,7 @@ def _controller() -> Any:
 
 def blas_threads() -> int:
     """The number of threads BLAS is set to use now (1 when none is found)."""
-    pools = _controller().select(user_api="blas")
+    pools = blas_controller().select(user_api="blas")
     return max([int(p.num_threads) for p in pools.lib_controllers] or [1])
 
 
@@ -117,7 +118,7 @@ def single_threaded_blas() -> Iterator[None]:
     matrix is a sequence of them), where waking threads costs more than they give."""
     with _lock:
         if _state.get("inside", 0) == 0:
-            _state["limiter"] = _controller().limit(limits=1, user_api="blas")
+            _state["limiter"] = blas_controller().limit(limits=1, user_api="blas")
         _state["inside"] = _state.get("inside", 0) + 1
     try:
         yield
