@@ -182,3 +182,29 @@ def test_formula_errors_on_the_executors_reach_the_driver_as_lingrad_errors(spar
     ref = lingrad.ols("y0 ~ x0 + C(city)", df.toPandas(), missing="drop", **CONVERGED)
     assert _rel(m.coef_, ref.coef_) < 1e-10
     assert m.n_dropped_ == ref.n_dropped_ == 100
+
+
+@pytest.mark.parametrize("k, weights", [(1, True), (2, False)])
+def test_score_runs_on_the_executors(spark, on_executors, k, weights):
+    """``model.score(ds)``: each block's R² moments computed where it lives (no row to the
+    driver), equal to scikit-learn's r2_score on the collected data."""
+    from sklearn.metrics import r2_score
+
+    pdf, X, Y, w, targets = _data(n=2500, f=3, k=k, seed=31, weights=weights)
+    ds = open_dataset(
+        _frame(spark, pdf, 4),
+        target=targets if k > 1 else targets[0],
+        weight="w" if weights else None,
+        features=["x0", "x1", "x2"],
+    )
+    model = LinearRegression(**CONVERGED).fit(ds)
+    want = r2_score(Y, model.predict(X), sample_weight=w)
+    assert abs(model.score(ds) - want) < 1e-12
+    other = LinearRegression(**CONVERGED).fit(X[:, ::-1], Y)  # features in another order
+    ds2 = open_dataset(
+        _frame(spark, pdf, 4),
+        target=targets if k > 1 else targets[0],
+        weight="w" if weights else None,
+        features=["x2", "x1", "x0"],
+    )
+    assert abs(other.score(ds2) - r2_score(Y, other.predict(X[:, ::-1]), sample_weight=w)) < 1e-12

@@ -4,8 +4,9 @@ scikit-learn's ``RegressorMixin.score(X, y)`` is ``r2_score(y, predict(X))`` on
 arrays in memory. ``LinearRegression.score`` takes what ``fit`` and ``predict``
 take: a dataset from :func:`lingrad.open_dataset` (its target and weight
 columns; ``model.score(ds)``), an Arrow stream, polars LazyFrame or DuckDB
-relation with the target named (``model.score(stream, "y")``), and Dask arrays
-or DataFrames (blocks reduced where they live). Each chunk or block adds its
+relation with the target named (``model.score(stream, "y")``), Dask arrays or
+DataFrames (blocks reduced where they live) and Spark datasets (each block's
+moments computed by the executors). Each chunk or block adds its
 weighted moments, ``sum w``, the mean and centred sum of squares of y (Chan et
 al.'s merge) and ``sum w (y - y_hat)^2``, so R² is computed in one pass and
 equals ``sklearn.metrics.r2_score(y, y_hat, sample_weight=w)`` on the loaded
@@ -28,6 +29,7 @@ Examples
 
 from __future__ import annotations
 
+import operator
 import warnings
 from typing import Any
 
@@ -36,7 +38,7 @@ import numpy as np
 from ._predict import check_source_columns, predict_linear
 from ._sources import _is_dask
 
-__all__ = ["ScoreMixin", "r2_from_moments", "score"]
+__all__ = ["BlockMoments", "ScoreMixin", "r2_from_moments", "score"]
 
 
 class ScoreMixin:
@@ -130,11 +132,27 @@ def _source_score(model: Any, X: Any, y: Any, sample_weight: Any) -> float:
             f"{src.description} has {src.n_targets} target column(s), but the model predicts "
             f"{k}. Open it with the targets the model was fitted on."
         )
-    moments = [
-        _moments(predict_linear(model.coef_, model.intercept_, np.asarray(Xc)), Y, w)
-        for Xc, Y, w in src.iter_chunks()
-    ]
-    return r2_from_moments(moments)
+    kernel = BlockMoments(model.coef_, model.intercept_)
+    if hasattr(src, "reduce_chunks"):  # Spark: each block's moments where it lives
+        return r2_from_moments(src.reduce_chunks(kernel, operator.add) or [])
+    return r2_from_moments([kernel(Xc, Y, w)[0] for Xc, Y, w in src.iter_chunks()])
+
+
+class BlockMoments:
+    """A block's R² moments as a one-item list (picklable: Spark executors run it, and
+    ``operator.add`` lists every block's; only those few numbers reach the driver).
+
+    Parameters
+    ----------
+    coef : ndarray of shape (n_features,) or (n_targets, n_features)
+    intercept : float or ndarray of shape (n_targets,)
+    """
+
+    def __init__(self, coef: Any, intercept: Any) -> None:
+        self.coef, self.intercept = np.asarray(coef), np.asarray(intercept)
+
+    def __call__(self, X: Any, Y: Any, w: Any) -> list[tuple[np.ndarray, ...]]:
+        return [_moments(predict_linear(self.coef, self.intercept, np.asarray(X)), Y, w)]
 
 
 def _dask_score(model: Any, X: Any, y: Any, sample_weight: Any) -> float:
