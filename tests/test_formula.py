@@ -127,6 +127,22 @@ def test_robust_summary_on_raw_data_equals_statsmodels(table):
     np.testing.assert_allclose(got, ref.bse, rtol=1e-8)
 
 
+def test_score_on_raw_data_uses_the_formulas_target(table):
+    """``model.score(raw_frame)``: the formula names the target (no y), as statsmodels'
+    ``rsquared``; a drop model scores the rows it would have used."""
+    model = ols("y ~ x1 + C(city)", table, **CONVERGED)
+    ref = smf.ols("y ~ x1 + C(city)", table).fit()
+    assert abs(model.score(table) - ref.rsquared) < 1e-10
+    holey = table.copy()
+    holey.loc[holey.index[::9], "x1"] = np.nan
+    drop = ols("y ~ x1 + C(city)", holey, missing="drop", **CONVERGED)
+    ref = smf.ols("y ~ x1 + C(city)", holey, missing="drop").fit()
+    assert abs(drop.score(holey) - ref.rsquared) < 1e-10
+    assert drop.summary(holey, cov_type="HC1").nobs == ref.nobs
+    with pytest.raises(ValueError, match="x1"):
+        model.score(holey)  # a model fitted without missing="drop" names the missing value
+
+
 def test_weighted_formula_fit_equals_statsmodels_wls(table, files):
     df = table.assign(w=np.linspace(0.5, 2.0, len(table)))
     model = ols("y ~ x1 + C(city)", df, weight="w", chunk_rows=64, **CONVERGED)

@@ -198,7 +198,7 @@ def test_score_runs_on_the_executors(spark, on_executors, k, weights):
         features=["x0", "x1", "x2"],
     )
     model = LinearRegression(**CONVERGED).fit(ds)
-    want = r2_score(Y, model.predict(X), sample_weight=w)
+    want = r2_score(Y, model.predict(pdf[ds.feature_names]), sample_weight=w)
     assert abs(model.score(ds) - want) < 1e-12
     other = LinearRegression(**CONVERGED).fit(X[:, ::-1], Y)  # features in another order
     ds2 = open_dataset(
@@ -208,3 +208,35 @@ def test_score_runs_on_the_executors(spark, on_executors, k, weights):
         features=["x2", "x1", "x0"],
     )
     assert abs(other.score(ds2) - r2_score(Y, other.predict(X[:, ::-1]), sample_weight=w)) < 1e-12
+
+
+def test_formula_models_second_passes_run_on_the_executors(spark, monkeypatch):
+    """A formula model's robust summary and ``score`` on a Spark DataFrame: each batch's
+    design built with the frozen spec on the executors (no row to the driver), equal to
+    the same model's summary and score on the collected rows."""
+    from sklearn.metrics import r2_score
+
+    import lingrad
+    from lingrad._design.spark import SparkInput
+
+    pdf, *_ = _data(n=1200, f=2, seed=33)
+    rng = np.random.default_rng(33)
+    pdf["city"] = rng.choice(["paris", "rome", "oslo"], len(pdf))
+    pdf.loc[pdf.index[::97], "x1"] = np.nan  # dropped rows, counted on the executors
+    pdf["y0"] += pdf["city"].map({"paris": 1.0, "rome": -2.0, "oslo": 0.5})
+    df = spark.createDataFrame(pdf).coalesce(3).cache()
+    m = lingrad.ols("y0 ~ x0 + C(city) + x1", df, missing="drop", **CONVERGED)
+
+    def refuse(self, cols, wrapped):
+        raise AssertionError("rows were streamed to the driver")
+
+    monkeypatch.setattr(SparkInput, "frames", refuse)
+    local = df.toPandas()
+    for cov in ("HC0", "HC3"):
+        got, want = m.summary(df, cov_type=cov), m.summary(local, cov_type=cov)
+        assert _rel(got.bse, want.bse) < 1e-10, cov
+        assert got.nobs == want.nobs == len(local) - 13
+    kept = local.dropna(subset=["x1"])
+    pred = m.predict(kept)
+    assert abs(m.score(df) - r2_score(kept["y0"], pred)) < 1e-12
+    assert abs(m.score(df) - m.score(local)) < 1e-12

@@ -193,6 +193,11 @@ def score(model: Any, X: Any, y: Any, sample_weight: Any, in_memory: Any) -> flo
     from ._sources.tables import is_table
 
     check_is_fitted(model)
+    formula = model.__dict__.get("design_") is not None
+    if formula and y is None and sample_weight is None and not getattr(X, "__lingrad_source__", 0):
+        from ._design.apply import design_input
+
+        X = design_input(model, X, targets=True)  # raw rows: the formula names the target
     if is_table(X):
         names = getattr(model, "feature_names_in_", None)
         features = None if names is None else list(names)

@@ -30,7 +30,7 @@ def source_fold_stats(
         from .distributed import from_spark
 
         return from_spark(source, folds, groups)
-    if hasattr(source, "reduce_chunks"):  # Dask
+    if hasattr(source, "_delayed_parts"):  # Dask (its blocks as delayed parts)
         if isinstance(groups, str):
             raise cv_error(
                 f"groups={groups!r} names a column, but a Dask collection's groups are passed "

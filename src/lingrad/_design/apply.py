@@ -39,7 +39,8 @@ def design_input(model: Any, X: Any, *, targets: bool = False, chunk_rows: int =
     raw = as_raw_input(X, chunk_rows)
     if isinstance(raw, DaskInput) and not targets:
         return _dask_design(spec, raw)
-    src = design_source(spec, raw, targets=targets)
+    drop = targets and getattr(model, "missing", "raise") == "drop"  # summary, score: its rows
+    src = design_source(spec, raw, targets=targets, na="drop" if drop else "raise")
     if targets or isinstance(raw, FileInput | ManyInput | TableInput):
         return src  # streamed
     import pandas as pd

@@ -145,6 +145,8 @@ class DesignSource(ChunkedSource):
             one_d=True,
             description=raw.description,
         )
+        if hasattr(raw, "reduce_frames"):  # second passes (robust sums, R²) where rows live
+            self.reduce_chunks = self._reduce_where_rows_live
 
     # -- the first pass: levels, columns, statistics ------------------------------------
     def discover(self) -> DesignSource:
@@ -232,30 +234,66 @@ class DesignSource(ChunkedSource):
         return super().sufficient_stats()
 
     def _designed(self) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray | None]]:
-        if self.spec is None:
-            self.discover()
-        spec = self.spec
-        cats = {v: list(lv) for v, lv in spec.levels.items()}
+        design = self._chunk_design()
         rows = dropped = 0
         for row0, frame in self._frames():
-            b = build_chunk(
-                self.p,
-                frame,
-                cats,
-                na=self.na,
-                row0=row0,
-                description=getattr(self.raw, "where", self.path),
-                targets=self.with_target,
-                unseen=self.unseen,
-                weight=self.weight,
-            )
-            if b.names != list(spec.columns):
-                raise FormulaError(
-                    (f"{self.path}: the design has columns {b.names}, not the model's.",)
-                )
+            b = design(frame, row0, getattr(self.raw, "where", self.path))
             rows, dropped = rows + len(frame), dropped + b.n_dropped
             yield b.X, b.Y, b.w
         self.n_rows, self.n_dropped = rows, dropped
+
+    def _chunk_design(self) -> ChunkDesign:
+        if self.spec is None:
+            self.discover()
+        return ChunkDesign(self.p, self.spec, self.na, self.with_target, self.unseen, self.weight)
+
+    def _reduce_where_rows_live(self, kernel: Any, combine: Any) -> Any:
+        """``kernel(X, Y, w)`` of every chunk's design, computed where the raw rows live
+        (Spark's executors: :meth:`lingrad._design.spark.SparkInput.reduce_frames`) and
+        combined there; the source's ``reduce_chunks`` when its raw rows allow it."""
+        design = self._chunk_design()
+        value, self.n_rows, self.n_dropped = self.raw.reduce_frames(
+            self._cols, design, kernel, combine
+        )
+        return value
+
+
+class ChunkDesign:
+    """One raw chunk's design in a frozen spec's columns (picklable: executors build it).
+
+    Parameters
+    ----------
+    p : ParsedFormula
+    spec : DesignSpec
+    na, unseen : str
+    targets : bool
+    weight : str or None
+    """
+
+    def __init__(self, p: ParsedFormula, spec: Any, na: str, targets: bool, unseen: str,
+                 weight: str | None) -> None:  # fmt: skip
+        self.p, self.columns, self.na, self.targets = p, list(spec.columns), na, targets
+        self.unseen, self.weight = unseen, weight
+        self.cats = {v: list(lv) for v, lv in spec.levels.items()}
+
+    def __call__(self, frame: Any, row0: int, description: str) -> Any:
+        """The :class:`~lingrad._design.build.Built` design of ``frame`` (rows from ``row0``)."""
+        b = build_chunk(
+            self.p,
+            frame,
+            self.cats,
+            na=self.na,
+            row0=row0,
+            description=description,
+            targets=self.targets,
+            unseen=self.unseen,
+            weight=self.weight,
+        )
+        if b.names != self.columns:
+            raise FormulaError(
+                (f"{description}: the design has columns {b.names}, not the model's.",)
+            )
+        return b
 
 
 def design_source(
