@@ -67,8 +67,9 @@ class RawProducts:
         self._Yt = np.empty((0, k))  # y - t of a large batch
         self._ones_large = np.empty(0)  # its column sums: one matrix-vector product
         self._Xs = np.empty((0, f))
-        # Small batches: [x - s, y - t, 1] in one reused buffer, one syrk into S.
-        self._S = np.zeros((f + k + 1, f + k + 1), order="F")  # upper triangle
+        # Small batches: [x - s, y - t, 1] in one reused buffer, one syrk into S (upper
+        # triangle), made when a batch first takes that path (else no f^2 work for it).
+        self._S: np.ndarray | None = None
         self._A = np.empty((0, f + k + 1))
 
     def _buffers(self, rows: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -142,9 +143,12 @@ class RawProducts:
         """``S += A^T A`` with ``A = [X - s, Y - t, 1]`` (SciPy's syrk, upper triangle;
         the same float64 sums as three products), restored when its diagonal is not finite."""
         rows, f = X.shape
+        m = f + self.n_targets + 1
         if self._A.shape[0] < rows:
-            self._A = np.empty((max(rows, 2 * self._A.shape[0]), self._S.shape[0]))
+            self._A = np.empty((max(rows, 2 * self._A.shape[0]), m))
             self._A[:, -1] = 1.0
+        if self._S is None:
+            self._S = np.zeros((m, m), order="F")
         A = self._A[:rows]
         if self._zero_x:
             A[:, :f] = X
@@ -199,7 +203,8 @@ class RawProducts:
         self._G += other._G
         self._BX += other._BX
         self._BB += other._BB
-        self._S += other._S
+        if other._S is not None:
+            self._S = other._S.copy() if self._S is None else self._S + other._S
         self.n_samples += other.n_samples
 
     def products(self) -> tuple[int, np.ndarray, np.ndarray, int]:
@@ -212,7 +217,8 @@ class RawProducts:
         s2[:f, f:] = self._BX.T
         s2[f:, :f] = self._BX
         s2[f:, f:] = self._BB
-        S = np.triu(self._S)
-        s2 += S + np.triu(S, 1).T  # the small batches' products, made symmetric
+        if self._S is not None:  # the small batches' products, made symmetric
+            S = np.triu(self._S)
+            s2 += S + np.triu(S, 1).T
         shift = np.concatenate([self.x_shift, self.y_shift])
         return self.n_samples, shift, s2, f

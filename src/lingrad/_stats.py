@@ -295,8 +295,11 @@ class SufficientStats:
         if sw <= 0:
             return cls(n, 0.0, shift.copy(), np.zeros((m, m)), f)
         d = s2[:m, m] / sw
-        scatter = s2[:m, :m] - sw * np.outer(d, d)
-        scatter = (scatter + scatter.T) / 2
+        outer = np.outer(d, d)
+        outer *= sw
+        scatter = s2[:m, :m] - outer
+        scatter += scatter.T  # exactly symmetric (NumPy buffers the overlapping operand)
+        scatter *= 0.5  # (the same bits as (S + S^T) / 2, with two fewer f^2 arrays)
         return cls(n, sw, shift + d, scatter, f)
 
     @classmethod
