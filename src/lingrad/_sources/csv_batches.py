@@ -60,14 +60,29 @@ def polars() -> Any:
 
 
 def _clean(df: Any) -> np.ndarray | None:
-    """A batch's columns as rows of one float64 array, or None unless every cell is finite."""
+    """A batch's columns as rows of one float64 array, or None unless every cell is finite.
+
+    A batch is polars' morsels of a few thousand rows, concatenated lazily:
+    each morsel is stacked, checked and transposed while it is in the cache,
+    into one C-ordered array of shape (n_rows, n_cols), returned transposed.
+    """
     series = df.get_columns()
-    if any(s.null_count() for s in series):
+    float64 = polars().Float64
+    if any(s.null_count() or s.dtype != float64 for s in series):
         return None
-    out = np.stack([s.to_numpy() for s in series])
-    if out.dtype != np.float64 or not np.isfinite(out).all():
-        return None
-    return out
+    lengths = series[0].chunk_lengths()
+    if any(s.chunk_lengths() != lengths for s in series):  # morsels not aligned
+        series, lengths = df.rechunk().get_columns(), [len(df)]
+    parts = [s.get_chunks() for s in series]
+    out = np.empty((len(df), len(series)))
+    a = 0
+    for i, n in enumerate(lengths):
+        block = np.stack([p[i].to_numpy() for p in parts])
+        if not np.isfinite(block).all():
+            return None
+        out[a : a + n] = block.T
+        a += n
+    return out.T
 
 
 def _batches(pl: Any, path: str, schema: dict, cols: list[str], rows: int) -> Iterator[Any]:
