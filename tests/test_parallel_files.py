@@ -17,6 +17,7 @@ import pytest
 
 from lingrad import LinearRegression
 from lingrad._sources import csv_batches, stream
+from lingrad._sources.chunks import gather
 from lingrad._sources.errors import DataFileError
 from lingrad._sources.files import open_dataset
 
@@ -37,7 +38,8 @@ def _outcome(path, fast, monkeypatch, **kw):
     """Every chunk of a pass (as bytes), or the error's type, text and fields."""
     monkeypatch.setattr(csv_batches, "MIN_BYTES", 0 if fast else SLOW)
     ds = open_dataset(path, **{"target": "y", "chunk_rows": 64, **kw})
-    assert ds._reader.fast() is fast
+    readers = getattr(ds._reader, "_readers", [ds._reader])  # the files of a folder
+    assert all(r.fast() is fast for r in readers)
     try:
         chunks = list(ds.iter_chunks())
     except DataFileError as err:
@@ -113,6 +115,31 @@ def test_fit_is_deterministic_and_equals_in_memory(tmp_path, tiny_batches):
     mem = LinearRegression(**params).fit(data[:, :3], data[:, 3])
     np.testing.assert_allclose(fits[0].coef_, mem.coef_, rtol=1e-10)
     np.testing.assert_allclose(fits[0].intercept_, mem.intercept_, rtol=1e-10)
+
+
+def test_a_folder_of_large_csvs_with_a_partition_column(tmp_path, tiny_batches):
+    for part, seed in (("p=1", 0), ("p=2", 1)):
+        (tmp_path / part).mkdir()
+        _write(tmp_path / part, _lines(150, seed))
+    out = _same(tmp_path, tiny_batches, chunk_rows=40)
+    assert out[0] == "ok" and len(out[1]) == 300 // 40 + 1
+    X = np.concatenate([np.frombuffer(c[0]).reshape(-1, 4) for c in out[1]])
+    np.testing.assert_array_equal(X[:, 3], [1.0] * 150 + [2.0] * 150)  # p, the last feature
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_gather_of_2d_pieces_equals_gather_of_columns(weighted):
+    rng = np.random.default_rng(3)
+    m, f, k = 6 if weighted else 5, 3, 2
+    pieces = [rng.standard_normal((n, m)) for n in (5, 17, 1, 40, 9)]
+    cols = [list(p.T.copy()) for p in pieces]
+    for layout in (lambda p: p.T, lambda p: np.ascontiguousarray(p.T)):  # views, C arrays
+        got = list(gather(iter(layout(p) for p in pieces), f, k, weighted, 16))
+        want = list(gather(iter(cols), f, k, weighted, 16))
+        assert [len(c[0]) for c in got] == [16, 16, 16, 16, 8]
+        for a, b in zip(got, want, strict=True):
+            assert a[0].flags.c_contiguous and a[1].flags.c_contiguous
+            assert all(x is y or x.tobytes() == y.tobytes() for x, y in zip(a, b, strict=True))
 
 
 # Cells polars and pyarrow might read differently: every one gives pyarrow's outcome.

@@ -23,8 +23,9 @@ def gather(
 ) -> Iterator[Chunk]:
     """Copy column pieces (as read) into float64 chunks of ``rows`` rows.
 
-    ``pieces`` yields lists of ``f + k (+ 1)`` 1-D arrays of equal length (or
-    2-D arrays of shape (f + k (+ 1), n), copied in one transposing copy); the
+    ``pieces`` yields lists of ``f + k (+ 1)`` 1-D arrays of equal length, or
+    2-D arrays of shape (f + k (+ 1), n) (copied block-wise: one copy into X,
+    one into Y; a transposed C-ordered array copies row runs); the
     chunks are fresh C-ordered arrays (callers may keep them): X of shape
     (rows, f), Y of shape (rows, k), w of shape (rows,) or None. Buffers grow
     with the rows actually read (doubling, up to ``rows``), so a ``chunk_rows``
