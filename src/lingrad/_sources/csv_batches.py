@@ -3,10 +3,12 @@
 For a large plain ``.csv`` file (at least :data:`MIN_BYTES`) and polars
 installed, ``polars.scan_csv(...).collect_batches()`` parses the rows after
 the header on polars' own threads (the GIL released) while the caller's
-statistics run, and hands the batches on in file order; memory is that of the
-few batches in flight whatever the file's size. The chunks are gathered from
-the batches to exactly ``chunk_rows`` rows, so the chunks (and the fit) are
-the same at every run whatever the batches' sizes.
+statistics run, and hands the batches on in file order. Memory does not grow
+with the file: polars' engine holds its own buffers (measured: peak RSS about
+285 MB above the imports for its own scan of a 0.5-2 GB file) and lingrad a
+few batches in flight (about 115 MB more at 21 columns). The chunks are
+gathered from the batches to exactly ``chunk_rows`` rows, so the chunks (and
+the fit) are the same at every run whatever the batches' sizes.
 
 Only clean batches are taken from polars: a batch that polars refuses, or
 that holds an empty cell, a missing-value marker or a non-finite value, ends
