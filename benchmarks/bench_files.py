@@ -131,10 +131,10 @@ def child(mode: str, path: str) -> dict:
         import pyarrow.csv
         import pyarrow.parquet  # noqa: F401
 
-        import lingrad._sources.csv_ranges as ranges
+        import lingrad._sources.csv_batches as batches
         import lingrad._sources.files  # noqa: F401
 
-        ranges.polars()
+        batches.polars()
     base = _rss_mb()
     c0 = time.process_time()
     rows, extra = _work(mode, path)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from lingrad import LinearRegression
-from lingrad._sources import csv_ranges
+from lingrad._sources import csv_batches
 from lingrad._sources.errors import DataFileError
 from lingrad._sources.files import open_dataset
 
@@ -103,8 +103,8 @@ def test_a_fit_whose_file_grows_after_its_first_pass(path, engine):
 
 def test_rows_appended_during_a_pass(tmp_path, monkeypatch):
     for fast in (False, True):
-        monkeypatch.setattr(csv_ranges, "MIN_BYTES", 0 if fast else 1 << 62)
-        monkeypatch.setattr(csv_ranges, "RANGE_BYTES", 256)
+        monkeypatch.setattr(csv_batches, "MIN_BYTES", 0 if fast else 1 << 62)
+        monkeypatch.setattr(csv_batches, "BATCH_ROWS", 5)
         path = _write(tmp_path / f"grow{fast}.csv", _data(400))
         ds = _open(path, chunk_rows=8)
         assert ds._reader.fast() is fast

@@ -1,7 +1,7 @@
-"""Large CSVs parsed by polars on byte ranges: the same values, rows and errors as pyarrow's reader.
+"""Large CSVs parsed by polars' streaming engine: the same values, rows and errors as pyarrow's.
 
-The fast path is forced on small files (``MIN_BYTES = 0``) with tiny ranges,
-so that a file of a few hundred rows spans many ranges; every outcome is
+The fast path is forced on small files (``MIN_BYTES = 0``) with tiny batches,
+so that a file of a few hundred rows spans many batches; every outcome is
 compared with pyarrow's streaming reader (``MIN_BYTES`` out of reach) on the
 same file: bit-for-bit equal chunks, or the same error with the same row and
 column.
@@ -9,14 +9,15 @@ column.
 
 from __future__ import annotations
 
-import threading
 import tracemalloc
+import weakref
 
 import numpy as np
 import pytest
 
 from lingrad import LinearRegression
-from lingrad._sources import csv_ranges
+from lingrad._sources import csv_batches, stream
+from lingrad._sources.chunks import gather
 from lingrad._sources.errors import DataFileError
 from lingrad._sources.files import open_dataset
 
@@ -27,17 +28,18 @@ SLOW = 1 << 62
 
 
 @pytest.fixture
-def tiny_ranges(monkeypatch):
-    """Ranges of about 300 bytes: a few hundred rows span tens of ranges."""
-    monkeypatch.setattr(csv_ranges, "RANGE_BYTES", 300)
+def tiny_batches(monkeypatch):
+    """Batches of 7 rows: a few hundred rows span tens of batches."""
+    monkeypatch.setattr(csv_batches, "BATCH_ROWS", 7)
     return monkeypatch
 
 
 def _outcome(path, fast, monkeypatch, **kw):
     """Every chunk of a pass (as bytes), or the error's type, text and fields."""
-    monkeypatch.setattr(csv_ranges, "MIN_BYTES", 0 if fast else SLOW)
+    monkeypatch.setattr(csv_batches, "MIN_BYTES", 0 if fast else SLOW)
     ds = open_dataset(path, **{"target": "y", "chunk_rows": 64, **kw})
-    assert ds._reader.fast() is fast
+    readers = getattr(ds._reader, "_readers", [ds._reader])  # the files of a folder
+    assert all(r.fast() is fast for r in readers)
     try:
         chunks = list(ds.iter_chunks())
     except DataFileError as err:
@@ -65,36 +67,46 @@ def _write(tmp_path, lines, header="a,b,c,y", newline="\n", name="d.csv"):
     return path
 
 
-def test_ranges_are_parsed_in_parallel_and_in_order(tmp_path, tiny_ranges):
+def test_batches_are_parsed_in_order(tmp_path, tiny_batches):
     path = _write(tmp_path, _lines())
-    calls = []
-    parse = csv_ranges._parse
+    sizes = []
+    clean = csv_batches._clean
 
-    def spy(*args):
-        calls.append(threading.current_thread().name)
-        return parse(*args)
+    def spy(df):
+        sizes.append(len(df))
+        return clean(df)
 
-    tiny_ranges.setattr(csv_ranges, "_parse", spy)
-    out = _same(path, tiny_ranges)
+    tiny_batches.setattr(csv_batches, "_clean", spy)
+    out = _same(path, tiny_batches)
     assert out[0] == "ok"
-    assert len(calls) > 20 and all(name.startswith("lingrad-csv") for name in calls)
-    assert len(out[1]) == 400 // 64 + 1  # chunks of chunk_rows, whatever the ranges
+    assert len(sizes) > 20 and sum(sizes) == 400  # every row, in batches of BATCH_ROWS
+    assert len(out[1]) == 400 // 64 + 1  # chunks of chunk_rows, whatever the batches
+
+
+def test_batches_of_chunk_rows_by_default(tmp_path, tiny_batches):
+    path = _write(tmp_path, _lines())
+    tiny_batches.setattr(csv_batches, "BATCH_ROWS", None)
+    sizes = []
+    clean = csv_batches._clean
+    tiny_batches.setattr(csv_batches, "_clean", lambda df: sizes.append(len(df)) or clean(df))
+    out = _same(path, tiny_batches)
+    assert out[0] == "ok" and sizes == [64] * 6 + [400 - 6 * 64]
 
 
 @pytest.mark.parametrize("newline", ["\n", "\r\n"])
-def test_values_bit_for_bit(tmp_path, tiny_ranges, newline):
+def test_values_bit_for_bit(tmp_path, tiny_batches, newline):
     lines = [f'{ln},"txt {i}"' for i, ln in enumerate(_lines())]  # a text column, never read
     path = _write(tmp_path, lines, header='"a","b",c,y,name', newline=newline)
-    out = _same(path, tiny_ranges, features=["c", "a"])
+    out = _same(path, tiny_batches, features=["c", "a"])
     assert out[0] == "ok"
     X = np.concatenate([np.frombuffer(c[0]).reshape(-1, 2) for c in out[1]])
     want = np.array([[float(v) for v in ln.split(",")[2::-2]] for ln in _lines()])
     np.testing.assert_array_equal(X, want)
 
 
-def test_fit_is_deterministic_and_equals_in_memory(tmp_path, tiny_ranges):
+def test_fit_is_deterministic_and_equals_in_memory(tmp_path, tiny_batches):
     path = _write(tmp_path, _lines(3000))
-    tiny_ranges.setattr(csv_ranges, "MIN_BYTES", 0)
+    tiny_batches.setattr(csv_batches, "MIN_BYTES", 0)
     params = dict(lr="auto", tol=1e-12, n_iters=5000, random_state=0)
     fits = [LinearRegression(**params).fit(open_dataset(path, "y", chunk_rows=100)) for _ in "ab"]
     assert fits[0].coef_.tobytes() == fits[1].coef_.tobytes()
@@ -103,6 +115,31 @@ def test_fit_is_deterministic_and_equals_in_memory(tmp_path, tiny_ranges):
     mem = LinearRegression(**params).fit(data[:, :3], data[:, 3])
     np.testing.assert_allclose(fits[0].coef_, mem.coef_, rtol=1e-10)
     np.testing.assert_allclose(fits[0].intercept_, mem.intercept_, rtol=1e-10)
+
+
+def test_a_folder_of_large_csvs_with_a_partition_column(tmp_path, tiny_batches):
+    for part, seed in (("p=1", 0), ("p=2", 1)):
+        (tmp_path / part).mkdir()
+        _write(tmp_path / part, _lines(150, seed))
+    out = _same(tmp_path, tiny_batches, chunk_rows=40)
+    assert out[0] == "ok" and len(out[1]) == 300 // 40 + 1
+    X = np.concatenate([np.frombuffer(c[0]).reshape(-1, 4) for c in out[1]])
+    np.testing.assert_array_equal(X[:, 3], [1.0] * 150 + [2.0] * 150)  # p, the last feature
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_gather_of_2d_pieces_equals_gather_of_columns(weighted):
+    rng = np.random.default_rng(3)
+    m, f, k = 6 if weighted else 5, 3, 2
+    pieces = [rng.standard_normal((n, m)) for n in (5, 17, 1, 40, 9)]
+    cols = [list(p.T.copy()) for p in pieces]
+    for layout in (lambda p: p.T, lambda p: np.ascontiguousarray(p.T)):  # views, C arrays
+        got = list(gather(iter(layout(p) for p in pieces), f, k, weighted, 16))
+        want = list(gather(iter(cols), f, k, weighted, 16))
+        assert [len(c[0]) for c in got] == [16, 16, 16, 16, 8]
+        for a, b in zip(got, want, strict=True):
+            assert a[0].flags.c_contiguous and a[1].flags.c_contiguous
+            assert all(x is y or x.tobytes() == y.tobytes() for x, y in zip(a, b, strict=True))
 
 
 # Cells polars and pyarrow might read differently: every one gives pyarrow's outcome.
@@ -116,11 +153,11 @@ ODD_CELLS = [
 
 @pytest.mark.parametrize("cell", ODD_CELLS)
 @pytest.mark.parametrize("row", [1, 250, 400])
-def test_odd_cells_give_pyarrows_outcome(tmp_path, tiny_ranges, cell, row):
+def test_odd_cells_give_pyarrows_outcome(tmp_path, tiny_batches, cell, row):
     lines = _lines()
     a, _, c, y = lines[row - 1].split(",")
     lines[row - 1] = ",".join([a, cell, c, y])
-    out = _same(_write(tmp_path, lines), tiny_ranges)
+    out = _same(_write(tmp_path, lines), tiny_batches)
     if out[0] == "error":
         assert out[2]["row"] == row and out[2]["column"] == "b", out
 
@@ -134,63 +171,70 @@ def test_odd_cells_give_pyarrows_outcome(tmp_path, tiny_ranges, cell, row):
         (lambda ln: ln + "\n\n", None),
     ],
 )
-def test_ragged_and_empty_lines(tmp_path, tiny_ranges, edit, match):
+def test_ragged_and_empty_lines(tmp_path, tiny_batches, edit, match):
     lines = _lines()
     lines[299] = edit(lines[299])
-    out = _same(_write(tmp_path, lines), tiny_ranges)
+    out = _same(_write(tmp_path, lines), tiny_batches)
     if match is None:
         assert out[0] == "ok"
     else:
         assert out[0] == "error" and match in out[1] and out[2]["row"] == 300
 
 
-def test_negative_weight_row(tmp_path, tiny_ranges):
+def test_negative_weight_row(tmp_path, tiny_batches):
     lines = [ln + ("," + ("-1" if i == 333 else "1")) for i, ln in enumerate(_lines())]
     path = _write(tmp_path, lines, header="a,b,c,y,w")
-    out = _same(path, tiny_ranges, weight="w")
+    out = _same(path, tiny_batches, weight="w")
     assert out[0] == "error" and out[2]["row"] == 334 and out[2]["column"] == "w"
 
 
 def test_repeated_column_names_leave_the_file_to_pyarrow(tmp_path):
     path = _write(tmp_path, [ln + ",0" for ln in _lines()], header="a,b,c,y,a")
     names = ["a", "b", "c", "y", "a"]
-    assert list(csv_ranges.parsed_ranges(str(path), 10, names, ["b", "c"])) == [None]
+    assert list(csv_batches.parsed_batches(str(path), names, ["b", "c"])) == [None]
 
 
-def test_without_polars_pyarrow_reads(tmp_path, tiny_ranges):
+def test_without_polars_pyarrow_reads(tmp_path, tiny_batches):
     path = _write(tmp_path, _lines())
-    want = _outcome(path, True, tiny_ranges)
-    tiny_ranges.setattr(csv_ranges, "polars", lambda: None)
-    tiny_ranges.setattr(csv_ranges, "MIN_BYTES", 0)
+    want = _outcome(path, True, tiny_batches)
+    tiny_batches.setattr(csv_batches, "polars", lambda: None)
+    tiny_batches.setattr(csv_batches, "MIN_BYTES", 0)
     ds = open_dataset(path, "y", chunk_rows=64)
     assert not ds._reader.fast()
     assert [(*(a.tobytes() for a in c[:2]), None) for c in ds.iter_chunks()] == want[1]
 
 
-def test_line_ranges_cut_at_newlines(tmp_path):
-    path = tmp_path / "r.csv"
-    body = b"h\n" + b"".join(b"%d\n" % i for i in range(5000)) + b"x" * 900 + b"\n1"
-    path.write_bytes(body)
-    parts = list(csv_ranges.line_ranges(str(path), 2, 256))
-    assert b"".join(parts) == body[2:]
-    assert all(p.endswith(b"\n") for p in parts[:-1]) and parts[-1].endswith(b"1")
-    assert max(len(p) for p in parts) >= 900  # a long line makes its range longer
+def test_long_lines_and_quoted_text_cells(tmp_path, tiny_batches):
+    lines = [f'{ln},"{"x" * (900 if i == 200 else 3)}, {i}"' for i, ln in enumerate(_lines())]
+    out = _same(_write(tmp_path, lines, header="a,b,c,y,t"), tiny_batches, features=["a", "b", "c"])
+    assert out[0] == "ok" and len(out[1]) == 400 // 64 + 1, out
 
 
-def test_closing_early_stops_the_parsers(tmp_path, tiny_ranges):
+def test_closing_early_stops_the_engine(tmp_path, tiny_batches):
+    """Closing a pass drops polars' batch iterator (which ends polars' query)."""
     path = _write(tmp_path, _lines(3000))
-    tiny_ranges.setattr(csv_ranges, "MIN_BYTES", 0)
+    tiny_batches.setattr(csv_batches, "MIN_BYTES", 0)
+    made, batches = [], csv_batches._batches
+
+    def spy(*args):
+        it = batches(*args)
+        gen = (df for df in it)
+        made.append(weakref.finalize(gen, lambda: None))
+        return gen
+
+    tiny_batches.setattr(csv_batches, "_batches", spy)
     chunks = open_dataset(path, "y", chunk_rows=10).iter_chunks()
     next(chunks)
+    assert len(made) == 1 and made[0].alive
     chunks.close()
-    alive = [t.name for t in threading.enumerate() if t.name.startswith("lingrad-csv")]
-    assert alive == []
+    assert not made[0].alive
 
 
-def test_memory_is_flat_in_the_number_of_rows(tmp_path, tiny_ranges):
+def test_memory_is_flat_in_the_number_of_rows(tmp_path, tiny_batches):
     """Peak traced memory of a pass does not grow with the file (8x the rows)."""
-    tiny_ranges.setattr(csv_ranges, "MIN_BYTES", 0)
-    tiny_ranges.setattr(csv_ranges, "RANGE_BYTES", 64 << 10)
+    tiny_batches.setattr(csv_batches, "MIN_BYTES", 0)
+    tiny_batches.setattr(csv_batches, "BATCH_ROWS", 1000)
+    tiny_batches.setattr(stream, "PREFETCH_BYTES", 0)  # both files read ahead alike
     peaks = []
     for n in (20_000, 160_000):
         path = _write(tmp_path, _lines(n), name=f"m{n}.csv")

@@ -23,7 +23,9 @@ def gather(
 ) -> Iterator[Chunk]:
     """Copy column pieces (as read) into float64 chunks of ``rows`` rows.
 
-    ``pieces`` yields lists of ``f + k (+ 1)`` 1-D arrays of equal length; the
+    ``pieces`` yields lists of ``f + k (+ 1)`` 1-D arrays of equal length, or
+    2-D arrays of shape (f + k (+ 1), n) (copied block-wise: one copy into X,
+    one into Y; a transposed C-ordered array copies row runs); the
     chunks are fresh C-ordered arrays (callers may keep them): X of shape
     (rows, f), Y of shape (rows, k), w of shape (rows,) or None. Buffers grow
     with the rows actually read (doubling, up to ``rows``), so a ``chunk_rows``
@@ -67,7 +69,15 @@ class _Buffers:
             self.w = w
         self.capacity = capacity
 
-    def put(self, cols: list[np.ndarray], a: int, take: int) -> None:
+    def put(self, cols: list[np.ndarray] | np.ndarray, a: int, take: int) -> None:
+        if isinstance(cols, np.ndarray):  # one transposing copy per block of X and Y
+            f, k, rows = self.f, self.k, slice(self.pos, self.pos + take)
+            self.X[rows] = cols[:f, a : a + take].T
+            self.Y[rows] = cols[f : f + k, a : a + take].T
+            if self.w is not None:
+                self.w[rows] = cols[f + k, a : a + take]
+            self.pos += take
+            return
         dest = [self.X[:, j] for j in range(self.f)] + [self.Y[:, j] for j in range(self.k)]
         if self.w is not None:
             dest.append(self.w)

@@ -1,10 +1,10 @@
-"""The CSV reader: polars on byte ranges for large files, else pyarrow's streaming reader.
+"""The CSV reader: polars' streaming engine for large files, else pyarrow's streaming reader.
 
 A header row names the columns; rows are numbered from 1 in messages, the
 first data row being row 1. Parse and conversion errors of pyarrow become
 :class:`~lingrad._sources.errors.DataFileError`\\ s naming the row and the
 column. A large plain ``.csv`` file is parsed in parallel by polars when it is
-installed (:mod:`~lingrad._sources.csv_ranges`); at the first range polars
+installed (:mod:`~lingrad._sources.csv_batches`); at the first batch polars
 does not parse cleanly, pyarrow reads on from that row, so the values and
 every error are those of pyarrow's reader.
 """
@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from . import csv_ranges
+from . import csv_batches
 from .arrow import null_error, numbered_batches, pyarrow
 from .errors import (
     NO_ROWS_HINT,
@@ -77,7 +77,8 @@ class CsvReader:
         self.path = path
         self.n_rows: int | None = None
         self.stamp = FileStamp(path)
-        self.header_end = -1  # the byte after the header line, when the ranges may be cut
+        self.chunk_rows = chunk_rows
+        self.header_end = -1  # the byte after the header line; -1: lines not cut at \n (no polars)
         self.block_size, self.columns = self._probe(chunk_rows)
 
     def _sample(self) -> bytes:
@@ -200,14 +201,14 @@ class CsvReader:
             raise unreadable(self.path, exc) from None
 
     def fast(self) -> bool:
-        """Whether the file is parsed by polars on byte ranges (large, plain, polars installed)."""
+        """Whether polars' streaming engine parses the file (large, plain, polars installed)."""
         if self.header_end < 0 or not self.path.lower().endswith(".csv"):
             return False
         try:
-            big = os.path.getsize(self.path) >= csv_ranges.MIN_BYTES
+            big = os.path.getsize(self.path) >= csv_batches.MIN_BYTES
         except OSError:
             return False
-        return big and csv_ranges.polars() is not None
+        return big and csv_batches.polars() is not None
 
     def pieces(self, cols: list[str], nulls: str = "raise") -> Iterator[list[np.ndarray]]:
         """The chosen columns, block by block; the file is checked not to change between passes.
@@ -216,8 +217,9 @@ class CsvReader:
 
         Yields
         ------
-        list of ndarray of shape (n_block_rows,)
-            One float64 array per name in ``cols``, in that order.
+        list of ndarray of shape (n_block_rows,), or ndarray of shape (len(cols), n_block_rows)
+            One float64 array per name in ``cols``, in that order (the rows
+            of one 2-D array for the blocks polars parses).
 
         Raises
         ------
@@ -230,12 +232,12 @@ class CsvReader:
     def _pieces(self, cols: list[str], nulls: str) -> Iterator[list[np.ndarray]]:
         row0 = 0
         if self.fast():
-            for out in csv_ranges.parsed_ranges(self.path, self.header_end, self.columns, cols):
+            for out in csv_batches.parsed_batches(self.path, self.columns, cols, self.chunk_rows):
                 if out is None:
                     break  # pyarrow reads on from row0 (and words any error)
-                if len(out[0]):
+                if out.shape[1]:
                     yield out
-                row0 += len(out[0])
+                row0 += out.shape[1]
             else:
                 return
         yield from _skip(self._arrow_pieces(cols, nulls), row0)
