@@ -15,14 +15,14 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from .._rowpar import blas_controller
+
 __all__ = ["PREFETCH", "PREFETCH_BYTES", "blas_leaving_a_core", "prefetch", "read_ahead"]
 
 #: Blocks parsed ahead by the reading thread (~4 MiB of CSV).
 PREFETCH = 4
 #: Files under this size are read without a thread.
 PREFETCH_BYTES = 8 << 20
-
-_BLAS: list[Any] = []  # the threadpoolctl controller, made once (a scan of loaded libraries)
 
 
 def prefetch(make: Callable[[], Iterator[Any]], depth: int = PREFETCH) -> Iterator[Any]:
@@ -92,20 +92,15 @@ def blas_leaving_a_core() -> contextlib.AbstractContextManager:
     KMeans limits BLAS the same way around its own threads. Leaving the
     returned context restores the previous limits.
     """
-    if not _BLAS:
-        try:
-            from threadpoolctl import ThreadpoolController
-
-            _BLAS.append(ThreadpoolController())
-        except ImportError:  # pragma: no cover - a dependency of scikit-learn
-            _BLAS.append(None)
-    if _BLAS[0] is None:  # pragma: no cover
+    try:
+        controller = blas_controller()  # lingrad's one controller (made once per process)
+    except ImportError:  # pragma: no cover - a dependency of scikit-learn
         return contextlib.nullcontext()
     try:
         cpus = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not on Linux
         cpus = os.cpu_count() or 1
-    return _BLAS[0].limit(limits=max(1, cpus - 1), user_api="blas")
+    return controller.limit(limits=max(1, cpus - 1), user_api="blas")
 
 
 def _file_size(path: str) -> int:
