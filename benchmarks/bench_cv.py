@@ -146,10 +146,11 @@ def child(path: str) -> dict:
         return original(self, cols, *args, **kwargs)
 
     csv_reader.CsvReader.pieces = counted
+    open_dataset, cv_model = lingrad.open_dataset, lingrad.LinearRegressionCV  # imported lazily
     base = _status_mb("VmRSS")
     t0 = time.perf_counter()
-    ds = lingrad.open_dataset(path, "y")
-    model = lingrad.LinearRegressionCV(alphas=N_ALPHAS, l1_ratio=0.5, cv=K).fit(ds)
+    ds = open_dataset(path, "y")
+    model = cv_model(alphas=N_ALPHAS, l1_ratio=0.5, cv=K).fit(ds)
     seconds = time.perf_counter() - t0
     peak = _status_mb("VmHWM")
     return {

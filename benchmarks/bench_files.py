@@ -131,10 +131,12 @@ def child(mode: str, path: str) -> dict:
         import pyarrow.csv
         import pyarrow.parquet  # noqa: F401
 
+        import lingrad
         import lingrad._sources.csv_batches as batches
-        import lingrad._sources.files  # noqa: F401
+        import lingrad._sources.files
 
         batches.polars()
+        lingrad.LinearRegression  # noqa: B018 - the estimator (and scikit-learn): imported lazily
     base = _rss_mb()
     c0 = time.process_time()
     rows, extra = _work(mode, path)
