@@ -78,7 +78,7 @@ class CsvReader:
         self.n_rows: int | None = None
         self.stamp = FileStamp(path)
         self.chunk_rows = chunk_rows
-        self.header_end = -1  # the byte after the header line; -1: lines not cut at \n (no polars)
+        self.plain_lines = False  # lines end with \n (or \r\n): polars may parse the file
         self.block_size, self.columns = self._probe(chunk_rows)
 
     def _sample(self) -> bytes:
@@ -107,7 +107,7 @@ class CsvReader:
             raise data_error(self.path, "the file is empty (no header, no rows).")
         block = self._block(sample, lines, chunk_rows)
         if sample.count(b"\r") == sample.count(b"\r\n") and b"\n" in sample:
-            self.header_end = sample.index(b"\n") + 1  # lines end with \n (or \r\n)
+            self.plain_lines = True
         pa, csv = pyarrow(), pyarrow("pyarrow.csv")
         try:
             reader = csv.open_csv(
@@ -202,7 +202,7 @@ class CsvReader:
 
     def fast(self) -> bool:
         """Whether polars' streaming engine parses the file (large, plain, polars installed)."""
-        if self.header_end < 0 or not self.path.lower().endswith(".csv"):
+        if not self.plain_lines or not self.path.lower().endswith(".csv"):
             return False
         try:
             big = os.path.getsize(self.path) >= csv_batches.MIN_BYTES
