@@ -128,9 +128,9 @@ class FileInput:
             reader.close()
 
     def _parquet(self, cols: list[str]) -> Any:
-        import pyarrow.parquet as pq
+        from .._sources.parquet import open_parquet
 
-        with pq.ParquetFile(self.path) as pf:
+        with open_parquet(self.path) as pf:
             yield from pf.iter_batches(batch_size=self.chunk_rows, columns=cols)
 
     def _npy(self, cols: list[str]) -> Iterator[tuple[int, Any]]:
