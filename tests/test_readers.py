@@ -74,7 +74,6 @@ def test_parquet_reader_pieces_and_types(tmp_path):
     assert info.value.render("cli").endswith("pick numeric columns with --features.")
 
 
-
 _POOL_PEAK = """
 import sys, pyarrow as pa
 from lingrad._sources.parquet import ParquetReader
@@ -98,13 +97,18 @@ def test_parquet_reader_memory_flat_in_row_group_size(tmp_path):
         X = np.random.default_rng(0).standard_normal((rows, 10))
         pq.write_table(pa.table({f"c{j}": X[:, j] for j in range(10)}), path, row_group_size=rows)
         out = subprocess.run(
-            [sys.executable, "-c", _POOL_PEAK, str(path)], capture_output=True, text=True, check=True
+            [sys.executable, "-c", _POOL_PEAK, str(path)],
+            capture_output=True,
+            text=True,
+            check=True,
         )
         got_rows, peak = map(int, out.stdout.split())
         assert got_rows == rows
         peaks.append(peak)
     grown, group_grown = peaks[1] - peaks[0], 8 * 10 * (750_000 - 150_000)
     assert grown < 0.2 * group_grown, (peaks, group_grown)
+
+
 def test_npy_reader(tmp_path):
     path = tmp_path / "a.npy"
     a = np.arange(24, dtype=np.int32).reshape(8, 3)
