@@ -148,3 +148,23 @@ def test_accepts_lists_and_integer_data():
     coef, intercept = exact_optimum([[0], [1], [2], [3]], [1, 3, 5, 7])
     np.testing.assert_allclose(coef, [2.0], rtol=1e-12)
     assert intercept == pytest.approx(1.0, rel=1e-12)
+
+
+def test_gram_root_solves_by_cholesky_and_falls_back_when_not_definite():
+    """A root known by its eigenvalues only is solved by Cholesky (NumPy's LAPACK, two
+    triangular solves); a Gram matrix that is not positive definite after all is
+    decomposed instead, and the answer is the same solution."""
+    from lingrad._normal import Root, _cholesky_solve, min_norm_solve
+
+    rng = np.random.default_rng(3)
+    A = rng.standard_normal((50, 6))
+    G, rhs = A.T @ A, rng.standard_normal((6, 2))
+    np.testing.assert_allclose(_cholesky_solve(G, rhs), np.linalg.solve(G, rhs), rtol=1e-12)
+    d = np.linspace(1.0, 3.0, 6)
+    got = min_norm_solve(Root(None, d, rhs, (np.ones(6), None), G))
+    np.testing.assert_allclose(got, np.linalg.solve(G, rhs / d[:, None]) / d[:, None], rtol=1e-12)
+    singular = np.diag([1.0, 1.0, 0.0])  # semi-definite: Cholesky refuses it
+    with pytest.raises(np.linalg.LinAlgError):
+        _cholesky_solve(singular, np.ones((3, 1)))
+    b = min_norm_solve(Root(None, np.ones(3), np.array([[1.0], [2.0], [0.0]]), None, singular))
+    np.testing.assert_allclose(b.ravel(), [1.0, 2.0, 0.0], atol=1e-15)

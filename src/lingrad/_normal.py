@@ -16,7 +16,7 @@ import math
 from typing import NamedTuple
 
 import numpy as np
-from scipy.linalg import cho_factor, cho_solve
+from scipy.linalg import solve_triangular
 
 from ._doubledouble import exact_residual
 from ._rowpar import single_threaded_blas
@@ -108,6 +108,20 @@ def _unit_scales(C: np.ndarray, S: float) -> np.ndarray:
     return math.sqrt(S) * v
 
 
+def _cholesky_solve(gram: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+    """``gram^-1 rhs`` by Cholesky; LinAlgError when ``gram`` is not positive definite.
+
+    NumPy's LAPACK factors: the statistics' products just ran on NumPy's BLAS, whose
+    threads still spin for a while after, and a factorisation on SciPy's own BLAS
+    (another library, another thread pool) then competes with them for the cores
+    (measured on 2 cores, 501 x 501 after the syrk of 100k x 500: SciPy 3-85 ms,
+    NumPy 3-5 ms). The two triangular solves are too small to be threaded.
+    """
+    L = np.linalg.cholesky(gram)
+    y = solve_triangular(L, rhs, lower=True, check_finite=False)
+    return solve_triangular(L, y, lower=True, trans="T", check_finite=False)
+
+
 def min_norm_solve(root: Root, rhs: np.ndarray | None = None) -> np.ndarray:
     """Minimum-norm solution of ``diag(d) RᵀR diag(d) b = rhs`` (default ``root.r``).
 
@@ -123,7 +137,7 @@ def min_norm_solve(root: Root, rhs: np.ndarray | None = None) -> np.ndarray:
         return np.zeros((0, r.shape[1]))
     if root.gram is not None:
         try:
-            return cho_solve(cho_factor(root.gram), r / d[:, None]) / d[:, None]
+            return _cholesky_solve(root.gram, r / d[:, None]) / d[:, None]
         except np.linalg.LinAlgError:  # not positive definite after all: decompose
             lam, U = np.linalg.eigh(root.gram)
             sv = np.sqrt(np.clip(lam, 0.0, None))
