@@ -497,3 +497,33 @@ def test_a_huge_chunk_rows_allocates_only_what_the_file_holds(tmp_path, compress
     assert sum(len(c[0]) for c in chunks) == 3
     np.testing.assert_array_equal(chunks[0][1][:, 0], cols["y"])
     assert peak < 50 * 2**20  # not buffers for 10**12 rows
+
+
+def test_default_chunks_of_a_wide_file_hold_at_most_32_mib(tmp_path, monkeypatch):
+    """chunk_rows=None: 65,536 rows, fewer for a wide file (a chunk holds at most
+    CHUNK_BYTES); an explicit chunk_rows is kept; the fit equals the in-memory fit.
+    (CHUNK_BYTES made small here: the same rule at a test's size.)"""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from lingrad._sources import chunks
+
+    rng = np.random.default_rng(7)
+    X = rng.standard_normal((3000, 40))
+    y = X @ rng.standard_normal(40) + 1.0 + 0.1 * rng.standard_normal(3000)
+    path = tmp_path / "wide.parquet"
+    pq.write_table(pa.table({**{f"x{j}": X[:, j] for j in range(40)}, "y": y}), path)
+    assert open_dataset(path, "y").chunk_rows == 65536  # narrow: the same chunks as before
+    monkeypatch.setattr(chunks, "CHUNK_BYTES", 8 * 41 * 500)  # 500 rows of 41 columns
+    ds = open_dataset(path, "y")
+    assert ds.chunk_rows == 500
+    sizes = [len(Xc) for Xc, _, _ in ds.iter_chunks()]
+    assert sizes == [500] * 6 and all(n * 41 * 8 <= chunks.CHUNK_BYTES for n in sizes)
+    assert open_dataset(path, "y", chunk_rows=700).chunk_rows == 700
+    params = dict(lr="auto", optimizer="nesterov", tol=1e-12, n_iters=5000, random_state=0)
+    got = LinearRegression(**params).fit(ds)
+    mem = LinearRegression(**params).fit(X, y)
+    _close(got.coef_, mem.coef_)
+    _close(got.intercept_, mem.intercept_)
+    with pytest.raises(ValueError, match="must be an int >= 1 or None"):
+        open_dataset(path, "y", chunk_rows=0)

@@ -182,7 +182,7 @@ def ols(
     categorical: str | Sequence[str] | None = None,
     weight: str | None = None,
     unseen: str = "error",
-    chunk_rows: int = 65536,
+    chunk_rows: int | None = None,
     **params: Any,
 ) -> LinearRegression:
     """Fit a linear model given by a formula (or categorical columns), in one pass.
@@ -212,7 +212,7 @@ def ols(
         A column of non-negative sample weights.
     unseen : {"error", "reference"}, default="error"
         What a level unseen at fit time gets in predictions on new data.
-    chunk_rows : int, default=65536
+    chunk_rows : int or None, default=None
         Rows per chunk for frames and files.
     **params
         :class:`LinearRegression` parameters (``lr="auto"``, ``tol=1e-12``, ...);
@@ -291,7 +291,7 @@ def design_data(
     targets: bool = True,
     weight: str | None = None,
     unseen: str | None = None,
-    chunk_rows: int = 65536,
+    chunk_rows: int | None = None,
 ) -> DesignSource:
     """New data as the design of a formula model: a source to predict, evaluate, summarise.
 
@@ -305,7 +305,7 @@ def design_data(
     weight : str, default=None
     unseen : {"error", "reference"}, default=None
         Overrides the model's ``design_.unseen``.
-    chunk_rows : int, default=65536
+    chunk_rows : int or None, default=None
 
     Returns
     -------

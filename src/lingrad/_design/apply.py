@@ -31,7 +31,9 @@ def _is_design(model: Any, X: Any) -> bool:
     return cols is not None and [str(c) for c in cols] == list(model.design_.columns)
 
 
-def design_input(model: Any, X: Any, *, targets: bool = False, chunk_rows: int = 65536) -> Any:
+def design_input(
+    model: Any, X: Any, *, targets: bool = False, chunk_rows: int | None = None
+) -> Any:
     """``X`` as the model's design (a source, or a lazy Dask DataFrame), or ``X`` itself."""
     spec = model.__dict__.get("design_")
     if spec is None or X is None or _is_design(model, X):

@@ -178,9 +178,13 @@ def _dataset_input(ds: Any, chunk_rows: int) -> Any:
     return raw
 
 
-def as_raw_input(data: Any, chunk_rows: int) -> Any:
-    """The raw input for ``data``, or a FormulaError saying what a formula takes."""
+def as_raw_input(data: Any, chunk_rows: int | None) -> Any:
+    """The raw input for ``data`` (``chunk_rows`` None: 65,536), or a FormulaError
+    saying what a formula takes."""
+    from .._sources.chunks import DEFAULT_ROWS
     from .._sources.tables import is_table
+
+    chunk_rows = chunk_rows or DEFAULT_ROWS
 
     if getattr(data, "__lingrad_source__", False) and hasattr(data, "path"):
         return _dataset_input(data, data.chunk_rows)
@@ -189,7 +193,8 @@ def as_raw_input(data: Any, chunk_rows: int) -> Any:
     if isinstance(data, str | os.PathLike | list | tuple):
         from .._sources.files import open_dataset
 
-        return _dataset_input(open_dataset(data, target=None, chunk_rows=chunk_rows), chunk_rows)
+        ds = open_dataset(data, target=None, chunk_rows=chunk_rows)
+        return _dataset_input(ds, chunk_rows)
     if _is_dask_frame(data):
         return DaskInput(data)
     if type(data).__name__ == "DataFrame" and type(data).__module__.startswith("pyspark.sql"):

@@ -38,8 +38,8 @@ from .. import _progress
 from .._messages import Set
 from .._params import ParameterError
 from . import Chunk, ChunkedSource, csv, npy, parquet, spark, stream
+from .chunks import DEFAULT_ROWS, default_rows, nan_rows
 from .chunks import gather as _gather
-from .chunks import nan_rows
 from .columns import column_keys, select
 from .errors import (
     DataFileError,
@@ -326,15 +326,17 @@ def _default_features(reader: Any, target: Any, features: Any, weight: Any) -> t
     return target, features, weight
 
 
-def _chunk_rows(chunk_rows: Any) -> int:
-    """``chunk_rows`` checked: an int >= 1."""
+def _chunk_rows(chunk_rows: Any) -> int | None:
+    """``chunk_rows`` checked: an int >= 1, or None (rows from the columns' width)."""
+    if chunk_rows is None:
+        return None
     bad_type = isinstance(chunk_rows, bool) or not isinstance(chunk_rows, int | np.integer)
     if bad_type or chunk_rows < 1:
         raise open_dataset_error(
             "chunk_rows",
-            f" must be an int >= 1. Got {chunk_rows!r}.",
+            f" must be an int >= 1 or None. Got {chunk_rows!r}.",
             chunk_rows,
-            "an int >= 1",
+            "an int >= 1 or None",
             cls=ParameterTypeError if bad_type else ParameterError,
             low=1,
         )
@@ -347,14 +349,15 @@ def open_dataset(
     features: Sequence[str | int] | None = None,
     *,
     weight: str | int | None = None,
-    chunk_rows: int = 65536, freq_weight: str | int | None = None, progress: Any = None,
+    chunk_rows: int | None = None, freq_weight: str | int | None = None, progress: Any = None,
 ) -> Dataset:  # fmt: skip
     """Open a CSV, Parquet or ``.npy`` file for fitting without loading it.
 
     ``LinearRegression().fit(open_dataset(path, target="y"))`` fits from the
     file's sufficient statistics, gathered in one streamed pass (exact: the
     model equals the in-memory fit to rounding); ``engine="direct"`` streams the file once per
-    iteration. Memory: one chunk (``chunk_rows * (n_columns + 1) * 8`` bytes), one read block.
+    iteration. Memory: one chunk (``chunk_rows * n_columns * 8`` bytes: 32 MiB at most by
+    default), one read block.
 
     Parameters
     ----------
@@ -373,8 +376,9 @@ def open_dataset(
         column (but the target and weight), in file order.
     weight, freq_weight : str or int, default=None
         A column of sample weights; of frequency weights (counts: :mod:`~.freqcol`).
-    chunk_rows : int, default=65536
-        Rows per chunk.
+    chunk_rows : int or None, default=None
+        Rows per chunk; None: 65,536, or fewer for a wide file, so that a chunk
+        holds at most 32 MiB (:func:`~lingrad._sources.chunks.default_rows`).
     progress : bool or callable (``progress(done, total, unit, what)``), default=None
 
     Returns
@@ -414,9 +418,11 @@ def open_dataset(
     """
     if spark.is_spark_frame(path):  # statistics on the executors: lingrad._sources.spark
         return spark.SparkSource(path, target, features, weight)
-    reader = _reader_of(path, rows := _chunk_rows(chunk_rows))
+    asked = _chunk_rows(chunk_rows)
+    reader = _reader_of(path, asked or DEFAULT_ROWS)
     one_d = not isinstance(target, list | tuple)
     feats, targets, weight = _columns(reader, target, features, weight, freq_weight)
+    rows = asked or default_rows(len(feats) + len(targets) + (weight is not None))
     if freq_weight is None:
         return Dataset(reader, feats, targets, weight, rows, one_d).with_progress(progress)
     ds = FreqDataset(reader, feats[:-1], feats[-1], targets, weight, rows, one_d)

@@ -161,7 +161,7 @@ def cv(
     out: ModelOutOpt = None,
     plot_curve: CurveOpt = None,
     plot_path: PathPlotOpt = None,
-    chunk_rows: ChunkRowsOpt = 65536,
+    chunk_rows: ChunkRowsOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Choose the penalty by exact K-fold cross-validation, reading DATA once.

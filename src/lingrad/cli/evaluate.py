@@ -89,7 +89,7 @@ def evaluate(
         ),
     ],
     target: TargetsOpt = None,
-    chunk_rows: ChunkRowsOpt = 65536,
+    chunk_rows: ChunkRowsOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Score a saved model on a data file: n, MSE, RMSE, MAE and R², in one streamed pass.

@@ -84,7 +84,7 @@ def explore(
         float, typer.Option("--tol", help="Tolerance of lingrad's stopping measure.")
     ] = 1e-6,
     seed: SeedOpt = 0,
-    chunk_rows: ChunkRowsOpt = 65536,
+    chunk_rows: ChunkRowsOpt = None,
 ) -> None:
     """Write a self-contained HTML page to play with gradient descent (no network needed).
 

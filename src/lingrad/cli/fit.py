@@ -222,7 +222,7 @@ def fit(
     missing: MissingOpt = DEFAULTS["missing"],
     positive: PositiveOpt = DEFAULTS["positive"],
     bounds: BoundsOpt = None,
-    chunk_rows: ChunkRowsOpt = 65536,
+    chunk_rows: ChunkRowsOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Fit a linear model on a data file by gradient descent and save it as a model file.

@@ -75,8 +75,11 @@ def check_param(name: str, value: Any, *, summary: bool = False, note: str = "")
     return value
 
 
-def check_rows(option: str, value: int, low: int = 1) -> int:
-    """A whole number of rows (``--chunk-rows``, ``--max-points``) of at least ``low``."""
+def check_rows(option: str, value: int | None, low: int = 1) -> int | None:
+    """A whole number of rows (``--chunk-rows``, ``--max-points``) of at least ``low``,
+    or None (the default's)."""
+    if value is None:
+        return None
     check(value >= low, option, f"a whole number >= {low}", value)
     return value
 
@@ -174,7 +177,13 @@ ModelArg = Annotated[
     Path, typer.Argument(help="Model file written by lingrad fit -o.", show_default=False)
 ]
 ChunkRowsOpt = Annotated[
-    int, typer.Option("--chunk-rows", help="Rows read at a time (memory ~ rows x columns x 8 B).")
+    int | None,
+    typer.Option(
+        "--chunk-rows",
+        help="Rows read at a time (memory ~ rows x columns x 8 B) "
+        "[default: 65536, fewer for wide data: 32 MiB per chunk].",
+        show_default=False,
+    ),
 ]
 JsonOpt = Annotated[
     bool,

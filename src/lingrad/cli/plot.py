@@ -197,7 +197,7 @@ def plot(
             "--max-points", help="Draw a uniform random sample of at most this many rows."
         ),
     ] = DEFAULT_MAX_POINTS,
-    chunk_rows: ChunkRowsOpt = 65536,
+    chunk_rows: ChunkRowsOpt = None,
 ) -> None:
     """Draw a figure of a saved model with lingrad.plots.
 

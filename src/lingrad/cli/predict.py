@@ -70,7 +70,7 @@ def predict(
             "Predictions file, .csv or .parquet (format from the suffix); written atomically."
         ),
     ],
-    chunk_rows: ChunkRowsOpt = 65536,
+    chunk_rows: ChunkRowsOpt = None,
     unseen: UnseenOpt = None,
     interval: Annotated[
         float | None,

@@ -144,7 +144,7 @@ def summary(
     target: TargetsOpt = None,
     weight: WeightOpt = None,
     freq_weight: FreqWeightOpt = None,
-    chunk_rows: ChunkRowsOpt = 65536,
+    chunk_rows: ChunkRowsOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Statistical summary of a saved model: statsmodels' OLS/WLS table.
