@@ -20,7 +20,7 @@ pyspark = pytest.importorskip(
 pd = pytest.importorskip("pandas")
 
 import lingrad  # noqa: E402
-from lingrad import DataFileError, LinearRegression, open_dataset  # noqa: E402
+from lingrad import DataFileError, LinearRegression, ParameterError, open_dataset  # noqa: E402
 
 # pyspark's own pandas-3 notices, not lingrad's
 pytestmark = [
@@ -246,6 +246,23 @@ def test_bad_columns_get_one_line_errors(spark):
     assert "city" not in ds.feature_names
     with pytest.raises(DataFileError, match="columns are named by strings"):
         open_dataset(df, target=3)
+    with pytest.raises(
+        ParameterError, match="'freq_weight' parameter of open_dataset is not read"
+    ) as e:
+        open_dataset(df, target="y0", freq_weight="x1")  # never silently a feature
+    assert "\n" not in str(e.value) and "array_repeat" in str(e.value)
+    counted = df.withColumn("count", (F.col("x1") > 0).cast("int") + 1)  # the fix it names
+    repeated = counted.withColumn(
+        "_", F.explode(F.array_repeat(F.lit(1), F.col("count").cast("int")))
+    ).drop("_")
+    got = LinearRegression(lr="auto", tol=1e-12).fit(
+        open_dataset(repeated, target="y0", features=["x0", "x1"])
+    )
+    local = counted.toPandas()
+    ref = LinearRegression(lr="auto", tol=1e-12).fit(
+        local[["x0", "x1"]].to_numpy(), local["y0"].to_numpy(), freq_weights=local["count"]
+    )
+    assert _rel(got.coef_, ref.coef_) < 1e-9 and got.stats_.nobs == ref.stats_.nobs
 
 
 def test_nulls_nan_and_negative_weights_are_named(spark):

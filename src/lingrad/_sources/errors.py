@@ -36,6 +36,7 @@ from .._params import ParameterError
 
 __all__ = [
     "PICK_NUMERIC",
+    "SPARK_FREQ_WEIGHT",
     "DataFileError",
     "MissingDataFileError",
     "ParameterTypeError",
@@ -135,6 +136,15 @@ def non_numeric(
         value=value,
         **fields,
     )
+
+
+#: Why ``open_dataset(spark_df, freq_weight=...)`` is refused, and what to do instead.
+SPARK_FREQ_WEIGHT = (
+    " is not read from a Spark DataFrame (every pass on the executors would have to count "
+    "each row that many times). Repeat each row by its count in Spark, e.g. df.withColumn("
+    "'_', F.explode(F.array_repeat(F.lit(1), F.col('count').cast('int')))).drop('_'), "
+    "or fit the rows from a file or an in-memory frame with freq_weight."
+)
 
 
 def open_dataset_error(

@@ -42,6 +42,7 @@ from .chunks import DEFAULT_ROWS, default_rows, nan_rows
 from .chunks import gather as _gather
 from .columns import column_keys, select
 from .errors import (
+    SPARK_FREQ_WEIGHT,
     DataFileError,
     MissingDataFileError,
     ParameterTypeError,
@@ -417,6 +418,8 @@ def open_dataset(
     [ 2. -1.] 3.0
     """
     if spark.is_spark_frame(path):  # statistics on the executors: lingrad._sources.spark
+        if freq_weight is not None:
+            raise open_dataset_error("freq_weight", SPARK_FREQ_WEIGHT, freq_weight)
         return spark.SparkSource(path, target, features, weight)
     asked = _chunk_rows(chunk_rows)
     reader = _reader_of(path, asked or DEFAULT_ROWS)
