@@ -357,8 +357,7 @@ def open_dataset(
     ``LinearRegression().fit(open_dataset(path, target="y"))`` fits from the
     file's sufficient statistics, gathered in one streamed pass (exact: the
     model equals the in-memory fit to rounding); ``engine="direct"`` streams the file once per
-    iteration. Memory: one chunk (``chunk_rows * n_columns * 8`` bytes: 32 MiB at most by
-    default), one read block.
+    iteration. Memory: one chunk (``chunk_rows * n_columns * 8`` bytes), one read block.
 
     Parameters
     ----------
@@ -373,8 +372,7 @@ def open_dataset(
         (predictions of shape (n_samples, n_targets)). None opens the features
         only: data to ``predict`` on, which ``fit`` refuses.
     features : list of str or int, default=None
-        The feature columns, in the order wanted. None takes every other
-        column (but the target and weight), in file order.
+        The feature columns, in order; None: every other column (but the target, weight).
     weight, freq_weight : str or int, default=None
         A column of sample weights; of frequency weights (counts: :mod:`~.freqcol`).
     chunk_rows : int or None, default=None
@@ -390,10 +388,9 @@ def open_dataset(
     Raises
     ------
     DataFileError
-        (a ValueError) The file is missing (also a FileNotFoundError),
-        unreadable, empty or has a header only, or a column is missing or
-        duplicated. Bad cells are found while streaming and raise from
-        ``fit`` (or ``iter_chunks``), before any model is returned.
+        (a ValueError) The file is missing (also a FileNotFoundError), unreadable, empty
+        or has a header only, or a column is missing or duplicated. Bad cells raise from
+        ``fit`` (or ``iter_chunks``) while streaming, before any model is returned.
     ParameterError
         (a ValueError; also a TypeError for the wrong type) A bad ``chunk_rows``,
         or a ``target``, ``features`` or ``weight`` of the wrong type, empty or repeated.
@@ -418,18 +415,22 @@ def open_dataset(
     [ 2. -1.] 3.0
     """
     if spark.is_spark_frame(path):  # statistics on the executors: lingrad._sources.spark
-        if freq_weight is not None:
-            raise open_dataset_error("freq_weight", SPARK_FREQ_WEIGHT, freq_weight)
-        return spark.SparkSource(path, target, features, weight)
+        return _spark_source(path, target, features, weight, freq_weight)
     asked = _chunk_rows(chunk_rows)
     reader = _reader_of(path, asked or DEFAULT_ROWS)
-    one_d = not isinstance(target, list | tuple)
     feats, targets, weight = _columns(reader, target, features, weight, freq_weight)
     rows = asked or default_rows(len(feats) + len(targets) + (weight is not None))
-    if freq_weight is None:
-        return Dataset(reader, feats, targets, weight, rows, one_d).with_progress(progress)
-    ds = FreqDataset(reader, feats[:-1], feats[-1], targets, weight, rows, one_d)
-    return ds.with_progress(progress)
+    counted = freq_weight is not None
+    cls, cols = (FreqDataset, [feats[:-1], feats[-1]]) if counted else (Dataset, [feats])
+    one_d = not isinstance(target, list | tuple)
+    return cls(reader, *cols, targets, weight, rows, one_d).with_progress(progress)
+
+
+def _spark_source(frame: Any, target: Any, features: Any, weight: Any, freq: Any) -> Any:
+    """``open_dataset`` of a Spark DataFrame (frequency weights refused: no silent feature)."""
+    if freq is not None:
+        raise open_dataset_error("freq_weight", SPARK_FREQ_WEIGHT, freq)
+    return spark.SparkSource(frame, target, features, weight)
 
 
 class FreqDataset(FreqColumn, Dataset):
