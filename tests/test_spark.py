@@ -175,15 +175,21 @@ def test_ill_conditioned_reference_runs_its_second_pass_on_the_executors(spark, 
     assert "QR" in m.diagnostics_.reference_method or "qr" in m.diagnostics_.reference_method
 
 
+def _per_row(ids, f):
+    """``f`` standard normal features and a noise value for each row id: the same rows
+    however Spark cuts the partition into batches (lingrad's jobs size them by width)."""
+    Z = np.array([np.random.default_rng(int(i)).standard_normal(f + 1) for i in ids])
+    return Z.reshape(len(ids), f + 1)[:, :f], Z.reshape(len(ids), f + 1)[:, f]
+
+
 def _wide_rows(batches, f=5000):
     """Rows of ``f`` features made on the executors, as one array column (what MLlib keeps)."""
     import pyarrow as pa
 
     for batch in batches:
         ids = batch.column(0).to_numpy()
-        rng = np.random.default_rng(int(ids[0]) if len(ids) else 0)
-        X = rng.standard_normal((len(ids), f))
-        y = X[:, :10] @ np.arange(1.0, 11.0) + rng.standard_normal(len(ids))
+        X, e = _per_row(ids, f)
+        y = X[:, :10] @ np.arange(1.0, 11.0) + e
         offsets = pa.array(np.arange(0, X.size + 1, f, dtype=np.int32))
         feats = pa.ListArray.from_arrays(offsets, pa.array(X.ravel()))
         yield pa.RecordBatch.from_arrays(
@@ -229,6 +235,53 @@ def test_array_column_fit_and_predict(spark):
     assert _rel(m.coef_, ref.coef_) < 1e-9
     got = m.predict(df.limit(50)).toPandas()  # the array column maps back to the model's names
     np.testing.assert_allclose(got["prediction"], m.predict(np.stack(got["features"])), rtol=1e-10)
+
+
+def _array_rows_50(batches):
+    """Rows of 50 features as one array column, a weight, and a NaN at id 1234 when the
+    row's ``bad`` flag is set."""
+    import pyarrow as pa
+
+    for batch in batches:
+        ids, bad = batch.column(0).to_numpy(), batch.column(1).to_numpy(zero_copy_only=False)
+        X, e = _per_row(ids, 50)
+        X += np.linspace(-3, 3, 50)
+        X[(ids == 1234) & bad, 7] = np.nan
+        y = X[:, :5] @ np.arange(1.0, 6.0) + e
+        w = 1.25 + 0.75 * np.tanh(e)
+        feats = pa.FixedSizeListArray.from_arrays(pa.array(X.ravel()), 50)
+        yield pa.RecordBatch.from_arrays(
+            [feats.cast(pa.list_(pa.float64())), pa.array(y), pa.array(w)],
+            names=["features", "y", "w"],
+        )
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_array_columns_in_many_small_batches_are_read_in_place(spark, monkeypatch, weighted):
+    """An array column's rows are the executors' X as they arrive (no copy into blocks):
+    with Arrow batches of 40 rows, the statistics still equal NumPy's, and a NaN inside an
+    array is named by its column, partition and row."""
+    from pyspark.sql import functions as F
+
+    from lingrad._sources import spark_input
+
+    monkeypatch.setattr(spark_input, "BATCH_BYTES", 8 * 52 * 40)  # 40-row Arrow batches
+    assert spark_input.batch_rows(52) == 40
+    base = spark.range(0, 3000, numPartitions=2).withColumn("bad", F.lit(False))
+    schema = "features array<double>, y double, w double"
+    df = base.mapInArrow(_array_rows_50, schema)
+    weight = "w" if weighted else None
+    got = open_dataset(df, target="y", features=["features"], weight=weight).sufficient_stats()
+    local = df.toPandas()
+    X, w = np.stack(local["features"].to_numpy()), local["w"].to_numpy()
+    want = lingrad.SufficientStats.from_arrays(X, local["y"].to_numpy(), w if weighted else None)
+    assert got.n_samples == 3000
+    np.testing.assert_allclose(got.mean, want.mean, rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(got.scatter, want.scatter, rtol=1e-11, atol=1e-10)
+    holed = base.withColumn("bad", F.lit(True)).mapInArrow(_array_rows_50, schema)
+    where = r"column 'features' holds nan \(partition 0, row 1235 "
+    with pytest.raises(DataFileError, match=where):
+        LinearRegression().fit(open_dataset(holed, target="y", features=["features"]))
 
 
 def test_bad_columns_get_one_line_errors(spark):

@@ -219,12 +219,18 @@ class Blocked:
         return other
 
     def product(
-        self, V: np.ndarray, transpose: bool, initial: Any = 0.0, values: Callable | None = None
+        self,
+        V: np.ndarray,
+        transpose: bool,
+        initial: Any = 0.0,
+        values: Callable | None = None,
+        out: np.ndarray | None = None,
     ) -> np.ndarray:
         """``initial + X @ V`` (``X.T @ V`` when ``transpose``), V of shape (m,) or (m, k);
         ``initial`` broadcasts to the result (a constant row, say: no pass of its own).
         ``values``: X's stored values mapped by it (``np.square``: the squares), one
-        chunk at a time (no array of them all)."""
+        chunk at a time (no array of them all). ``out``: where to write the result (of
+        its shape and dtype; a reused buffer costs no fresh pages)."""
         chunks = self.blocks_t if transpose else self.blocks
 
         def block(i: int) -> Any:  # chunk i, with its values mapped where asked (in its thread)
@@ -237,12 +243,16 @@ class Blocked:
 
         spans, count = self.spans, len(chunks)
         rows = self.shape[1] if transpose else self.shape[0]
-        out = np.empty((rows, *V.shape[1:]), dtype=np.result_type(chunks[0].dtype, V))
+        shape, dtype = (rows, *V.shape[1:]), np.result_type(chunks[0].dtype, V)
+        if out is None or out.shape != shape or out.dtype != dtype:
+            out = np.empty(shape, dtype=dtype)
         if self.csr != transpose:  # each chunk owns a slice of the output
-            out[...] = initial
+            whole = np.ndim(initial) == out.ndim  # an initial of the result's shape
 
             def fill(i: int) -> None:
-                add_product(block(i), V, out[spans[i][0] : spans[i][1]])
+                a, b = spans[i]
+                out[a:b] = initial[a:b] if whole else initial  # (in the chunk's thread)
+                add_product(block(i), V, out[a:b])
 
             run_chunks(fill, count, self.workers)
             return out

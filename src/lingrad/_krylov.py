@@ -87,6 +87,7 @@ class _CG:
     alphas: list
     betas: list
     lanczos: bool = True
+    Q: np.ndarray | None = None  # the line search's A P (scratch, reused)
 
     @classmethod
     def start(cls, A: Design, theta0: np.ndarray) -> _CG:
@@ -98,7 +99,8 @@ class _CG:
 
     def copy(self) -> _CG:
         arrays = (self.Z, self.R, self.S, self.P, self.gamma)
-        return _CG(*(a.copy() for a in arrays), list(self.alphas), list(self.betas), self.lanczos)
+        copies = (a.copy() for a in arrays)
+        return _CG(*copies, list(self.alphas), list(self.betas), self.lanczos, self.Q)
 
     def step(self, A: Design) -> None:
         """One CGLS iteration: one product with X, one with X.T."""
@@ -107,7 +109,8 @@ class _CG:
 
     def advance(self, A: Design) -> None:
         """The exact line search along P (one product with X): the new Z and R."""
-        Q = A.matvec(self.P)
+        Q = A.matvec(self.P, out=self.Q)
+        self.Q = Q  # scratch for the next line search (no fresh pages per iteration)
         delta = _sumsq(Q) + _sumsq(self.P, A.lam)
         # the exact minimiser along P (s^T p; |s|^2 in exact arithmetic): never uphill
         slope = np.einsum("ij,ij->j", self.S, self.P)

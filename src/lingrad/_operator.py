@@ -71,8 +71,11 @@ class Design:
         if self.blocked is None:
             self.blocked = blocked_of(self.X)
 
-    def _x(self, V: np.ndarray, transpose: bool = False, initial: Any = 0.0) -> np.ndarray:
-        """``initial + X @ V`` (``X.T @ V``), shape (rows, k), float64."""
+    def _x(
+        self, V: np.ndarray, transpose: bool = False, initial: Any = 0.0, out: Any = None
+    ) -> np.ndarray:
+        """``initial + X @ V`` (``X.T @ V``), shape (rows, k), float64 (in ``out``, a
+        reused buffer, where X is blocked float64)."""
         M = self.XT if transpose else self.X
         V = V.astype(self.X.dtype, copy=False)
         V = V[:, 0] if V.shape[1] == 1 else V  # one target: a matvec
@@ -80,7 +83,8 @@ class Design:
         initial = initial[0] if V.ndim == 1 and initial.ndim == 1 else initial
         late, initial = (0.0, initial) if V.dtype == np.float64 else (initial, 0.0)
         if self.blocked is not None:
-            out = self.blocked.product(V, transpose, initial)
+            buf = None if out is None else out.reshape(out.shape[0], *V.shape[1:])
+            out = self.blocked.product(V, transpose, initial, out=buf)
         elif sp.issparse(M) and M.format in ("csr", "csc"):
             out = np.empty((M.shape[0], *V.shape[1:]), dtype=np.result_type(M.dtype, V))
             out[...] = initial
@@ -93,14 +97,14 @@ class Design:
             out += late
         return out
 
-    def matvec(self, Z: np.ndarray) -> np.ndarray:
-        """``A Z``: shape (n_params, k) -> (n_samples, k)."""
+    def matvec(self, Z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """``A Z``: shape (n_params, k) -> (n_samples, k) (``out``: a buffer to reuse)."""
         f, scalar = self.d.size, np.ndim(self.sq) == 0
         Wd = self.d[:, None] * Z[:f]
         c = 0.0 if self.mu is None else Z[f] - self.mu @ Wd  # the centring, per target
         if scalar:  # a scalar sq scales in feature space
-            return self._x(Wd * self.sq, initial=c * self.sq)
-        U = self._x(Wd, initial=c)
+            return self._x(Wd * self.sq, initial=c * self.sq, out=out)
+        U = self._x(Wd, initial=c, out=out)
         U *= self.sq
         return U
 

@@ -45,7 +45,7 @@ class SparkInput:
 
         frame = self.df.select(*[self.df[quoted(c)] for c in cols])
         run = _Batches(p, cols, categorical, na, weight)
-        with large_batches(frame):
+        with large_batches(frame, len(cols)):
             parts = frame.mapInArrow(run, "blob binary").rdd.map(blob).mapPartitions(joined)
             out = []
             for status, value in parts.collect():  # small: levels, names, statistics per batch
@@ -91,7 +91,7 @@ class SparkInput:
         from .._sources.spark_tree import SCHEMA, tree_reduce
 
         frame = self.df.select(*[self.df[quoted(c)] for c in cols])
-        with large_batches(frame):
+        with large_batches(frame, len(cols)):
             pieces = frame.mapInArrow(_DesignRun(cols, design, kernel, combine), SCHEMA)
             out = tree_reduce(pieces, frame.rdd.getNumPartitions(), _MergeRuns(combine))
         if out is None:

@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from .._blockstats import StatsKernel
 from .._objective import Penalty
 from .._reduced import ReducedLeastSquares
 from .._stats import SufficientStats, weight_exponent
@@ -247,7 +248,7 @@ class SparkSource:
             extra = [F.col(quoted(c)).alias(f"__lingrad_label{j}") for j, c in enumerate(columns)]
             frame = self._input.select(*self._cols, *extra)
         run = PartitionRun(kernel, combine, layout, self._offsets(frame) if positions else None)
-        with large_batches(frame):
+        with large_batches(frame, layout.width):
             pieces = frame.mapInArrow(run, SCHEMA)
             out = tree_reduce(pieces, frame.rdd.getNumPartitions(), MergeBlobs(combine))
         if out is None:
@@ -273,7 +274,7 @@ class SparkSource:
         SufficientStats
             Of n_features + n_targets columns.
         """
-        stats = self.reduce_chunks(SufficientStats.from_arrays, SufficientStats.merge)
+        stats = self.reduce_chunks(StatsKernel(), SufficientStats.merge)
         if stats is None:
             raise data_error(DESCRIPTION, "no rows: lingrad needs at least one row to fit.")
         return stats

@@ -60,6 +60,11 @@ class Layout:
         self.weight_shift = 0  # weights are divided by 2**weight_shift (extreme scales)
 
     @property
+    def width(self) -> int:
+        """Cells per row: the features' widths, the targets, the weight, the extra columns."""
+        return sum(self.widths) + len(self.names) - len(self.features) + len(self.extra)
+
+    @property
     def names(self) -> list[str]:
         return self.features + self.targets + ([self.weight] if self.weight else [])
 
@@ -141,13 +146,24 @@ class PartitionRun:
         ctx = TaskContext.get()
         partition = ctx.partitionId() if ctx is not None else 0
         acc: Any = None
+        # A kernel that can accumulate (StatsKernel) sums a partition's blocks itself.
+        stream = None if self.layout.extra or self.offsets is not None else self._stream()
         with task_threads(ctx):
             for out in _partition_blocks(batches, self.layout, partition):
                 if isinstance(out[0], str):  # ("error", column, what, partition, row)
                     yield from keyed_records(out, partition)
                     return
-                acc = self._add(acc, out, partition)
+                if stream is not None:
+                    stream.add(*out[:3])
+                else:
+                    acc = self._add(acc, out, partition)
+        if stream is not None:
+            acc = stream.result()
         yield from keyed_records(("ok", acc), partition)
+
+    def _stream(self) -> Any:
+        make = getattr(self.kernel, "accumulator", None)
+        return make() if make is not None else None
 
     def _add(self, acc: Any, block: Any, partition: int) -> Any:
         X, Y, w, labels, row0 = block
@@ -185,6 +201,16 @@ def _partition_blocks(batches: Iterator[Any], layout: Layout, partition: int) ->
         if isinstance(cols, tuple):
             yield cols
             return
+        if blocks.fill == 0 and len(layout.features) == 1 and not layout.extra:
+            # one feature column (an array column, say): its rows are X already, as views
+            for a in range(0, n, rows):
+                out = _view(layout, cols, a, min(n, a + rows), partition, blocks.row0 + a)
+                yield out
+                if isinstance(out[0], str):
+                    return
+            blocks.row0 += n
+            seen += n
+            continue
         a = 0
         while a < n:
             m = min(n - a, blocks.capacity - blocks.fill)
@@ -233,24 +259,40 @@ class Blocks:
 
     def take(self, partition: int) -> tuple:
         """``(X, Y, w, labels, row0)`` of the rows put, or an error record (non-finite, w < 0)."""
-        n, lay = self.fill, self.layout
-        X, Y = self.X[:n], self.Y[:n]
+        n = self.fill
         w = None if self.w is None else self.w[:n]
-        for A, names, widths in ((X, lay.features, lay.widths), (Y, lay.targets, None)):
-            if not np.isfinite(A).all():
-                i, j = np.argwhere(~np.isfinite(A))[0]
-                c = j if widths is None else int(np.searchsorted(np.cumsum(widths), j, "right"))
-                return ("error", names[c], repr(float(A[i, j])), partition, self.row0 + int(i))
-        if w is not None and not (np.isfinite(w).all() and (w >= 0).all()):
-            i = int(np.argmax(~(np.isfinite(w) & (w >= 0))))
-            what = repr(float(w[i])) if not np.isfinite(w[i]) else f"a negative weight ({w[i]})"
-            return ("error", lay.weight, what, partition, self.row0 + i)
-        if w is not None and lay.weight_shift:
-            w = np.ldexp(w, -lay.weight_shift)
         labels = None
         if self.labels:
             labels = self.labels[0] if len(self.labels) == 1 else np.concatenate(self.labels)
-        return X, Y, w, labels, self.row0
+        return _checked(self.layout, (self.X[:n], self.Y[:n], w, labels), partition, self.row0)
+
+
+def _view(layout: Layout, cols: list, a: int, b: int, partition: int, row0: int) -> tuple:
+    """Rows ``a .. b - 1`` of a batch whose features are one column, as a checked block
+    of views of the batch's buffers (Y copied only for several targets)."""
+    k = len(layout.targets)
+    X = cols[0][a:b] if cols[0].ndim == 2 else cols[0][a:b, None]
+    Y = cols[1][a:b, None] if k == 1 else np.column_stack([c[a:b] for c in cols[1 : 1 + k]])
+    w = cols[1 + k][a:b] if layout.weight else None
+    return _checked(layout, (X, Y, w, None), partition, row0)
+
+
+def _checked(lay: Layout, block: tuple, partition: int, row0: int) -> tuple:
+    """``(X, Y, w, labels, row0)`` (weights rescaled), or an error record for the first
+    non-finite value or negative weight."""
+    X, Y, w, labels = block
+    for A, names, widths in ((X, lay.features, lay.widths), (Y, lay.targets, None)):
+        if not np.isfinite(A).all():
+            i, j = np.argwhere(~np.isfinite(A))[0]
+            c = j if widths is None else int(np.searchsorted(np.cumsum(widths), j, "right"))
+            return ("error", names[c], repr(float(A[i, j])), partition, row0 + int(i))
+    if w is not None and not (np.isfinite(w).all() and (w >= 0).all()):
+        i = int(np.argmax(~(np.isfinite(w) & (w >= 0))))
+        what = repr(float(w[i])) if not np.isfinite(w[i]) else f"a negative weight ({w[i]})"
+        return ("error", lay.weight, what, partition, row0 + i)
+    if w is not None and lay.weight_shift:
+        w = np.ldexp(w, -lay.weight_shift)
+    return X, Y, w, labels, row0
 
 
 #: Cells (rows x columns) a kernel call gets at least: 32 MB of float64.
