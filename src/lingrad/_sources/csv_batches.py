@@ -62,11 +62,13 @@ def polars() -> Any:
 
 
 def _clean(df: Any) -> np.ndarray | None:
-    """A batch's columns as rows of one float64 array, or None unless every cell is finite.
+    """A batch's columns as rows of one float64 array, or None unless every cell is finite
+    (seen in each morsel's sum, which any NaN or inf poisons: one read, no mask).
 
     A batch is polars' morsels of a few thousand rows, concatenated lazily:
-    each morsel is stacked, checked and transposed while it is in the cache,
-    into one C-ordered array of shape (n_rows, n_cols), returned transposed.
+    each morsel's columns are copied into its rows of one C-ordered array of
+    shape (n_rows, n_cols) and checked while they are in the cache; the array is
+    returned transposed.
     """
     series = df.get_columns()
     float64 = polars().Float64
@@ -79,10 +81,11 @@ def _clean(df: Any) -> np.ndarray | None:
     out = np.empty((len(df), len(series)))
     a = 0
     for i, n in enumerate(lengths):
-        block = np.stack([p[i].to_numpy() for p in parts])
-        if not np.isfinite(block).all():
+        block = out[a : a + n]
+        for j, p in enumerate(parts):  # one copy: the morsel's rows stay in the cache
+            block[:, j] = p[i].to_numpy()
+        if not np.isfinite(np.add.reduce(block, axis=None)):  # a NaN or inf: in the sum
             return None
-        out[a : a + n] = block.T
         a += n
     return out.T
 

@@ -66,6 +66,8 @@ _DROP_HINT = (" Or leave such rows out with ", Set("missing", "'drop'"), ".")
 
 
 def _first_bad(a: np.ndarray, nan_ok: bool = False) -> tuple[int, int] | None:
+    if not nan_ok and np.isfinite(np.add.reduce(a, axis=None)):
+        return None  # any NaN or inf makes the sum NaN or inf: one read, no mask
     bad = ~np.isfinite(a)
     if nan_ok:
         bad &= ~np.isnan(a)
