@@ -112,6 +112,33 @@ def test_cluster_summary_equals_the_in_memory_summary(spark, on_executors, cov_t
     assert s.cov_kwds["groups"] == groups
 
 
+@pytest.mark.parametrize("maxlags", [None, 0, 45])
+def test_hac_summary_runs_on_the_executors_and_equals_the_in_memory_summary(
+    spark, on_executors, monkeypatch, maxlags
+):
+    """HAC's lagged sums per block, joined at the seams in the frame's order: the features
+    as one array column, whose blocks are the Arrow batches as they come (16 rows here,
+    fewer than 45 lags), across 3 partitions."""
+    from pyspark.sql import functions as F
+
+    from lingrad._sources import spark_input
+
+    df, local = _grouped(spark, seed=24)
+    feats = ["x0", "x1", "x2"]
+    arrays = df.select(F.array(*feats).alias("features"), "y0", "w").cache()
+    ds = open_dataset(arrays, target="y0", weight="w", features=["features"])
+    m = LinearRegression(**CONVERGED).fit(ds)
+    monkeypatch.setattr(spark_input, "BATCH_BYTES", 8 * 5 * 16)  # 16-row batches and blocks
+    assert spark_input.batch_rows(5) == 16
+    s = m.summary(ds, cov_type="HAC", maxlags=maxlags)
+    X, y, w = local[feats], local["y0"].to_numpy(), local["w"].to_numpy()
+    ref = LinearRegression(**CONVERGED).fit(X, y, sample_weight=w)
+    r = ref.summary(X, y, sample_weight=w, cov_type="HAC", maxlags=maxlags)
+    np.testing.assert_allclose(np.asarray(s.bse), np.asarray(r.bse), rtol=1e-10)
+    np.testing.assert_allclose(np.asarray(s.pvalues), np.asarray(r.pvalues), rtol=1e-8, atol=1e-14)
+    assert s.cov_kwds["maxlags"] == r.cov_kwds["maxlags"] == (7 if maxlags is None else maxlags)
+
+
 def test_cluster_groups_are_checked(spark):
     from lingrad import DataFileError
 

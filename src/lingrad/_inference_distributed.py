@@ -1,4 +1,4 @@
-"""Cluster-robust second passes where the rows live: per-cluster sums merged by a tree.
+"""Cluster-robust and HAC second passes where the rows live, merged by a tree.
 
 For a source whose ``reduce_chunks`` hands each block its label columns
 (Spark: ``labelled_blocks``), every block runs the ordinary second pass
@@ -7,7 +7,8 @@ For a source whose ``reduce_chunks`` hands each block its label columns
 as a table (labels, score sums, and Gram matrices for CR3), tables are merged
 by label on the executors, and the driver gets one table per way, O(G·p)
 (O(G·p²) for CR3). The covariance is then :meth:`Robust.finish`'s, exactly as
-for files: only the order in which the clusters are summed differs.
+for files: only the order in which the clusters are summed differs. HAC's lagged
+sums are joined block to block in row order (:mod:`lingrad._inference_hac_blocks`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import numpy as np
 
 from ._inference_cluster import ClusterSums
 from ._inference_design import Design
+from ._inference_hac_blocks import hac_pass
 from ._inference_pass import Pass, add_passes, second_pass
 
 __all__ = ["robust_pass"]
@@ -33,14 +35,26 @@ class _Table(NamedTuple):
 
 
 def robust_pass(
-    chunks: Any, robust: Any, design: Design, B: np.ndarray, c: np.ndarray, y_mean: np.ndarray
+    chunks: Any,
+    robust: Any,
+    design: Design,
+    B: np.ndarray,
+    c: np.ndarray,
+    y_mean: np.ndarray,
+    n_rows: int,
 ) -> Pass | None:
-    """The cluster pass on the executors (``robust.sums`` filled); None for other sources.
+    """The cluster or HAC pass on the executors (``robust.sums`` filled); None for
+    other sources (and for cluster ids given as an array).
 
-    ``B`` is (n_targets, n_features), ``c`` (n_targets,), ``y_mean`` (n_targets,).
+    ``B`` is (n_targets, n_features), ``c`` (n_targets,), ``y_mean`` (n_targets,),
+    ``n_rows`` the statistics' number of rows (HAC's default lags).
     """
     source = getattr(chunks, "__self__", None)
-    if not getattr(source, "labelled_blocks", False) or not robust.columns:
+    if not getattr(source, "labelled_blocks", False):
+        return None
+    if robust.cov_type == "HAC":  # lagged sums per block, joined at the seams
+        return hac_pass(source, robust, design, B, c, y_mean, n_rows)
+    if not robust.columns:
         return None
     if robust.cov_type not in ("cluster", "cluster-crv3"):
         return None

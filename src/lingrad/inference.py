@@ -298,7 +298,7 @@ def _summaries(
     hc = None if cov_type == "nonrobust" else cov_type
     res = None
     if robust is not None and chunks is not None:
-        res = robust_pass(chunks, robust, design, B, c, stats.y_mean)  # Spark: on executors
+        res = robust_pass(chunks, robust, design, B, c, stats.y_mean, int(stats.n_samples))
         if res is None:
             rows = robust.start(chunks, B.shape[0], design, int(stats.n_samples))
             res = second_pass(rows, design, B, c, None, stats.y_mean, robust.sums)
