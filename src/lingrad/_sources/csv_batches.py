@@ -84,8 +84,9 @@ def _clean(df: Any) -> np.ndarray | None:
         block = out[a : a + n]
         for j, p in enumerate(parts):  # one copy: the morsel's rows stay in the cache
             block[:, j] = p[i].to_numpy()
-        if not np.isfinite(np.add.reduce(block, axis=None)):  # a NaN or inf: in the sum
-            return None
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflowing sum: pyarrow's
+            if not np.isfinite(np.add.reduce(block, axis=None)):  # a NaN or inf: in the sum
+                return None
         a += n
     return out.T
 

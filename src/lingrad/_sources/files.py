@@ -66,7 +66,9 @@ _DROP_HINT = (" Or leave such rows out with ", Set("missing", "'drop'"), ".")
 
 
 def _first_bad(a: np.ndarray, nan_ok: bool = False) -> tuple[int, int] | None:
-    if not nan_ok and np.isfinite(np.add.reduce(a, axis=None)):
+    with np.errstate(over="ignore", invalid="ignore"):  # (a sum may overflow: then look)
+        total = np.add.reduce(a, axis=None) if not nan_ok else np.nan
+    if np.isfinite(total):
         return None  # any NaN or inf makes the sum NaN or inf: one read, no mask
     bad = ~np.isfinite(a)
     if nan_ok:
