@@ -2,20 +2,10 @@
 
 import numpy as np
 import pytest
+from test_stats import _reference  # centred statistics in extended precision
 
 from lingrad import SufficientStats
 from lingrad._blockstats import BlockStats, StatsKernel
-
-
-def _reference(X, Y, w=None):
-    """Centred statistics in extended precision, the slow and obvious way."""
-    Xl = np.asarray(X, dtype=np.longdouble)
-    Yl = np.asarray(Y, dtype=np.longdouble).reshape(len(Y), -1)
-    w = np.ones(len(Xl), dtype=np.longdouble) if w is None else np.asarray(w, np.longdouble)
-    Z = np.column_stack([Xl, Yl])
-    mean = (w[:, None] * Z).sum(axis=0) / w.sum()
-    Zc = Z - mean
-    return float(w.sum()), mean.astype(float), ((Zc * w[:, None]).T @ Zc).astype(float)
 
 
 def _stream(X, Y, w=None, rows=500):
