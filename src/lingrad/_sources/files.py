@@ -70,9 +70,7 @@ def _first_bad(a: np.ndarray, nan_ok: bool = False) -> tuple[int, int] | None:
         total = np.add.reduce(a, axis=None) if not nan_ok else np.nan
     if np.isfinite(total):
         return None  # any NaN or inf makes the sum NaN or inf: one read, no mask
-    bad = ~np.isfinite(a)
-    if nan_ok:
-        bad &= ~np.isnan(a)
+    bad = ~np.isfinite(a) & ~np.isnan(a) if nan_ok else ~np.isfinite(a)
     if not bad.any():
         return None
     i, *j = np.argwhere(bad)[0]
