@@ -109,17 +109,21 @@ class _HACBlock:
 
     def __call__(self, X: Any, Y: Any, w: Any, labels: Any, start: int) -> tuple:
         design, B = self.args[0], self.args[1]
-        kept: list[np.ndarray] = []
-
-        class _Scores:  # second_pass's extra sums: the block's scores, in order
-            @staticmethod
-            def add(Z: np.ndarray, wu: np.ndarray, w: Any) -> None:
-                kept.append(wu[:, :, None] * Z[:, None, :])
-
-        res = second_pass([(X, Y, w)], *self.args, _Scores())
+        log = _Scores()
+        res = second_pass([(X, Y, w)], *self.args, log)
         p = design.binv.shape[0]
-        scores = np.concatenate(kept) if kept else np.zeros((0, B.shape[0], p))
+        scores = np.concatenate(log.kept) if log.kept else np.zeros((0, B.shape[0], p))
         return res, [Segment.of(int(start), scores, self.L)]
+
+
+class _Scores:
+    """``second_pass``'s extra sums for a block: its rows' scores, kept in order."""
+
+    def __init__(self) -> None:
+        self.kept: list[np.ndarray] = []
+
+    def add(self, Z: np.ndarray, wu: np.ndarray, w: Any) -> None:
+        self.kept.append(wu[:, :, None] * Z[:, None, :])
 
 
 class _Merge:
